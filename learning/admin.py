@@ -1,0 +1,247 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from learning import scoring
+from learning.models import (
+    Attempt,
+    Choice,
+    Lesson,
+    Question,
+    QuestionOrigin,
+    QuestionType,
+    Quiz,
+    Response,
+    Topic,
+    TopicProgress,
+)
+
+admin.site.site_header = "Muscle Spasms, Explained: teaching"
+admin.site.site_title = "Course admin"
+admin.site.index_title = "Author the course and follow your learners"
+
+
+class LessonInline(admin.StackedInline):
+    model = Lesson
+    extra = 0
+    max_num = 1
+    fields = ("title", "body_markdown")
+
+
+class QuizInline(admin.StackedInline):
+    model = Quiz
+    extra = 0
+    max_num = 1
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("order", "title", "slug", "published_questions")
+    list_display_links = ("title",)
+    search_fields = ("title", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    inlines = (LessonInline, QuizInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(published=Count("questions", filter=Q(questions__is_published=True)))
+        )
+
+    @admin.display(description="Published questions", ordering="published")
+    def published_questions(self, topic: Topic) -> int:
+        return topic.published
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    list_display = ("title", "topic", "updated_at")
+    search_fields = ("title", "body_markdown")
+    readonly_fields = ("section_anchors",)
+    fields = ("topic", "title", "body_markdown", "section_anchors")
+
+    @admin.display(description="Section anchors (for questions' lesson anchor)")
+    def section_anchors(self, lesson: Lesson) -> str:
+        return ", ".join(section["anchor"] for section in lesson.sections) or "–"
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    list_display = ("topic", "question_count", "pass_mark", "shuffle_questions")
+
+
+class ChoiceInlineFormSet(forms.BaseInlineFormSet):
+    """Refuse a question no learner could answer right, naming what is missing."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        question: Question = self.instance
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if question.type == QuestionType.NUMERIC:
+            if kept:
+                raise ValidationError("A numeric question takes no choices; remove them.")
+            return
+        errors = scoring.answerability_errors(
+            question.type, [bool(data.get("is_correct")) for data in kept], None
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    formset = ChoiceInlineFormSet
+    extra = 2
+    fields = ("order", "text", "is_correct", "feedback")
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+    }
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = (
+            "topic",
+            "type",
+            "prompt",
+            "is_published",
+            "explanation",
+            "lesson_anchor",
+            "numeric_answer",
+            "numeric_tolerance",
+            "key",
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        question_type = data.get("type")
+        if question_type == QuestionType.NUMERIC and data.get("numeric_answer") is None:
+            self.add_error("numeric_answer", "A numeric question needs a right value.")
+        topic, anchor = data.get("topic"), data.get("lesson_anchor")
+        if topic and anchor:
+            lesson = Lesson.objects.filter(topic=topic).first()
+            if lesson is not None and anchor not in lesson.anchors:
+                self.add_error(
+                    "lesson_anchor",
+                    f"“{anchor}” is not a section of the lesson. Its sections are: "
+                    + (", ".join(sorted(lesson.anchors)) or "none"),
+                )
+        return data
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
+    inlines = (ChoiceInline,)
+    list_display = ("short_prompt", "topic", "type", "is_published", "origin", "updated_at")
+    list_filter = ("topic", "type", "is_published", "origin")
+    list_editable = ("is_published",)
+    list_select_related = ("topic",)
+    search_fields = ("prompt", "key", "explanation", "choices__text")
+    readonly_fields = ("origin", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("topic", "type", "prompt", "is_published")}),
+        ("After answering", {"fields": ("explanation", "lesson_anchor")}),
+        (
+            "Numeric questions",
+            {
+                "fields": ("numeric_answer", "numeric_tolerance"),
+                "description": "Only for the numeric type; the other types use choices below.",
+            },
+        ),
+        ("Identity", {"fields": ("key", "origin", "created_at", "updated_at")}),
+    )
+    actions = ("publish", "unpublish")
+
+    @admin.display(description="Question", ordering="prompt")
+    def short_prompt(self, question: Question) -> str:
+        return str(question)
+
+    @admin.action(description="Publish the selected questions")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = queryset.update(is_published=True)
+        self.message_user(request, f"Published {count} question(s).")
+
+    @admin.action(description="Unpublish the selected questions")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = queryset.update(is_published=False)
+        self.message_user(request, f"Unpublished {count} question(s).")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("origin", QuestionOrigin.ADMIN)
+        return initial
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Learner records: teachers may look, nobody edits them by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(TopicProgress)
+class TopicProgressAdmin(ReadOnlyAdmin):
+    list_display = (
+        "learner",
+        "topic",
+        "mastery",
+        "best_percent",
+        "attempt_count",
+        "lesson_read_at",
+        "last_activity_at",
+    )
+    list_filter = ("topic", "mastery")
+    list_select_related = ("learner", "topic")
+    search_fields = ("learner__username",)
+
+
+class ResponseInline(admin.TabularInline):
+    model = Response
+    fields = ("position", "question", "points", "answered_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    list_display = ("id", "learner", "topic", "state", "score", "passed", "started_at")
+    list_filter = ("state", "passed", "quiz__topic")
+    list_select_related = ("learner", "quiz__topic")
+    search_fields = ("learner__username",)
+    inlines = (ResponseInline,)
+
+    @admin.display(description="Topic", ordering="quiz__topic__order")
+    def topic(self, attempt: Attempt) -> str:
+        return attempt.quiz.topic.title
+
+    @admin.display(description="Score", ordering="percent")
+    def score(self, attempt: Attempt) -> str:
+        if attempt.percent is None:
+            return "–"
+        return format_html("{}%", attempt.percent)

@@ -1,0 +1,366 @@
+"""GIFT, the Moodle question text format: parse text into dataclasses, and write it back.
+
+Pure text in, plain data out: no database. Every problem is reported with the line it starts
+on and the question is skipped, so a bad file gives a list of errors, never a crash.
+
+Supported: ``//`` comments, ``$CATEGORY:``, ``::title::``, ``[markdown]``-style format
+markers, single choice ``{=right ~wrong}``, weighted multiple answers ``{~%50%a ~%-100%b}``,
+true/false ``{T}``/``{FALSE}`` with feedback, numeric ``{#value:tolerance}`` and
+``{#low..high}``, per-answer feedback after ``#``, general feedback after ``####``, and the
+escapes ``\\~ \\= \\# \\{ \\} \\:`` and ``\\\\``.
+"""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+SINGLE = "single"
+MULTIPLE = "multiple"
+TRUE_FALSE = "true_false"
+NUMERIC = "numeric"
+
+_SPECIAL = "~=#{}:"
+_FORMATS = ("markdown", "html", "plain", "moodle")
+_WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
+_HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class GiftChoice:
+    text: str
+    weight: Decimal  # percent of the question's credit: 100 right, 0 or negative wrong
+    feedback: str = ""
+
+    @property
+    def is_correct(self) -> bool:
+        return self.weight > 0
+
+
+@dataclass(frozen=True)
+class GiftNumericAnswer:
+    value: Decimal
+    tolerance: Decimal = Decimal(0)
+    weight: Decimal = _HUNDRED
+    feedback: str = ""
+
+
+@dataclass
+class GiftQuestion:
+    line: int
+    kind: str
+    prompt: str
+    title: str = ""
+    category: str = ""
+    text_format: str = "moodle"
+    choices: list[GiftChoice] = field(default_factory=list)
+    numeric_answers: list[GiftNumericAnswer] = field(default_factory=list)
+    general_feedback: str = ""
+    # The `key: value` lines of the `//` comments just above the question.
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GiftProblem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class GiftDocument:
+    questions: list[GiftQuestion] = field(default_factory=list)
+    problems: list[GiftProblem] = field(default_factory=list)
+
+
+class _Skip(Exception):
+    """A question that cannot be imported; the message says why."""
+
+
+def unescape(text: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            following = text[index + 1]
+            if following in _SPECIAL or following == "\\":
+                out.append(following)
+                index += 2
+                continue
+            if following == "n":
+                out.append("\n")
+                index += 2
+                continue
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    text = text.replace("\\", "\\\\")
+    for char in _SPECIAL:
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", "\\n")
+
+
+def _unescaped_positions(text: str, targets: str) -> list[int]:
+    positions = []
+    index = 0
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] in targets:
+            positions.append(index)
+        index += 1
+    return positions
+
+
+def _find_unescaped(text: str, needle: str, start: int = 0) -> int:
+    index = start
+    while index <= len(text) - len(needle):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text.startswith(needle, index):
+            return index
+        index += 1
+    return -1
+
+
+def _brace_balance(text: str) -> int:
+    balance = 0
+    for position in _unescaped_positions(text, "{}"):
+        balance += 1 if text[position] == "{" else -1
+    return balance
+
+
+def _split_feedback(text: str) -> tuple[str, str]:
+    cut = _find_unescaped(text, "#")
+    if cut < 0:
+        return text, ""
+    return text[:cut], text[cut + 1 :]
+
+
+def _number(raw: str, line: int, what: str) -> Decimal:
+    try:
+        number = Decimal(unescape(raw).strip())
+    except InvalidOperation:
+        raise _Skip(f"{what} {raw.strip()!r} is not a number") from None
+    if not number.is_finite():
+        raise _Skip(f"{what} {raw.strip()!r} is not a number")
+    return number
+
+
+def _parse_numeric(body: str, line: int) -> list[GiftNumericAnswer]:
+    body = body.strip()
+    if not body:
+        raise _Skip("a numeric question needs a value after '#'")
+    parts = [body]
+    if body.startswith(("=", "~")):
+        starts = _unescaped_positions(body, "=~")
+        parts = [body[a:b] for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
+    answers = []
+    for part in parts:
+        weight = _HUNDRED
+        part = part.strip()
+        if part.startswith(("=", "~")):
+            wrong = part.startswith("~")
+            part = part[1:].strip()
+            match = _WEIGHT.match(part)
+            if match:
+                weight = Decimal(match.group(1))
+                part = part[match.end() :].strip()
+            elif wrong:
+                weight = Decimal(0)
+        spec, feedback = _split_feedback(part)
+        spec = spec.strip()
+        if ".." in spec:
+            low_raw, high_raw = spec.split("..", 1)
+            low = _number(low_raw, line, "the lower bound")
+            high = _number(high_raw, line, "the upper bound")
+            if low > high:
+                raise _Skip(f"the range {spec!r} runs backwards")
+            value, tolerance = (low + high) / 2, (high - low) / 2
+        else:
+            cut = _find_unescaped(spec, ":")
+            value_raw, tolerance_raw = (spec, "0") if cut < 0 else (spec[:cut], spec[cut + 1 :])
+            value = _number(value_raw, line, "the value")
+            tolerance = abs(_number(tolerance_raw or "0", line, "the tolerance"))
+        answers.append(GiftNumericAnswer(value, tolerance, weight, unescape(feedback).strip()))
+    if not any(answer.weight >= _HUNDRED for answer in answers):
+        raise _Skip("a numeric question needs one answer worth full credit")
+    return answers
+
+
+def _parse_choices(body: str) -> list[tuple[str, str]]:
+    """Split `=a #fb ~b` into [("=", "a #fb"), ("~", "b")]."""
+    starts = _unescaped_positions(body, "=~")
+    if not starts or body[: starts[0]].strip():
+        raise _Skip("each answer must start with '=' (right) or '~' (wrong)")
+    ends = [*starts[1:], len(body)]
+    return [(body[start], body[start + 1 : end]) for start, end in zip(starts, ends, strict=True)]
+
+
+def _parse_question(
+    block: str, line: int, category: str, metadata: dict[str, str]
+) -> GiftQuestion:
+    text = block.strip()
+    title = ""
+    if text.startswith("::"):
+        close = _find_unescaped(text, "::", 2)
+        if close < 0:
+            raise _Skip("the title opened with '::' is never closed")
+        title = unescape(text[2:close]).strip()
+        text = text[close + 2 :].lstrip()
+    text_format = "moodle"
+    format_match = re.match(r"^\[(\w+)\]", text)
+    if format_match and format_match.group(1).lower() in _FORMATS:
+        text_format = format_match.group(1).lower()
+        text = text[format_match.end() :].lstrip()
+
+    opening = _find_unescaped(text, "{")
+    if opening < 0:
+        raise _Skip("a question without answers (a description) is not supported")
+    depth, closing = 0, -1
+    for position in _unescaped_positions(text, "{}"):
+        if position < opening:
+            continue
+        depth += 1 if text[position] == "{" else -1
+        if depth == 0:
+            closing = position
+            break
+    if closing < 0:
+        raise _Skip("the answer block opened with '{' is never closed")
+    after = text[closing + 1 :].strip()
+    prompt = unescape((text[:opening] + (" _____ " + after if after else "")).strip())
+    if after:
+        raise _Skip("missing-word questions (answers in the middle of the text) are not supported")
+    if not prompt:
+        raise _Skip("the question has no text")
+    body = text[opening + 1 : closing]
+    if _brace_balance(body) != 0:
+        raise _Skip("unbalanced braces inside the answers; escape them as \\{ and \\}")
+
+    general_feedback = ""
+    cut = _find_unescaped(body, "####")
+    if cut >= 0:
+        body, general_feedback = body[:cut], unescape(body[cut + 4 :]).strip()
+    question = GiftQuestion(
+        line=line,
+        kind=SINGLE,
+        prompt=prompt,
+        title=title,
+        category=category,
+        text_format=text_format,
+        general_feedback=general_feedback,
+        metadata=metadata,
+    )
+
+    stripped = body.strip()
+    if not stripped:
+        raise _Skip("essay questions (an empty answer block) are not supported")
+    if stripped.startswith("#"):
+        question.kind = NUMERIC
+        question.numeric_answers = _parse_numeric(stripped[1:], line)
+        return question
+
+    truth, *feedbacks = stripped.split("#")
+    if truth.strip().upper() in {"T", "TRUE", "F", "FALSE"} and len(feedbacks) <= 2:
+        is_true = truth.strip().upper() in {"T", "TRUE"}
+        # Moodle's order: the first feedback is for a wrong answer, the second for a right one.
+        wrong_feedback = unescape(feedbacks[0]).strip() if feedbacks else ""
+        right_feedback = unescape(feedbacks[1]).strip() if len(feedbacks) > 1 else ""
+        question.kind = TRUE_FALSE
+        question.choices = [
+            GiftChoice("True", _HUNDRED if is_true else Decimal(0),
+                       right_feedback if is_true else wrong_feedback),
+            GiftChoice("False", Decimal(0) if is_true else _HUNDRED,
+                       wrong_feedback if is_true else right_feedback),
+        ]  # fmt: skip
+        return question
+
+    choices = []
+    for marker, raw in _parse_choices(body):
+        raw = raw.strip()
+        weight = _HUNDRED if marker == "=" else Decimal(0)
+        match = _WEIGHT.match(raw)
+        if match:
+            weight = Decimal(match.group(1))
+            raw = raw[match.end() :].strip()
+        answer_text, feedback = _split_feedback(raw)
+        if _find_unescaped(answer_text, "->") >= 0:
+            raise _Skip("matching questions are not supported yet")
+        answer_text = unescape(answer_text).strip()
+        if not answer_text:
+            raise _Skip("an answer is empty")
+        if weight < -_HUNDRED or weight > _HUNDRED:
+            raise _Skip(f"the weight {weight}% is outside -100% to 100%")
+        choices.append(GiftChoice(answer_text, weight, unescape(feedback).strip()))
+    markers = [marker for marker, _ in _parse_choices(body)]
+    if "~" not in markers:
+        raise _Skip("short-answer questions (only '=' answers) are not supported yet")
+    right = [choice for choice in choices if choice.is_correct]
+    if not right:
+        raise _Skip("no answer is marked right (with '=' or a positive weight)")
+    question.kind = SINGLE if len(right) == 1 and right[0].weight == _HUNDRED else MULTIPLE
+    question.choices = choices
+    return question
+
+
+def _metadata(comments: list[str]) -> dict[str, str]:
+    found = {}
+    for comment in comments:
+        key, sep, value = comment.partition(":")
+        if sep and re.fullmatch(r"[a-z][a-z0-9_-]*", key.strip()):
+            found[key.strip()] = value.strip()
+    return found
+
+
+def parse_gift(text: str) -> GiftDocument:
+    """Every question of a GIFT text, and a problem for each one that cannot be read."""
+    document = GiftDocument()
+    category = ""
+    block: list[str] = []
+    block_line = 0
+    comments: list[str] = []
+    block_comments: list[str] = []
+
+    def flush() -> None:
+        nonlocal block, block_comments
+        if not block:
+            return
+        try:
+            document.questions.append(
+                _parse_question("\n".join(block), block_line, category, _metadata(block_comments))
+            )
+        except _Skip as problem:
+            document.problems.append(GiftProblem(block_line, str(problem)))
+        block, block_comments = [], []
+
+    for number, raw_line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
+        stripped = raw_line.strip()
+        inside_answers = bool(block) and _brace_balance("\n".join(block)) > 0
+        if not inside_answers and stripped.startswith("//"):
+            comments.append(stripped[2:].strip())
+            continue
+        if not stripped and not inside_answers:
+            flush()
+            comments = []
+            continue
+        if not block and stripped.startswith("$CATEGORY:"):
+            category = stripped[len("$CATEGORY:") :].strip()
+            comments = []
+            continue
+        if not block:
+            block_line, block_comments, comments = number, comments, []
+        block.append(raw_line)
+    if block and _brace_balance("\n".join(block)) > 0:
+        document.problems.append(
+            GiftProblem(block_line, "the answer block opened with '{' is never closed")
+        )
+    else:
+        flush()
+    return document

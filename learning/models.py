@@ -1,0 +1,273 @@
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from learning.rendering import render_lesson
+
+
+class Topic(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+    summary = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("learning:lesson", args=[self.slug])
+
+
+class Lesson(models.Model):
+    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, related_name="lesson")
+    title = models.CharField(max_length=200)
+    body_markdown = models.TextField(
+        help_text="Markdown. Give each heading a stable anchor: ## Heading {#anchor}"
+    )
+    body_html = models.TextField(editable=False, default="")
+    # [{"anchor": "...", "title": "...", "level": 2}, ...] in page order.
+    sections = models.JSONField(editable=False, default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        rendered = render_lesson(self.body_markdown)
+        self.body_html = rendered.html
+        self.sections = [
+            {"anchor": s.anchor, "title": s.title, "level": s.level} for s in rendered.sections
+        ]
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "body_html", "sections"}
+        super().save(*args, **kwargs)
+
+    @property
+    def anchors(self) -> set[str]:
+        return {section["anchor"] for section in self.sections}
+
+    def section_title(self, anchor: str) -> str:
+        for section in self.sections:
+            if section["anchor"] == anchor:
+                return section["title"]
+        return ""
+
+
+class QuestionType(models.TextChoices):
+    SINGLE = "single", "Single choice"
+    MULTIPLE = "multiple", "Multiple answers"
+    TRUE_FALSE = "true_false", "True or false"
+    NUMERIC = "numeric", "Numeric"
+
+
+class QuestionOrigin(models.TextChoices):
+    FIXTURES = "fixtures", "Course files"
+    ADMIN = "admin", "Admin"
+
+
+class Question(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text="Stable identifier used by the course files and exports; "
+        "left blank, one is made for you.",
+    )
+    type = models.CharField(max_length=20, choices=QuestionType.choices)
+    prompt = models.TextField()
+    explanation = models.TextField(
+        help_text="Shown after answering: why the right answer is right."
+    )
+    lesson_anchor = models.SlugField(
+        max_length=100,
+        blank=True,
+        help_text="Anchor of the lesson section that teaches this (without #).",
+    )
+    numeric_answer = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    numeric_tolerance = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0))],
+        help_text="Answers within ± this of the value count as right.",
+    )
+    is_published = models.BooleanField(
+        "published", default=True, help_text="Only published questions are drawn in quizzes."
+    )
+    origin = models.CharField(
+        max_length=20, choices=QuestionOrigin.choices, default=QuestionOrigin.ADMIN, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["topic__order", "id"]
+        indexes = [models.Index(fields=["topic", "is_published"])]
+
+    def __str__(self) -> str:
+        return self.prompt if len(self.prompt) <= 80 else self.prompt[:79] + "…"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.key:
+            self.key = f"q-{uuid.uuid4().hex[:12]}"
+        super().save(*args, **kwargs)
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    text = models.CharField(max_length=500)
+    is_correct = models.BooleanField("correct", default=False)
+    feedback = models.TextField(blank=True, help_text="Shown when a learner picks this choice.")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Quiz(models.Model):
+    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, related_name="quiz")
+    question_count = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How many published questions each attempt draws (all, if fewer).",
+    )
+    pass_mark = models.PositiveSmallIntegerField(
+        default=70,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Percentage needed to pass.",
+    )
+    shuffle_questions = models.BooleanField(default=True)
+    shuffle_choices = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name_plural = "quizzes"
+
+    def __str__(self) -> str:
+        return f"Quiz: {self.topic.title}"
+
+
+class AttemptState(models.TextChoices):
+    IN_PROGRESS = "in_progress", "In progress"
+    FINISHED = "finished", "Finished"
+
+
+class Attempt(models.Model):
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts"
+    )
+    quiz = models.ForeignKey(Quiz, on_delete=models.PROTECT, related_name="attempts")
+    # Question ids in the order drawn for this attempt, and each question's choice ids in
+    # the order shown, so a resumed attempt looks exactly as it did.
+    question_ids = models.JSONField(default=list)
+    choice_orders = models.JSONField(default=dict)
+    state = models.CharField(
+        max_length=20, choices=AttemptState.choices, default=AttemptState.IN_PROGRESS
+    )
+    points = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal(0))
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    passed = models.BooleanField(null=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "quiz"],
+                condition=models.Q(state="in_progress"),
+                name="one_open_attempt_per_learner_and_quiz",
+            )
+        ]
+        indexes = [models.Index(fields=["learner", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.pk} by {self.learner} on {self.quiz.topic}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state == AttemptState.FINISHED
+
+    @property
+    def question_total(self) -> int:
+        return len(self.question_ids)
+
+
+class Response(models.Model):
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
+    position = models.PositiveSmallIntegerField()
+    # {"choices": [ids]} or {"value": "12.5"}
+    answer = models.JSONField()
+    points = models.DecimalField(max_digits=5, decimal_places=4)
+    # The question as it was asked (prompt, choices, key, explanation), so a later edit by a
+    # teacher never rewrites this learner's past.
+    question_snapshot = models.JSONField()
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "question"], name="one_response_per_attempt_question"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Response to question {self.question_id} in attempt {self.attempt_id}"
+
+    @property
+    def is_correct(self) -> bool:
+        return self.points >= 1
+
+
+class Mastery(models.IntegerChoices):
+    NOT_STARTED = 0, "Not started"
+    ATTEMPTED = 1, "Attempted"
+    FAMILIAR = 2, "Familiar"
+    PROFICIENT = 3, "Proficient"
+    MASTERED = 4, "Mastered"
+
+
+class TopicProgress(models.Model):
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topic_progress"
+    )
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="progress")
+    lesson_read_at = models.DateTimeField(null=True, blank=True)
+    attempt_count = models.PositiveIntegerField(default=0)
+    best_percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    mastery = models.PositiveSmallIntegerField(
+        choices=Mastery.choices, default=Mastery.NOT_STARTED
+    )
+    # The day of an attempt at 90% or more; a second such day makes the topic mastered.
+    high_score_on = models.DateField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "topic progress"
+        ordering = ["topic__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "topic"], name="one_progress_per_topic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} – {self.topic}: {self.get_mastery_display()}"
+
+    @property
+    def lesson_read(self) -> bool:
+        return self.lesson_read_at is not None
+
+    @property
+    def mastery_level(self) -> Mastery:
+        return Mastery(self.mastery)

@@ -1,0 +1,91 @@
+"""Mastery rules (pure) and the per-topic progress a learner sees (read-only queries).
+
+The rule, per topic, applied after each finished quiz attempt:
+
+- not started: no finished attempt yet;
+- attempted: best score below 70%;
+- familiar: an attempt at 70% or more;
+- proficient: an attempt at 90% or more;
+- mastered: attempts at 90% or more on two different days.
+
+An attempt below the threshold of the level the topic is at (70% for familiar, 90% for
+proficient and mastered) moves it down one level, never below attempted.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from learning.models import Attempt, AttemptState, Mastery, Topic, TopicProgress
+
+FAMILIAR_PERCENT = Decimal(70)
+PROFICIENT_PERCENT = Decimal(90)
+
+_LEVEL_THRESHOLD = {
+    Mastery.NOT_STARTED: Decimal(0),
+    Mastery.ATTEMPTED: Decimal(0),
+    Mastery.FAMILIAR: FAMILIAR_PERCENT,
+    Mastery.PROFICIENT: PROFICIENT_PERCENT,
+    Mastery.MASTERED: PROFICIENT_PERCENT,
+}
+
+
+@dataclass(frozen=True)
+class MasteryState:
+    level: Mastery
+    high_score_on: date | None = None
+
+
+def mastery_after_attempt(state: MasteryState, percent: Decimal, on: date) -> MasteryState:
+    """The topic's mastery after a finished attempt scoring `percent` on day `on`."""
+    current = Mastery(state.level)
+    if percent < _LEVEL_THRESHOLD[current] and current > Mastery.ATTEMPTED:
+        return MasteryState(Mastery(current - 1), state.high_score_on)
+    if percent >= PROFICIENT_PERCENT:
+        if state.high_score_on is not None and state.high_score_on != on:
+            return MasteryState(Mastery.MASTERED, state.high_score_on)
+        return MasteryState(max(current, Mastery.PROFICIENT), state.high_score_on or on)
+    if percent >= FAMILIAR_PERCENT:
+        return MasteryState(max(current, Mastery.FAMILIAR), state.high_score_on)
+    return MasteryState(max(current, Mastery.ATTEMPTED), state.high_score_on)
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    """One topic as a learner sees it on the course page and dashboard."""
+
+    topic: Topic
+    progress: TopicProgress | None
+    open_attempt_id: int | None
+
+    @property
+    def mastery(self) -> Mastery:
+        return Mastery(self.progress.mastery) if self.progress else Mastery.NOT_STARTED
+
+    @property
+    def mastery_percent(self) -> int:
+        """How far along the five levels the topic is, for a progress bar."""
+        return int(self.mastery) * 25
+
+    @property
+    def lesson_read(self) -> bool:
+        return bool(self.progress and self.progress.lesson_read)
+
+
+def topic_rows_for(learner: AbstractBaseUser | None) -> list[TopicRow]:
+    """Every topic with the learner's progress: three queries, however many topics."""
+    topics = list(Topic.objects.all())
+    if learner is None or not learner.is_authenticated:
+        return [TopicRow(topic, None, None) for topic in topics]
+    progress_by_topic = {p.topic_id: p for p in TopicProgress.objects.filter(learner=learner)}
+    open_attempts = dict(
+        Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS).values_list(
+            "quiz__topic_id", "id"
+        )
+    )
+    return [
+        TopicRow(topic, progress_by_topic.get(topic.pk), open_attempts.get(topic.pk))
+        for topic in topics
+    ]

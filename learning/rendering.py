@@ -1,0 +1,70 @@
+"""Markdown to sanitized HTML, for lessons and for the text of questions.
+
+Teachers write Markdown; what reaches a page is cleaned by nh3 against an allow-list, so a
+stray tag or script in content is shown inert, never run.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import markdown
+import nh3
+
+_LESSON_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "dd", "dl", "dt", "em", "h2", "h3", "h4",
+    "hr", "i", "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td",
+    "th", "thead", "tr", "ul",
+}  # fmt: skip
+_INLINE_TAGS = {"a", "b", "br", "code", "em", "i", "p", "strong", "sub", "sup", "ul", "ol", "li"}
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
+    "td": {"align"},
+    "th": {"align"},
+}
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    title: str
+    level: int
+
+
+@dataclass(frozen=True)
+class RenderedLesson:
+    html: str
+    sections: tuple[Section, ...]
+
+
+def _flatten_toc(tokens: list[dict]) -> list[Section]:
+    sections: list[Section] = []
+    for token in tokens:
+        sections.append(Section(anchor=token["id"], title=token["name"], level=token["level"]))
+        sections.extend(_flatten_toc(token.get("children", [])))
+    return sections
+
+
+def render_lesson(source: str) -> RenderedLesson:
+    converter = markdown.Markdown(
+        extensions=["attr_list", "toc", "tables", "sane_lists"],
+        extension_configs={"toc": {"toc_depth": "2-3"}},
+    )
+    raw_html = converter.convert(source)
+    html = nh3.clean(
+        raw_html,
+        tags=_LESSON_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+    )
+    return RenderedLesson(html=html, sections=tuple(_flatten_toc(converter.toc_tokens)))
+
+
+@lru_cache(maxsize=4096)
+def render_text(source: str) -> str:
+    """Render a short piece of teacher-written Markdown (a prompt, a choice, feedback)."""
+    raw_html = markdown.markdown(source, extensions=["sane_lists"])
+    return nh3.clean(raw_html, tags=_INLINE_TAGS, attributes={"a": {"href", "title"}})

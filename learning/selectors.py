@@ -1,0 +1,167 @@
+"""Read-only queries that shape what the quiz screens show.
+
+Feedback and reviews are built from the snapshot stored with each response, never from the
+live question, so what a learner sees of their past never changes under them.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from learning.models import Attempt, Choice, Lesson, Question, Response
+
+
+@dataclass(frozen=True)
+class ChoiceFeedback:
+    id: int
+    text: str
+    is_correct: bool
+    picked: bool
+    feedback: str
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a learner sees once a question is answered."""
+
+    position: int
+    question_type: str
+    prompt: str
+    explanation: str
+    points: Decimal
+    choices: tuple[ChoiceFeedback, ...]
+    given_value: str | None
+    expected_value: str | None
+    tolerance: str | None
+    section_url: str | None
+    section_title: str
+
+    @property
+    def is_correct(self) -> bool:
+        return self.points >= 1
+
+    @property
+    def is_partly_correct(self) -> bool:
+        return 0 < self.points < 1
+
+    @property
+    def picked_feedback(self) -> list[ChoiceFeedback]:
+        return [choice for choice in self.choices if choice.picked and choice.feedback]
+
+    @property
+    def right_answers(self) -> list[str]:
+        return [choice.text for choice in self.choices if choice.is_correct]
+
+
+def _clean_number(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    number = Decimal(raw)
+    return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
+
+
+def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> Feedback:
+    snapshot: dict[str, Any] = response.question_snapshot
+    picked = set(response.answer.get("choices", []))
+    anchor = snapshot.get("lesson_anchor") or ""
+    section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
+    tolerance = _clean_number(snapshot.get("numeric_tolerance"))
+    return Feedback(
+        position=response.position,
+        question_type=snapshot["type"],
+        prompt=snapshot["prompt"],
+        explanation=snapshot.get("explanation", ""),
+        points=response.points,
+        choices=tuple(
+            ChoiceFeedback(
+                id=choice["id"],
+                text=choice["text"],
+                is_correct=choice["is_correct"],
+                picked=choice["id"] in picked,
+                feedback=choice.get("feedback", ""),
+            )
+            for choice in snapshot.get("choices", [])
+        ),
+        given_value=_clean_number(response.answer.get("value")),
+        expected_value=_clean_number(snapshot.get("numeric_answer")),
+        tolerance=tolerance if tolerance not in (None, "0") else None,
+        section_url=f"{topic_url}#{anchor}" if section_title else (topic_url if anchor else None),
+        section_title=section_title,
+    )
+
+
+@dataclass(frozen=True)
+class QuestionScreen:
+    """One position of an attempt: the question to answer, or its feedback."""
+
+    attempt: Attempt
+    position: int
+    question: Question | None
+    choices: tuple[Choice, ...]
+    feedback: Feedback | None
+    answered_count: int
+
+    @property
+    def total(self) -> int:
+        return self.attempt.question_total
+
+    @property
+    def is_last(self) -> bool:
+        return self.position == self.total
+
+    @property
+    def progress_text(self) -> str:
+        return f"{self.answered_count} of {self.total} answered"
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.answered_count / self.total) if self.total else 0
+
+
+def _lesson_for(attempt: Attempt) -> Lesson | None:
+    return Lesson.objects.filter(topic_id=attempt.quiz.topic_id).first()
+
+
+def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
+    """The screen for `position` (1-based); the caller has checked it is in range."""
+    question_id = attempt.question_ids[position - 1]
+    responses = list(attempt.responses.all())
+    response = next((r for r in responses if r.question_id == question_id), None)
+    topic_url = attempt.quiz.topic.get_absolute_url()
+    if response is not None:
+        return QuestionScreen(
+            attempt=attempt,
+            position=position,
+            question=None,
+            choices=(),
+            feedback=feedback_for(response, _lesson_for(attempt), topic_url),
+            answered_count=len(responses),
+        )
+    question = Question.objects.prefetch_related("choices").get(pk=question_id)
+    by_id = {choice.id: choice for choice in question.choices.all()}
+    order = attempt.choice_orders.get(str(question_id), [])
+    choices = [by_id[i] for i in order if i in by_id]
+    choices += [choice for choice in by_id.values() if choice.id not in order]
+    return QuestionScreen(
+        attempt=attempt,
+        position=position,
+        question=question,
+        choices=tuple(choices),
+        feedback=None,
+        answered_count=len(responses),
+    )
+
+
+def next_unanswered_position(attempt: Attempt) -> int | None:
+    answered = set(attempt.responses.values_list("question_id", flat=True))
+    for index, question_id in enumerate(attempt.question_ids, start=1):
+        if question_id not in answered:
+            return index
+    return None
+
+
+def attempt_review(attempt: Attempt) -> list[Feedback]:
+    """Every question of a finished attempt with its feedback, in the order asked."""
+    lesson = _lesson_for(attempt)
+    topic_url = attempt.quiz.topic.get_absolute_url()
+    return [feedback_for(response, lesson, topic_url) for response in attempt.responses.all()]

@@ -1,0 +1,224 @@
+"""Every write that touches more than one row, each in one transaction.
+
+Services take keyword arguments, never a request; they validate before they save and raise
+`QuizError` with a message a learner can read when the request cannot be honoured.
+"""
+
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from learning import scoring
+from learning.models import (
+    Attempt,
+    AttemptState,
+    Mastery,
+    Question,
+    QuestionType,
+    Quiz,
+    Response,
+    Topic,
+    TopicProgress,
+)
+from learning.progress import MasteryState, mastery_after_attempt
+
+
+class QuizError(Exception):
+    """A request about a quiz that cannot be honoured; the message is shown to the learner."""
+
+
+def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[str, list[int]]]:
+    """Pick the questions of a new attempt and the order of each one's choices."""
+    questions = list(
+        Question.objects.filter(topic_id=quiz.topic_id, is_published=True)
+        .order_by("id")
+        .prefetch_related("choices")
+    )
+    if quiz.shuffle_questions:
+        drawn = rng.sample(questions, k=min(quiz.question_count, len(questions)))
+    else:
+        drawn = questions[: quiz.question_count]
+    choice_orders: dict[str, list[int]] = {}
+    for question in drawn:
+        choice_ids = [choice.id for choice in question.choices.all()]
+        # True/false keeps True before False; shuffling it only confuses.
+        if quiz.shuffle_choices and question.type != QuestionType.TRUE_FALSE:
+            rng.shuffle(choice_ids)
+        choice_orders[str(question.id)] = choice_ids
+    return [question.id for question in drawn], choice_orders
+
+
+@transaction.atomic
+def start_attempt(
+    *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random | None = None
+) -> Attempt:
+    """Resume the learner's open attempt at this quiz, or start one with a fresh draw."""
+    open_attempt = Attempt.objects.filter(
+        learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS
+    ).first()
+    if open_attempt is not None:
+        return open_attempt
+    question_ids, choice_orders = draw_questions(quiz=quiz, rng=rng or random.SystemRandom())
+    if not question_ids:
+        raise QuizError("This quiz has no published questions yet. Please try again later.")
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                learner=learner, quiz=quiz, question_ids=question_ids, choice_orders=choice_orders
+            )
+    except IntegrityError:
+        # Another request from the same learner started one a moment ago: use that one.
+        return Attempt.objects.get(learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS)
+    _touch_progress(learner=learner, topic_id=quiz.topic_id)
+    return attempt
+
+
+def snapshot_question(question: Question, choice_order: list[int]) -> dict[str, Any]:
+    """The question as this learner is asked it, kept with their response for good."""
+    by_id = {choice.id: choice for choice in question.choices.all()}
+    ordered = [by_id[i] for i in choice_order if i in by_id]
+    ordered += [choice for choice in by_id.values() if choice.id not in choice_order]
+    return {
+        "key": question.key,
+        "type": question.type,
+        "prompt": question.prompt,
+        "explanation": question.explanation,
+        "lesson_anchor": question.lesson_anchor,
+        "choices": [
+            {
+                "id": choice.id,
+                "text": choice.text,
+                "is_correct": choice.is_correct,
+                "feedback": choice.feedback,
+            }
+            for choice in ordered
+        ],
+        "numeric_answer": (
+            str(question.numeric_answer) if question.numeric_answer is not None else None
+        ),
+        "numeric_tolerance": str(question.numeric_tolerance),
+    }
+
+
+def _answer_as_json(answer: scoring.Answer) -> dict[str, Any]:
+    if isinstance(answer, scoring.NumericAnswer):
+        return {"value": str(answer.value)}
+    return {"choices": sorted(answer.choice_ids)}
+
+
+def _check_answer_fits(question: Question, answer: scoring.Answer) -> None:
+    if question.type == QuestionType.NUMERIC:
+        if not isinstance(answer, scoring.NumericAnswer):
+            raise QuizError("This question needs a number as its answer.")
+        return
+    if not isinstance(answer, scoring.ChoiceAnswer) or not answer.choice_ids:
+        raise QuizError("Pick an answer from the choices given.")
+    own_choice_ids = {choice.id for choice in question.choices.all()}
+    if not answer.choice_ids <= own_choice_ids:
+        raise QuizError("That choice does not belong to this question.")
+    if question.type != QuestionType.MULTIPLE and len(answer.choice_ids) != 1:
+        raise QuizError("Pick exactly one answer.")
+
+
+@transaction.atomic
+def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer) -> Response:
+    """Grade and store one answer; the attempt finishes when its last question is answered.
+
+    Sending the same answer again (a double click, a retried request) returns the stored
+    response unchanged; a different answer to an answered question is refused.
+    """
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.state != AttemptState.IN_PROGRESS:
+        raise QuizError("This attempt is already finished, so it takes no more answers.")
+    if question_id not in attempt.question_ids:
+        raise QuizError("That question is not part of this attempt.")
+    existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
+    if existing is not None:
+        if existing.answer == _answer_as_json(answer):
+            return existing
+        raise QuizError("You have already answered this question; answers cannot be changed.")
+
+    question = Question.objects.prefetch_related("choices").get(pk=question_id)
+    _check_answer_fits(question, answer)
+    snapshot = snapshot_question(question, attempt.choice_orders.get(str(question_id), []))
+    points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
+    response = Response.objects.create(
+        attempt=attempt,
+        question=question,
+        position=attempt.question_ids.index(question_id) + 1,
+        answer=_answer_as_json(answer),
+        points=points,
+        question_snapshot=snapshot,
+    )
+    Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
+    if attempt.responses.count() >= attempt.question_total:
+        finish_attempt(attempt=attempt)
+    return response
+
+
+@transaction.atomic
+def finish_attempt(*, attempt: Attempt) -> Attempt:
+    """Score the attempt, close it, and update the topic's progress, all at once."""
+    attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    if attempt.state == AttemptState.FINISHED:
+        return attempt
+    total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
+    now = timezone.now()
+    attempt.points = total_points
+    attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
+    attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
+    attempt.state = AttemptState.FINISHED
+    attempt.finished_at = now
+    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at"])
+
+    progress = _locked_progress(learner_id=attempt.learner_id, topic_id=attempt.quiz.topic_id)
+    new_state = mastery_after_attempt(
+        MasteryState(Mastery(progress.mastery), progress.high_score_on),
+        attempt.percent,
+        timezone.localdate(now),
+    )
+    progress.attempt_count = F("attempt_count") + 1
+    if progress.best_percent is None or attempt.percent > progress.best_percent:
+        progress.best_percent = attempt.percent
+    progress.mastery = new_state.level
+    progress.high_score_on = new_state.high_score_on
+    progress.last_activity_at = now
+    progress.save(
+        update_fields=[
+            "attempt_count",
+            "best_percent",
+            "mastery",
+            "high_score_on",
+            "last_activity_at",
+        ]
+    )
+    return attempt
+
+
+@transaction.atomic
+def mark_lesson_read(*, learner: AbstractBaseUser, topic: Topic) -> TopicProgress:
+    progress = _locked_progress(learner_id=learner.pk, topic_id=topic.pk)
+    now = timezone.now()
+    if progress.lesson_read_at is None:
+        progress.lesson_read_at = now
+    progress.last_activity_at = now
+    progress.save(update_fields=["lesson_read_at", "last_activity_at"])
+    return progress
+
+
+def _locked_progress(*, learner_id: int, topic_id: int) -> TopicProgress:
+    progress, _ = TopicProgress.objects.select_for_update().get_or_create(
+        learner_id=learner_id, topic_id=topic_id
+    )
+    return progress
+
+
+def _touch_progress(*, learner: AbstractBaseUser, topic_id: int) -> None:
+    progress = _locked_progress(learner_id=learner.pk, topic_id=topic_id)
+    progress.last_activity_at = timezone.now()
+    progress.save(update_fields=["last_activity_at"])

@@ -1,0 +1,22 @@
+"""The Teachers group: what a teacher may do in the admin, and nothing more."""
+
+TEACHERS_GROUP = "Teachers"
+
+# (model, actions) in the learning app. Teachers author content and look at learner
+# records; they get nothing over users, groups or permissions.
+TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "topic": ("add", "change", "delete", "view"),
+    "lesson": ("add", "change", "delete", "view"),
+    "quiz": ("add", "change", "delete", "view"),
+    "question": ("add", "change", "delete", "view"),
+    "choice": ("add", "change", "delete", "view"),
+    "attempt": ("view",),
+    "response": ("view",),
+    "topicprogress": ("view",),
+}
+
+
+def teacher_codenames() -> set[str]:
+    return {
+        f"{action}_{model}" for model, actions in TEACHER_PERMISSIONS.items() for action in actions
+    }

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from learning import views
+
+app_name = "learning"
+
+urlpatterns = [
+    path("", views.course, name="course"),
+    path("signup/", views.signup, name="signup"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("topics/<slug:slug>/", views.lesson, name="lesson"),
+    path("topics/<slug:slug>/read/", views.mark_read, name="mark_read"),
+    path("topics/<slug:slug>/quiz/", views.quiz_detail, name="quiz"),
+    path("topics/<slug:slug>/quiz/start/", views.start_quiz, name="start_quiz"),
+    path("attempts/<int:attempt_id>/", views.attempt_detail, name="attempt"),
+    path(
+        "attempts/<int:attempt_id>/questions/<int:position>/",
+        views.attempt_question,
+        name="question",
+    ),
+    path("attempts/<int:attempt_id>/result/", views.attempt_result, name="result"),
+]

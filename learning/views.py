@@ -1,0 +1,195 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+from django_htmx.middleware import HtmxDetails
+
+from learning import selectors, services
+from learning.forms import AnswerForm, SignUpForm
+from learning.models import Attempt, AttemptState, Topic, TopicProgress
+from learning.progress import topic_rows_for
+
+ATTEMPTS_PER_PAGE = 20
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _get_topic(slug: str) -> Topic:
+    return get_object_or_404(Topic.objects.select_related("lesson", "quiz"), slug=slug)
+
+
+def _get_attempt_for_user(request: HttpRequest, attempt_id: int) -> Attempt:
+    return get_object_or_404(
+        Attempt.objects.select_related("quiz__topic"), pk=attempt_id, learner=request.user
+    )
+
+
+def course(request: HttpRequest) -> HttpResponse:
+    return render(request, "learning/course.html", {"rows": topic_rows_for(request.user)})
+
+
+@vary_on_headers("HX-Request")
+def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    topic = _get_topic(slug)
+    if not hasattr(topic, "lesson"):
+        raise Http404("This topic has no lesson yet.")
+    progress = None
+    if request.user.is_authenticated:
+        progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
+    context = {"topic": topic, "lesson": topic.lesson, "progress": progress}
+    return render(request, "learning/lesson.html", context)
+
+
+@require_POST
+@login_required
+def mark_read(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    topic = _get_topic(slug)
+    progress = services.mark_lesson_read(learner=request.user, topic=topic)
+    if request.htmx:
+        context = {"topic": topic, "progress": progress}
+        response = render(request, "learning/lesson.html#read-status", context)
+        return trigger_client_event(response, "progress-changed")
+    messages.success(request, f"Marked “{topic.title}” as read.")
+    return redirect("learning:lesson", slug=topic.slug)
+
+
+@login_required
+def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = _get_topic(slug)
+    if not hasattr(topic, "quiz"):
+        raise Http404("This topic has no quiz yet.")
+    progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
+    open_attempt = Attempt.objects.filter(
+        learner=request.user, quiz=topic.quiz, state=AttemptState.IN_PROGRESS
+    ).first()
+    available = topic.questions.filter(is_published=True).count()
+    context = {
+        "topic": topic,
+        "quiz": topic.quiz,
+        "progress": progress,
+        "open_attempt": open_attempt,
+        "question_count": min(topic.quiz.question_count, available),
+    }
+    return render(request, "learning/quiz_detail.html", context)
+
+
+@require_POST
+@login_required
+def start_quiz(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = _get_topic(slug)
+    if not hasattr(topic, "quiz"):
+        raise Http404("This topic has no quiz yet.")
+    try:
+        attempt = services.start_attempt(learner=request.user, quiz=topic.quiz)
+    except services.QuizError as error:
+        messages.error(request, str(error))
+        return redirect("learning:quiz", slug=topic.slug)
+    return redirect("learning:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """Send the learner on to where this attempt stands: its next question, or its result."""
+    attempt = _get_attempt_for_user(request, attempt_id)
+    position = selectors.next_unanswered_position(attempt)
+    if attempt.is_finished or position is None:
+        return redirect("learning:result", attempt_id=attempt.pk)
+    return redirect("learning:question", attempt_id=attempt.pk, position=position)
+
+
+def _render_question(
+    request: HtmxHttpRequest,
+    screen: selectors.QuestionScreen,
+    form: AnswerForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    if screen.question is not None and form is None:
+        form = AnswerForm(question=screen.question, choices=screen.choices)
+    template = "learning/quiz.html#question" if request.htmx else "learning/quiz.html"
+    context = {"screen": screen, "form": form, "error": error, "topic": screen.attempt.quiz.topic}
+    return render(request, template, context, status=status)
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+@login_required
+def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -> HttpResponse:
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if not 1 <= position <= attempt.question_total:
+        raise Http404("This attempt has no question at that position.")
+    screen = selectors.question_screen(attempt, position)
+    if request.method == "GET":
+        if screen.question is not None and attempt.is_finished:
+            return redirect("learning:result", attempt_id=attempt.pk)
+        return _render_question(request, screen)
+
+    if screen.question is None:
+        return _render_question(
+            request, screen, error="You have already answered this question.", status=400
+        )
+    form = AnswerForm(request.POST, question=screen.question, choices=screen.choices)
+    if not form.is_valid():
+        return _render_question(request, screen, form=form, status=400)
+    try:
+        services.record_answer(
+            attempt=attempt, question_id=screen.question.pk, answer=form.to_answer()
+        )
+    except services.QuizError as error:
+        return _render_question(request, screen, form=form, error=str(error), status=400)
+    if not request.htmx:
+        return redirect("learning:question", attempt_id=attempt.pk, position=position)
+    attempt.refresh_from_db()
+    response = _render_question(request, selectors.question_screen(attempt, position))
+    return trigger_client_event(response, "progress-changed")
+
+
+@login_required
+def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = _get_attempt_for_user(request, attempt_id)
+    if not attempt.is_finished:
+        return redirect("learning:attempt", attempt_id=attempt.pk)
+    progress = TopicProgress.objects.filter(
+        learner=request.user, topic_id=attempt.quiz.topic_id
+    ).first()
+    context = {
+        "attempt": attempt,
+        "topic": attempt.quiz.topic,
+        "review": selectors.attempt_review(attempt),
+        "progress": progress,
+    }
+    return render(request, "learning/result.html", context)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    finished = (
+        Attempt.objects.filter(learner=request.user, state=AttemptState.FINISHED)
+        .select_related("quiz__topic")
+        .order_by("-finished_at", "-id")
+    )
+    page = Paginator(finished, ATTEMPTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"rows": topic_rows_for(request.user), "attempts_page": page}
+    return render(request, "learning/dashboard.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("learning:course")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}! Start with the first lesson.")
+        return redirect(reverse("learning:course"))
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registration/signup.html", {"form": form}, status=status)

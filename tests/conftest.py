@@ -1,0 +1,53 @@
+import random
+
+import pytest
+from django.test import Client
+
+from learning.models import Quiz
+from tests.factories import (
+    LessonFactory,
+    NumericQuestionFactory,
+    QuestionFactory,
+    QuizFactory,
+    TopicFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def learner():
+    return UserFactory(username="ada")
+
+
+@pytest.fixture
+def other_learner():
+    return UserFactory(username="grace")
+
+
+@pytest.fixture
+def learner_client(client: Client, learner) -> Client:
+    client.force_login(learner)
+    return client
+
+
+@pytest.fixture
+def quiz() -> Quiz:
+    """A topic with a lesson and a quiz drawing all three of its questions: a single choice,
+    a multiple-answer and a numeric one."""
+    topic = TopicFactory(slug="how-muscles-work", title="How muscles work")
+    LessonFactory(topic=topic)
+    QuestionFactory(topic=topic, key="single")
+    QuestionFactory(topic=topic, key="multiple", type="multiple")
+    NumericQuestionFactory(topic=topic, key="numeric")
+    return QuizFactory(topic=topic, question_count=3)
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(1234)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    # Hashing strength is Django's concern, not ours; the default hasher costs ~0.3 s a user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

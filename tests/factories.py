@@ -1,0 +1,141 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from factory.django import DjangoModelFactory
+
+from learning.models import (
+    Attempt,
+    Choice,
+    Lesson,
+    Question,
+    QuestionType,
+    Quiz,
+    Response,
+    Topic,
+    TopicProgress,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"learner{n}")
+    password = factory.django.Password(PASSWORD)
+
+
+class TopicFactory(DjangoModelFactory[Topic]):
+    class Meta:
+        model = Topic
+
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    title = factory.Sequence(lambda n: f"Topic {n}")
+    order = factory.Sequence(lambda n: n + 1)
+    summary = "What this topic is about."
+
+
+class LessonFactory(DjangoModelFactory[Lesson]):
+    class Meta:
+        model = Lesson
+
+    topic = factory.SubFactory(TopicFactory)
+    title = factory.SelfAttribute("topic.title")
+    body_markdown = (
+        "Opening words.\n\n## Calcium starts the pull {#calcium}\n\nCalcium is released.\n\n"
+        "## Relaxing again {#relaxing}\n\nMagnesium helps.\n"
+    )
+
+
+class QuizFactory(DjangoModelFactory[Quiz]):
+    class Meta:
+        model = Quiz
+
+    topic = factory.SubFactory(TopicFactory)
+    question_count = 3
+    pass_mark = 70
+
+
+class QuestionFactory(DjangoModelFactory[Question]):
+    """A single-choice question; pass `choices=[("text", True), ...]` to set its choices."""
+
+    class Meta:
+        model = Question
+        skip_postgeneration_save = True
+
+    topic = factory.SubFactory(TopicFactory)
+    key = factory.Sequence(lambda n: f"question-{n}")
+    type = QuestionType.SINGLE
+    prompt = factory.Sequence(lambda n: f"Which answer is right for question {n}?")
+    explanation = "Because the lesson says so."
+    lesson_anchor = "calcium"
+    is_published = True
+
+    @factory.post_generation
+    def choices(obj, create, extracted, **kwargs) -> None:
+        if not create or obj.type == QuestionType.NUMERIC:
+            return
+        if extracted is None:
+            if obj.type == QuestionType.TRUE_FALSE:
+                extracted = [("True", True), ("False", False)]
+            elif obj.type == QuestionType.MULTIPLE:
+                extracted = [("Right A", True), ("Right B", True), ("Wrong C", False)]
+            else:
+                extracted = [("Right", True), ("Wrong one", False), ("Wrong two", False)]
+        for order, (text, is_correct) in enumerate(extracted):
+            Choice.objects.create(
+                question=obj,
+                text=text,
+                is_correct=is_correct,
+                order=order,
+                feedback=f"Feedback on {text}.",
+            )
+
+
+class NumericQuestionFactory(QuestionFactory):
+    type = QuestionType.NUMERIC
+    numeric_answer = Decimal("15")
+    numeric_tolerance = Decimal("0.5")
+
+
+class ChoiceFactory(DjangoModelFactory[Choice]):
+    class Meta:
+        model = Choice
+
+    question = factory.SubFactory(QuestionFactory, choices=[])
+    text = factory.Sequence(lambda n: f"Choice {n}")
+    is_correct = False
+
+
+class AttemptFactory(DjangoModelFactory[Attempt]):
+    class Meta:
+        model = Attempt
+
+    learner = factory.SubFactory(UserFactory)
+    quiz = factory.SubFactory(QuizFactory)
+
+
+class ResponseFactory(DjangoModelFactory[Response]):
+    class Meta:
+        model = Response
+
+    attempt = factory.SubFactory(AttemptFactory)
+    question = factory.SubFactory(QuestionFactory)
+    position = 1
+    answer = factory.LazyFunction(lambda: {"choices": []})
+    points = Decimal(0)
+    question_snapshot = factory.LazyAttribute(
+        lambda o: {"type": o.question.type, "prompt": o.question.prompt, "choices": []}
+    )
+
+
+class TopicProgressFactory(DjangoModelFactory[TopicProgress]):
+    class Meta:
+        model = TopicProgress
+
+    learner = factory.SubFactory(UserFactory)
+    topic = factory.SubFactory(TopicFactory)

@@ -1,0 +1,227 @@
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from learning import services
+from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
+from tests.factories import QuestionFactory, QuizFactory, TopicFactory
+from tests.helpers import HTMX, answer_post
+
+pytestmark = pytest.mark.django_db
+
+
+def question_url(attempt: Attempt, position: int) -> str:
+    return reverse("learning:question", args=[attempt.pk, position])
+
+
+def question_at(attempt: Attempt, position: int) -> Question:
+    return Question.objects.get(pk=attempt.question_ids[position - 1])
+
+
+@pytest.fixture
+def attempt(learner, quiz, rng) -> Attempt:
+    return services.start_attempt(learner=learner, quiz=quiz, rng=rng)
+
+
+class TestStartingAQuiz:
+    def test_the_quiz_page_shows_its_size_and_pass_mark(self, learner_client, quiz):
+        response = learner_client.get(reverse("learning:quiz", args=[quiz.topic.slug]))
+        assertContains(response, "3</strong> questions")
+        assertContains(response, "70%")
+        assertContains(response, "Start the quiz")
+
+    def test_starting_redirects_to_the_first_question(self, learner_client, learner, quiz):
+        response = learner_client.post(reverse("learning:start_quiz", args=[quiz.topic.slug]))
+        attempt = Attempt.objects.get(learner=learner)
+        assertRedirects(response, reverse("learning:attempt", args=[attempt.pk]), target_status_code=302)
+        response = learner_client.get(reverse("learning:attempt", args=[attempt.pk]))
+        assertRedirects(response, question_url(attempt, 1))
+
+    def test_an_unfinished_attempt_resumes_where_it_stopped(self, learner_client, attempt):
+        first = question_at(attempt, 1)
+        learner_client.post(question_url(attempt, 1), answer_post(first, right=True))
+        response = learner_client.get(reverse("learning:attempt", args=[attempt.pk]))
+        assertRedirects(response, question_url(attempt, 2))
+        page = learner_client.get(reverse("learning:quiz", args=[attempt.quiz.topic.slug]))
+        assertContains(page, "Resume the quiz")
+
+    def test_a_quiz_page_needs_a_login(self, client, quiz):
+        url = reverse("learning:quiz", args=[quiz.topic.slug])
+        response = client.get(url)
+        assertRedirects(response, f"{reverse('login')}?next={url}")
+
+    def test_an_unknown_topic_is_404(self, learner_client, quiz):
+        assert learner_client.get(reverse("learning:quiz", args=["no-such-topic"])).status_code == 404
+        response = learner_client.post(reverse("learning:start_quiz", args=["no-such-topic"]))
+        assert response.status_code == 404
+
+    def test_a_quiz_without_published_questions_says_so(self, learner_client, quiz):
+        quiz.topic.questions.update(is_published=False)
+        url = reverse("learning:start_quiz", args=[quiz.topic.slug])
+        response = learner_client.post(url, follow=True)
+        assertContains(response, "no published questions")
+        assert not Attempt.objects.exists()
+
+    def test_start_is_post_only(self, learner_client, quiz):
+        response = learner_client.get(reverse("learning:start_quiz", args=[quiz.topic.slug]))
+        assert response.status_code == 405
+
+
+class TestAnsweringWithHtmx:
+    def test_the_answer_comes_back_as_feedback_in_the_partial(self, learner_client, attempt):
+        question = question_at(attempt, 1)
+        response = learner_client.post(
+            question_url(attempt, 1), answer_post(question, right=True), **HTMX
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "<html" not in html  # a partial, not a page
+        assert 'id="question-panel"' in html
+        assertContains(response, "Right")
+        assertContains(response, question.explanation)
+        assertContains(response, "1 of 3 answered")
+        assertContains(response, f"{question.topic.get_absolute_url()}#calcium")
+        assert "progress-changed" in response.headers["HX-Trigger"]
+
+    def test_a_wrong_answer_shows_the_right_one_and_the_picked_feedback(self, learner_client, attempt):
+        position, question = next(
+            (p, question_at(attempt, p))
+            for p in range(1, 4)
+            if question_at(attempt, p).type == "single"
+        )
+        response = learner_client.post(
+            question_url(attempt, position), answer_post(question, right=False), **HTMX
+        )
+        assertContains(response, "Not right")
+        assertContains(response, "right answer")
+        assertContains(response, "Feedback on Wrong one.")
+
+    def test_the_next_question_arrives_as_a_partial(self, learner_client, attempt):
+        learner_client.post(question_url(attempt, 1), answer_post(question_at(attempt, 1), True))
+        response = learner_client.get(question_url(attempt, 2), **HTMX)
+        assert "<html" not in response.content.decode()
+        assertContains(response, question_at(attempt, 2).prompt)
+        assertContains(response, "Question 2 of 3")
+
+
+class TestAnsweringWithoutJavaScript:
+    def test_post_redirects_to_the_same_question_which_shows_feedback(self, learner_client, attempt):
+        question = question_at(attempt, 1)
+        response = learner_client.post(question_url(attempt, 1), answer_post(question, right=True))
+        assertRedirects(response, question_url(attempt, 1))
+        page = learner_client.get(question_url(attempt, 1))
+        assertContains(page, "<html")
+        assertContains(page, "Right")
+        assertContains(page, "Next question")
+
+    def test_the_last_answer_finishes_and_links_to_the_result(self, learner_client, attempt):
+        for position in (1, 2, 3):
+            question = question_at(attempt, position)
+            learner_client.post(question_url(attempt, position), answer_post(question, position != 3))
+        attempt.refresh_from_db()
+        assert attempt.state == AttemptState.FINISHED
+        page = learner_client.get(question_url(attempt, 3))
+        assertContains(page, "See your result")
+        result = learner_client.get(reverse("learning:result", args=[attempt.pk]))
+        assertContains(result, "You scored 67%")
+        assertContains(result, "Not passed yet")
+        for position in (1, 2, 3):
+            assertContains(result, question_at(attempt, position).prompt)
+
+
+class TestBadInput:
+    def test_no_answer_is_a_400_with_a_message_and_stores_nothing(self, learner_client, attempt):
+        question = question_at(attempt, 1)
+        response = learner_client.post(question_url(attempt, 1), {"question": question.pk}, **HTMX)
+        assert response.status_code == 400
+        assert b"Pick" in response.content or b"Type a number" in response.content
+        assert not Response.objects.exists()
+
+    def test_a_choice_of_another_question_is_a_400(self, learner_client, attempt):
+        position = next(p for p in (1, 2, 3) if question_at(attempt, p).type == "single")
+        stranger = QuestionFactory().choices.first()
+        data = {"question": question_at(attempt, position).pk, "choice": stranger.pk}
+        response = learner_client.post(question_url(attempt, position), data)
+        assertContains(response, "does not belong to this question", status_code=400)
+        assert not Response.objects.exists()
+
+    def test_a_question_not_drawn_in_the_attempt_is_a_400(self, learner_client, attempt):
+        stranger = QuestionFactory()
+        data = answer_post(stranger, right=True)
+        response = learner_client.post(question_url(attempt, 1), data)
+        assertContains(response, "not the one on this screen", status_code=400)
+        assert not Response.objects.exists()
+
+    def test_a_number_that_is_not_a_number_is_a_400(self, learner_client, attempt):
+        position = next(p for p in (1, 2, 3) if question_at(attempt, p).type == "numeric")
+        data = {"question": question_at(attempt, position).pk, "value": "fifteen"}
+        response = learner_client.post(question_url(attempt, position), data)
+        assertContains(response, "Enter a number", status_code=400)
+
+    def test_answering_a_finished_attempt_is_a_400_and_keeps_the_score(self, learner_client, attempt):
+        for position in (1, 2, 3):
+            question = question_at(attempt, position)
+            learner_client.post(question_url(attempt, position), answer_post(question, False))
+        attempt.refresh_from_db()
+        before = attempt.points
+        question = question_at(attempt, 1)
+        response = learner_client.post(question_url(attempt, 1), answer_post(question, True))
+        assertContains(response, "already answered", status_code=400)
+        attempt.refresh_from_db()
+        assert attempt.points == before
+
+    def test_a_position_outside_the_attempt_is_404(self, learner_client, attempt):
+        assert learner_client.get(question_url(attempt, 4)).status_code == 404
+        assert learner_client.get(question_url(attempt, 0)).status_code == 404
+
+    def test_an_unknown_attempt_is_404(self, learner_client, attempt):
+        assert learner_client.get(reverse("learning:attempt", args=[attempt.pk + 99])).status_code == 404
+
+
+class TestOtherLearnersAttempts:
+    def test_every_attempt_url_is_404_for_another_learner(self, client, other_learner, attempt):
+        client.force_login(other_learner)
+        question = question_at(attempt, 1)
+        urls = [
+            reverse("learning:attempt", args=[attempt.pk]),
+            question_url(attempt, 1),
+            reverse("learning:result", args=[attempt.pk]),
+        ]
+        for url in urls:
+            assert client.get(url).status_code == 404, url
+        response = client.post(question_url(attempt, 1), answer_post(question, True))
+        assert response.status_code == 404
+        assert not Response.objects.exists()
+
+
+class TestResultAndRetake:
+    def finish(self, client, attempt, right: bool = True) -> None:
+        for position in range(1, attempt.question_total + 1):
+            question = question_at(attempt, position)
+            client.post(question_url(attempt, position), answer_post(question, right))
+
+    def test_an_unfinished_result_redirects_to_the_quiz(self, learner_client, attempt):
+        response = learner_client.get(reverse("learning:result", args=[attempt.pk]))
+        assertRedirects(response, reverse("learning:attempt", args=[attempt.pk]), fetch_redirect_response=False)
+
+    def test_a_passed_result_shows_pass_and_mastery(self, learner_client, attempt):
+        self.finish(learner_client, attempt)
+        response = learner_client.get(reverse("learning:result", args=[attempt.pk]))
+        assertContains(response, "You scored 100%")
+        assertContains(response, "Passed")
+        assertContains(response, "Proficient")
+
+    def test_a_retake_draws_a_fresh_order(self, learner_client, learner):
+        topic = TopicFactory()
+        for _ in range(12):
+            QuestionFactory(topic=topic)
+        quiz = QuizFactory(topic=topic, question_count=12)
+        orders = set()
+        for _ in range(4):
+            learner_client.post(reverse("learning:start_quiz", args=[topic.slug]))
+            attempt = Attempt.objects.filter(learner=learner).latest("id")
+            orders.add(tuple(attempt.question_ids))
+            self.finish(learner_client, attempt)
+        assert Attempt.objects.filter(learner=learner, quiz=quiz).count() == 4
+        assert len(orders) > 1  # 12! orders: four equal draws would be a broken shuffle
+        assert TopicProgress.objects.get(learner=learner, topic=topic).attempt_count == 4
