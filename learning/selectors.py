@@ -90,6 +90,10 @@ def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> F
     )
 
 
+class QuestionGone(Exception):
+    """A question drawn in an attempt was deleted before the learner answered it."""
+
+
 @dataclass(frozen=True)
 class QuestionScreen:
     """One position of an attempt: the question to answer, or its feedback."""
@@ -137,7 +141,9 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
             feedback=feedback_for(response, _lesson_for(attempt), topic_url),
             answered_count=len(responses),
         )
-    question = Question.objects.prefetch_related("choices").get(pk=question_id)
+    question = Question.objects.prefetch_related("choices").filter(pk=question_id).first()
+    if question is None:
+        raise QuestionGone(question_id)
     by_id = {choice.id: choice for choice in question.choices.all()}
     order = attempt.choice_orders.get(str(question_id), [])
     choices = [by_id[i] for i in order if i in by_id]

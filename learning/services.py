@@ -162,6 +162,28 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
 
 
 @transaction.atomic
+def drop_deleted_questions(*, attempt: Attempt) -> Attempt:
+    """Take questions a teacher deleted before they were answered out of an open attempt."""
+    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if attempt.state != AttemptState.IN_PROGRESS:
+        return attempt
+    existing = set(
+        Question.objects.filter(pk__in=attempt.question_ids).values_list("pk", flat=True)
+    )
+    kept = [question_id for question_id in attempt.question_ids if question_id in existing]
+    if kept == attempt.question_ids:
+        return attempt
+    attempt.question_ids = kept
+    attempt.choice_orders = {
+        key: value for key, value in attempt.choice_orders.items() if int(key) in existing
+    }
+    attempt.save(update_fields=["question_ids", "choice_orders"])
+    if attempt.responses.count() >= attempt.question_total:
+        return finish_attempt(attempt=attempt)
+    return attempt
+
+
+@transaction.atomic
 def finish_attempt(*, attempt: Attempt) -> Attempt:
     """Score the attempt, close it, and update the topic's progress, all at once."""
     attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)

@@ -126,7 +126,14 @@ def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -
     attempt = _get_attempt_for_user(request, attempt_id)
     if not 1 <= position <= attempt.question_total:
         raise Http404("This attempt has no question at that position.")
-    screen = selectors.question_screen(attempt, position)
+    try:
+        screen = selectors.question_screen(attempt, position)
+    except selectors.QuestionGone:
+        services.drop_deleted_questions(attempt=attempt)
+        messages.info(
+            request, "A question was withdrawn by your teacher and taken out of this quiz."
+        )
+        return redirect("learning:attempt", attempt_id=attempt.pk)
     if request.method == "GET":
         if screen.question is not None and attempt.is_finished:
             return redirect("learning:result", attempt_id=attempt.pk)

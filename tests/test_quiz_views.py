@@ -1,6 +1,6 @@
 import pytest
 from django.urls import reverse
-from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+from pytest_django.asserts import assertContains, assertRedirects
 
 from learning import services
 from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
@@ -33,7 +33,9 @@ class TestStartingAQuiz:
     def test_starting_redirects_to_the_first_question(self, learner_client, learner, quiz):
         response = learner_client.post(reverse("learning:start_quiz", args=[quiz.topic.slug]))
         attempt = Attempt.objects.get(learner=learner)
-        assertRedirects(response, reverse("learning:attempt", args=[attempt.pk]), target_status_code=302)
+        assertRedirects(
+            response, reverse("learning:attempt", args=[attempt.pk]), target_status_code=302
+        )
         response = learner_client.get(reverse("learning:attempt", args=[attempt.pk]))
         assertRedirects(response, question_url(attempt, 1))
 
@@ -51,7 +53,9 @@ class TestStartingAQuiz:
         assertRedirects(response, f"{reverse('login')}?next={url}")
 
     def test_an_unknown_topic_is_404(self, learner_client, quiz):
-        assert learner_client.get(reverse("learning:quiz", args=["no-such-topic"])).status_code == 404
+        assert (
+            learner_client.get(reverse("learning:quiz", args=["no-such-topic"])).status_code == 404
+        )
         response = learner_client.post(reverse("learning:start_quiz", args=["no-such-topic"]))
         assert response.status_code == 404
 
@@ -83,7 +87,9 @@ class TestAnsweringWithHtmx:
         assertContains(response, f"{question.topic.get_absolute_url()}#calcium")
         assert "progress-changed" in response.headers["HX-Trigger"]
 
-    def test_a_wrong_answer_shows_the_right_one_and_the_picked_feedback(self, learner_client, attempt):
+    def test_a_wrong_answer_shows_the_right_one_and_the_picked_feedback(
+        self, learner_client, attempt
+    ):
         position, question = next(
             (p, question_at(attempt, p))
             for p in range(1, 4)
@@ -105,7 +111,9 @@ class TestAnsweringWithHtmx:
 
 
 class TestAnsweringWithoutJavaScript:
-    def test_post_redirects_to_the_same_question_which_shows_feedback(self, learner_client, attempt):
+    def test_post_redirects_to_the_same_question_which_shows_feedback(
+        self, learner_client, attempt
+    ):
         question = question_at(attempt, 1)
         response = learner_client.post(question_url(attempt, 1), answer_post(question, right=True))
         assertRedirects(response, question_url(attempt, 1))
@@ -117,7 +125,9 @@ class TestAnsweringWithoutJavaScript:
     def test_the_last_answer_finishes_and_links_to_the_result(self, learner_client, attempt):
         for position in (1, 2, 3):
             question = question_at(attempt, position)
-            learner_client.post(question_url(attempt, position), answer_post(question, position != 3))
+            learner_client.post(
+                question_url(attempt, position), answer_post(question, position != 3)
+            )
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.FINISHED
         page = learner_client.get(question_url(attempt, 3))
@@ -158,7 +168,9 @@ class TestBadInput:
         response = learner_client.post(question_url(attempt, position), data)
         assertContains(response, "Enter a number", status_code=400)
 
-    def test_answering_a_finished_attempt_is_a_400_and_keeps_the_score(self, learner_client, attempt):
+    def test_answering_a_finished_attempt_is_a_400_and_keeps_the_score(
+        self, learner_client, attempt
+    ):
         for position in (1, 2, 3):
             question = question_at(attempt, position)
             learner_client.post(question_url(attempt, position), answer_post(question, False))
@@ -175,7 +187,10 @@ class TestBadInput:
         assert learner_client.get(question_url(attempt, 0)).status_code == 404
 
     def test_an_unknown_attempt_is_404(self, learner_client, attempt):
-        assert learner_client.get(reverse("learning:attempt", args=[attempt.pk + 99])).status_code == 404
+        assert (
+            learner_client.get(reverse("learning:attempt", args=[attempt.pk + 99])).status_code
+            == 404
+        )
 
 
 class TestOtherLearnersAttempts:
@@ -202,7 +217,9 @@ class TestResultAndRetake:
 
     def test_an_unfinished_result_redirects_to_the_quiz(self, learner_client, attempt):
         response = learner_client.get(reverse("learning:result", args=[attempt.pk]))
-        assertRedirects(response, reverse("learning:attempt", args=[attempt.pk]), fetch_redirect_response=False)
+        assertRedirects(
+            response, reverse("learning:attempt", args=[attempt.pk]), fetch_redirect_response=False
+        )
 
     def test_a_passed_result_shows_pass_and_mastery(self, learner_client, attempt):
         self.finish(learner_client, attempt)
@@ -225,3 +242,51 @@ class TestResultAndRetake:
         assert Attempt.objects.filter(learner=learner, quiz=quiz).count() == 4
         assert len(orders) > 1  # 12! orders: four equal draws would be a broken shuffle
         assert TopicProgress.objects.get(learner=learner, topic=topic).attempt_count == 4
+
+
+class TestQueryBudget:
+    def test_a_question_page_costs_the_same_however_big_the_quiz_and_history(
+        self, learner_client, learner, django_assert_max_num_queries
+    ):
+        topic = TopicFactory()
+        for _ in range(40):
+            QuestionFactory(topic=topic)
+        quiz = QuizFactory(topic=topic, question_count=30)
+        for _ in range(3):
+            done = services.start_attempt(learner=learner, quiz=quiz)
+            for question_id in done.question_ids:
+                question = Question.objects.get(pk=question_id)
+                services.record_answer(
+                    attempt=done,
+                    question_id=question_id,
+                    answer=services.scoring.ChoiceAnswer(frozenset([question.choices.first().pk])),
+                )
+        attempt = services.start_attempt(learner=learner, quiz=quiz)
+        for position in range(1, 21):
+            learner_client.post(
+                question_url(attempt, position), answer_post(question_at(attempt, position), True)
+            )
+
+        # session, user, attempt with quiz and topic, its responses, the question, its choices
+        with django_assert_max_num_queries(6):
+            response = learner_client.get(question_url(attempt, 21))
+        assertContains(response, "Question 21 of 30")
+        # ... and an answered one: the lesson (for the section title) replaces question+choices
+        with django_assert_max_num_queries(6):
+            response = learner_client.get(question_url(attempt, 20))
+        assertContains(response, "20 of 30 answered")
+
+
+def test_a_question_deleted_mid_attempt_is_taken_out_not_a_crash(learner_client, attempt):
+    learner_client.post(question_url(attempt, 1), answer_post(question_at(attempt, 1), True))
+    question_at(attempt, 2).delete()
+    response = learner_client.get(question_url(attempt, 2), follow=True)
+    assertContains(response, "withdrawn by your teacher")
+    attempt.refresh_from_db()
+    assert attempt.question_total == 2
+    assertContains(response, "Question 2 of 2")
+    last = question_at(attempt, 2)
+    learner_client.post(question_url(attempt, 2), answer_post(last, True))
+    attempt.refresh_from_db()
+    assert attempt.state == AttemptState.FINISHED
+    assert attempt.percent == 100

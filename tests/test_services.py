@@ -20,7 +20,9 @@ def right_answer(question):
 def wrong_answer(question):
     if question.type == "numeric":
         return NumericAnswer(question.numeric_answer + 1000)
-    return ChoiceAnswer(frozenset([next(c.pk for c in question.choices.all() if not c.is_correct)]))
+    return ChoiceAnswer(
+        frozenset([next(c.pk for c in question.choices.all() if not c.is_correct)])
+    )
 
 
 def questions_of(attempt):
@@ -93,7 +95,9 @@ def test_a_finished_attempt_takes_no_more_answers(learner, quiz, rng):
     attempt = services.start_attempt(learner=learner, quiz=quiz, rng=rng)
     questions = questions_of(attempt)
     for question in questions:
-        services.record_answer(attempt=attempt, question_id=question.pk, answer=wrong_answer(question))
+        services.record_answer(
+            attempt=attempt, question_id=question.pk, answer=wrong_answer(question)
+        )
     with pytest.raises(services.QuizError, match="already finished"):
         services.record_answer(
             attempt=attempt, question_id=questions[0].pk, answer=right_answer(questions[0])
@@ -106,7 +110,9 @@ def test_a_question_not_drawn_is_refused(learner, quiz, rng):
     attempt = services.start_attempt(learner=learner, quiz=quiz, rng=rng)
     stranger = QuestionFactory()
     with pytest.raises(services.QuizError, match="not part of this attempt"):
-        services.record_answer(attempt=attempt, question_id=stranger.pk, answer=right_answer(stranger))
+        services.record_answer(
+            attempt=attempt, question_id=stranger.pk, answer=right_answer(stranger)
+        )
     assert not Response.objects.exists()
 
 
@@ -126,8 +132,12 @@ def test_a_choice_of_another_question_is_refused(learner, quiz, rng):
 def test_the_same_answer_twice_is_stored_once(learner, quiz, rng):
     attempt = services.start_attempt(learner=learner, quiz=quiz, rng=rng)
     question = questions_of(attempt)[0]
-    first = services.record_answer(attempt=attempt, question_id=question.pk, answer=right_answer(question))
-    second = services.record_answer(attempt=attempt, question_id=question.pk, answer=right_answer(question))
+    first = services.record_answer(
+        attempt=attempt, question_id=question.pk, answer=right_answer(question)
+    )
+    second = services.record_answer(
+        attempt=attempt, question_id=question.pk, answer=right_answer(question)
+    )
     assert first.pk == second.pk
     assert Response.objects.count() == 1
     attempt.refresh_from_db()
@@ -139,7 +149,9 @@ def test_a_different_answer_to_an_answered_question_is_refused(learner, quiz, rn
     question = questions_of(attempt)[0]
     services.record_answer(attempt=attempt, question_id=question.pk, answer=wrong_answer(question))
     with pytest.raises(services.QuizError, match="already answered"):
-        services.record_answer(attempt=attempt, question_id=question.pk, answer=right_answer(question))
+        services.record_answer(
+            attempt=attempt, question_id=question.pk, answer=right_answer(question)
+        )
     assert Response.objects.get().points == 0
 
 

@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.utils.safestring import SafeString, mark_safe
@@ -14,8 +14,12 @@ def markdown_text(source: str) -> SafeString:
 
 
 @register.filter
-def percent(value: Decimal | float | None) -> str:
-    """A score as a whole percentage: 66.67 -> "67%"; None -> an en dash."""
-    if value is None:
+def percent(value: Decimal | float | str | None) -> str:
+    """A score as a whole percentage: 66.67 -> "67%"; no score yet -> an en dash."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
         return "–"
-    return f"{Decimal(value).quantize(Decimal(1)):f}%"
+    if not number.is_finite():
+        return "–"
+    return f"{number.quantize(Decimal(1), rounding=ROUND_HALF_UP):f}%"

@@ -1,0 +1,163 @@
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from pytest_django.asserts import assertContains
+
+from learning import services
+from learning.models import Question
+from learning.teachers import TEACHERS_GROUP
+from tests.factories import LessonFactory, QuizFactory, TopicFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def teacher():
+    user = UserFactory(username="mrs-hill", is_staff=True)
+    user.groups.add(Group.objects.get(name=TEACHERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def teacher_client(client, teacher):
+    client.force_login(teacher)
+    return client
+
+
+@pytest.fixture
+def topic():
+    topic = TopicFactory(title="Heat")
+    LessonFactory(topic=topic)
+    QuizFactory(topic=topic, question_count=5)
+    return topic
+
+
+def question_form(topic, question_type="single", choices=(), **fields):
+    data = {
+        "topic": topic.pk,
+        "type": question_type,
+        "prompt": "Which sign points to heat exhaustion?",
+        "is_published": "on",
+        "explanation": "Heavy sweating is one of the signs.",
+        "lesson_anchor": "calcium",
+        "numeric_answer": "",
+        "numeric_tolerance": "0",
+        "key": "",
+        "choices-TOTAL_FORMS": str(len(choices)),
+        "choices-INITIAL_FORMS": "0",
+        "choices-MIN_NUM_FORMS": "0",
+        "choices-MAX_NUM_FORMS": "1000",
+    }
+    for index, (text, correct) in enumerate(choices):
+        data[f"choices-{index}-order"] = str(index)
+        data[f"choices-{index}-text"] = text
+        data[f"choices-{index}-feedback"] = ""
+        if correct:
+            data[f"choices-{index}-is_correct"] = "on"
+    data.update(fields)
+    return data
+
+
+ADD_URL = reverse("admin:learning_question_add")
+
+
+class TestTeachersGroup:
+    def test_it_holds_authoring_and_viewing_rights_and_nothing_over_users(self):
+        group = Group.objects.get(name=TEACHERS_GROUP)
+        codenames = set(group.permissions.values_list("codename", flat=True))
+        assert {"add_question", "change_question", "delete_question", "add_choice"} <= codenames
+        assert {"view_topicprogress", "view_attempt", "view_response"} <= codenames
+        assert not {"change_topicprogress", "change_attempt", "delete_response"} & codenames
+        assert not group.permissions.filter(content_type__app_label="auth").exists()
+
+    def test_a_teacher_sees_the_course_but_not_users(self, teacher_client):
+        index = teacher_client.get(reverse("admin:index"))
+        assertContains(index, "Questions")
+        assert teacher_client.get(reverse("admin:auth_user_changelist")).status_code == 403
+        assert (
+            teacher_client.get(reverse("admin:learning_topicprogress_changelist")).status_code
+            == 200
+        )
+
+    def test_createteacher_makes_a_staff_user_in_the_group(self):
+        call_command("createteacher", "mr-jones", password="a-long-pass-phrase")
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.get(username="mr-jones")
+        assert user.is_staff and not user.is_superuser
+        assert user.groups.filter(name=TEACHERS_GROUP).exists()
+        assert user.check_password("a-long-pass-phrase")
+
+    def test_createteacher_refuses_a_weak_password_and_an_existing_name(self, teacher):
+        with pytest.raises(CommandError, match="too short"):
+            call_command("createteacher", "mr-jones", password="abc")
+        with pytest.raises(CommandError, match="already exists"):
+            call_command("createteacher", teacher.username, password="a-long-pass-phrase")
+
+
+class TestQuestionValidation:
+    @pytest.mark.parametrize(
+        ("question_type", "choices", "message"),
+        [
+            ("single", [("Sweating", False), ("Shivering", False)], "exactly one correct choice"),
+            ("single", [("Sweating", True), ("Thirst", True)], "exactly one correct choice"),
+            ("true_false", [("True", True)], "exactly two choices"),
+            ("multiple", [("Sweating", False), ("Shivering", False)], "at least one correct"),
+        ],
+    )
+    def test_it_refuses_a_question_no_one_could_answer(
+        self, teacher_client, topic, question_type, choices, message
+    ):
+        response = teacher_client.post(ADD_URL, question_form(topic, question_type, choices))
+        assertContains(response, message)
+        assert not Question.objects.exists()
+
+    def test_it_refuses_a_numeric_question_without_a_value(self, teacher_client, topic):
+        response = teacher_client.post(ADD_URL, question_form(topic, "numeric"))
+        assertContains(response, "A numeric question needs a right value.")
+        assert not Question.objects.exists()
+
+    def test_it_refuses_an_anchor_the_lesson_does_not_have(self, teacher_client, topic):
+        data = question_form(
+            topic, choices=[("Sweating", True), ("Shivering", False)], lesson_anchor="nowhere"
+        )
+        response = teacher_client.post(ADD_URL, data)
+        assertContains(response, "is not a section of the lesson")
+        assert not Question.objects.exists()
+
+
+def test_a_question_a_teacher_adds_is_drawn_in_the_quiz_at_once(teacher_client, topic, learner):
+    data = question_form(topic, choices=[("Heavy sweating", True), ("Shivering", False)])
+    response = teacher_client.post(ADD_URL, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    question = Question.objects.get()
+    assert question.key.startswith("q-")
+    assert list(question.choices.values_list("text", "is_correct")) == [
+        ("Heavy sweating", True),
+        ("Shivering", False),
+    ]
+    attempt = services.start_attempt(learner=learner, quiz=topic.quiz)
+    assert attempt.question_ids == [question.pk]
+
+
+def test_the_question_list_filters_and_searches(teacher_client, topic):
+    teacher_client.post(
+        ADD_URL, question_form(topic, choices=[("Heavy sweating", True), ("Shivering", False)])
+    )
+    url = reverse("admin:learning_question_changelist")
+    assertContains(
+        teacher_client.get(url, {"type__exact": "single", "is_published__exact": "1"}),
+        "heat exhaustion",
+    )
+    response = teacher_client.get(url, {"q": "shivering"})
+    assertContains(response, "heat exhaustion")
+    assertContains(response, "By type")
+
+
+def test_a_teacher_has_no_change_rights_over_learner_records():
+    perms = Permission.objects.filter(group__name=TEACHERS_GROUP, codename__startswith="change_")
+    assert set(perms.values_list("codename", flat=True)) == {
+        "change_topic", "change_lesson", "change_quiz", "change_question", "change_choice",
+    }  # fmt: skip
