@@ -65,6 +65,12 @@ class AnswerForm(forms.Form):
             )
         return question_id
 
+    def clean_choice(self) -> str | list[str]:
+        picked = self.cleaned_data["choice"]
+        if self.question.type != QuestionType.MULTIPLE and len(self.data.getlist("choice")) > 1:
+            raise forms.ValidationError("Pick exactly one answer.")
+        return picked
+
     def to_answer(self) -> scoring.Answer:
         if self.question.type == QuestionType.NUMERIC:
             value: Decimal = self.cleaned_data["value"]

@@ -290,3 +290,37 @@ def test_a_question_deleted_mid_attempt_is_taken_out_not_a_crash(learner_client,
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FINISHED
     assert attempt.percent == 100
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"question": "not-a-number", "choice": "1"},
+        {"question": "99999999999999999999999", "choice": "1"},
+        {"choice": "99999999999999999999999"},
+        {"value": "NaN"},
+        {"value": "1e999999"},
+        {"value": "Infinity"},
+        {"choice": ["1", "2", "3"]},
+        {"choice": "", "value": ""},
+    ],
+)
+def test_malformed_answers_get_a_400_and_change_nothing(learner_client, attempt, data):
+    for position in (1, 2, 3):
+        posted = {"question": question_at(attempt, position).pk, **data}
+        response = learner_client.post(question_url(attempt, position), posted, **HTMX)
+        assert response.status_code == 400, (position, data)
+    attempt.refresh_from_db()
+    assert attempt.points == 0
+    assert not Response.objects.exists()
+
+
+def test_huge_ids_in_urls_are_404(learner_client):
+    huge = "99999999999999999999999"
+    for url in (
+        f"/attempts/{huge}/",
+        f"/attempts/{huge}/questions/1/",
+        f"/attempts/{huge}/result/",
+    ):
+        assert learner_client.get(url).status_code == 404
