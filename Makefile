@@ -42,6 +42,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 test: setup lint
+	scripts/ensure-chromium
 	$(TEST_ENV) $(VENV)/bin/pytest
 
 clean:

@@ -52,6 +52,17 @@ class Feedback:
     def right_answers(self) -> list[str]:
         return [choice.text for choice in self.choices if choice.is_correct]
 
+    @property
+    def announcement(self) -> str:
+        """A one-line verdict for screen readers."""
+        if self.is_correct:
+            return "Right."
+        verdict = "Partly right." if self.is_partly_correct else "Not right."
+        if self.question_type == "numeric":
+            return f"{verdict} The right answer is {self.expected_value}."
+        answers = "; ".join(self.right_answers)
+        return f"{verdict} The right answer{'s are' if len(self.right_answers) > 1 else ' is'}: {answers}."
+
 
 def _clean_number(raw: str | None) -> str | None:
     if raw is None:

@@ -20,3 +20,17 @@ def teacher_codenames() -> set[str]:
     return {
         f"{action}_{model}" for model, actions in TEACHER_PERMISSIONS.items() for action in actions
     }
+
+
+def sync_teachers_group(group_model, permission_model):
+    """Create the Teachers group if needed and give it exactly the teacher permissions.
+
+    Takes the models as arguments so the data migration can pass its historical ones.
+    """
+    group, _ = group_model.objects.get_or_create(name=TEACHERS_GROUP)
+    group.permissions.set(
+        permission_model.objects.filter(
+            content_type__app_label="learning", codename__in=teacher_codenames()
+        )
+    )
+    return group

@@ -1,7 +1,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from learning.teachers import TEACHERS_GROUP, teacher_codenames
+from learning.teachers import TEACHERS_GROUP, sync_teachers_group
 
 
 def create_teachers_group(apps, schema_editor) -> None:
@@ -11,14 +11,7 @@ def create_teachers_group(apps, schema_editor) -> None:
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=TEACHERS_GROUP)
-    group.permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="learning", codename__in=teacher_codenames()
-        )
-    )
+    sync_teachers_group(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_teachers_group(apps, schema_editor) -> None:
