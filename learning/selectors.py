@@ -61,7 +61,8 @@ class Feedback:
         if self.question_type == "numeric":
             return f"{verdict} The right answer is {self.expected_value}."
         answers = "; ".join(self.right_answers)
-        return f"{verdict} The right answer{'s are' if len(self.right_answers) > 1 else ' is'}: {answers}."
+        noun = "answers are" if len(self.right_answers) > 1 else "answer is"
+        return f"{verdict} The right {noun}: {answers}."
 
 
 def _clean_number(raw: str | None) -> str | None:

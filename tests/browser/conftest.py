@@ -49,7 +49,7 @@ def _ensure_chromium() -> None:
     if CHROMIUM.exists():
         return
     script = Path(settings.BASE_DIR) / "scripts" / "ensure-chromium"
-    subprocess.run([str(script)], check=False)
+    subprocess.run([str(script)], check=False)  # noqa: S603 - our own script
     if not CHROMIUM.exists():
         pytest.fail(
             "The browser tests need Debian's Chromium at /usr/bin/chromium and apt-get could "
