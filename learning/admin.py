@@ -78,6 +78,13 @@ class QuizAdmin(admin.ModelAdmin):
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
     """Refuse a question no learner could answer right, naming what is missing."""
 
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        # A table row has no visible label per input: name each one for screen readers.
+        number = index + 1 if index is not None else "new"
+        for field in form.fields.values():
+            field.widget.attrs["aria-label"] = f"Choice {number}: {field.label}"
+
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -147,7 +154,6 @@ class QuestionAdmin(admin.ModelAdmin):
     inlines = (ChoiceInline,)
     list_display = ("short_prompt", "topic", "type", "is_published", "origin", "updated_at")
     list_filter = ("topic", "type", "is_published", "origin")
-    list_editable = ("is_published",)
     list_select_related = ("topic",)
     search_fields = ("prompt", "key", "explanation", "choices__text")
     readonly_fields = ("origin", "created_at", "updated_at")

@@ -1,0 +1,195 @@
+"""WCAG 2.2 AA checks in Chromium: axe-core scans of every page type, the keyboard, narrow
+screens, and what a failed request shows."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from playwright.sync_api import Browser, Page, expect
+
+from learning import services
+from learning.models import Attempt, Question, Quiz
+from learning.scoring import ChoiceAnswer, NumericAnswer
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AXE = Axe()
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def blocking_violations(page: Page) -> list[str]:
+    results = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+        for violation in results.response["violations"]
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def assert_no_problems(problems: dict[str, list[str]]) -> None:
+    failing = {name: found for name, found in problems.items() if found}
+    listing = "\n".join(f"{name}: {line}" for name, found in failing.items() for line in found)
+    assert not failing, f"axe found serious or critical violations:\n{listing}"
+
+
+def answer(attempt: Attempt, question_id: int, right: bool) -> None:
+    question = Question.objects.prefetch_related("choices").get(pk=question_id)
+    if question.type == "numeric":
+        value = question.numeric_answer if right else question.numeric_answer + 1
+        services.record_answer(
+            attempt=attempt, question_id=question_id, answer=NumericAnswer(value)
+        )
+        return
+    ids = [c.pk for c in question.choices.all() if c.is_correct == right]
+    if question.type != "multiple":
+        ids = ids[:1]
+    services.record_answer(
+        attempt=attempt, question_id=question_id, answer=ChoiceAnswer(frozenset(ids))
+    )
+
+
+@pytest.fixture
+def student_history(course, student):
+    """One finished attempt (some right, some wrong) and one half-answered attempt."""
+    finished = services.start_attempt(
+        learner=student, quiz=Quiz.objects.get(topic__slug="how-muscles-work")
+    )
+    for index, question_id in enumerate(finished.question_ids):
+        answer(finished, question_id, right=index % 3 != 0)
+    open_attempt = services.start_attempt(
+        learner=student, quiz=Quiz.objects.get(topic__slug="kinds-of-muscle")
+    )
+    answer(open_attempt, open_attempt.question_ids[0], right=False)
+    finished.refresh_from_db()
+    return finished, open_attempt
+
+
+def learner_pages(finished: Attempt, open_attempt: Attempt) -> dict[str, str]:
+    return {
+        "course": reverse("learning:course"),
+        "lesson": reverse("learning:lesson", args=["how-muscles-work"]),
+        "quiz start": reverse("learning:quiz", args=["heat"]),
+        "quiz question": reverse("learning:question", args=[open_attempt.pk, 2]),
+        "answered question with feedback": reverse("learning:question", args=[open_attempt.pk, 1]),
+        "result": reverse("learning:result", args=[finished.pk]),
+        "dashboard": reverse("learning:dashboard"),
+    }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_learner_pages_have_no_serious_violations(
+    browser: Browser, live_server, student, student_history, scheme
+):
+    finished, open_attempt = student_history
+    page = browser.new_context(color_scheme=scheme).new_page()
+    problems = {}
+    for name, path in {"sign-up": "/signup/", "log-in": "/accounts/login/"}.items():
+        page.goto(live_server.url + path)
+        problems[name] = blocking_violations(page)
+    log_in(page, live_server.url, student.username)
+    for name, path in learner_pages(finished, open_attempt).items():
+        page.goto(live_server.url + path)
+        problems[name] = blocking_violations(page)
+    assert_no_problems(problems)
+
+
+def test_admin_pages_teachers_use_have_no_serious_violations(
+    browser: Browser, live_server, teacher, course
+):
+    question = Question.objects.filter(type="multiple").first()
+    page = browser.new_context().new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill(teacher.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Log in").click()
+    paths = {
+        "admin index": reverse("admin:index"),
+        "question list": reverse("admin:learning_question_changelist"),
+        "question add": reverse("admin:learning_question_add"),
+        "question change": reverse("admin:learning_question_change", args=[question.pk]),
+        "lesson change": reverse("admin:learning_lesson_change", args=[question.topic.lesson.pk]),
+        "topic progress": reverse("admin:learning_topicprogress_changelist"),
+        "attempts": reverse("admin:learning_attempt_changelist"),
+    }
+    problems = {}
+    for name, path in paths.items():
+        page.goto(live_server.url + path)
+        expect(page.locator("#content")).to_be_visible()
+        problems[name] = blocking_violations(page)
+    assert_no_problems(problems)
+
+
+def test_a_whole_quiz_can_be_taken_with_the_keyboard_alone(
+    page: Page, live_server, student, course
+):
+    log_in(page, live_server.url, student.username)
+    page.goto(f"{live_server.url}/topics/heat/quiz/")
+    page.get_by_role("button", name="Start the quiz").focus()
+    page.keyboard.press("Enter")
+    answered = 0
+    while True:
+        # Tab from the top of the page until the first answer input has focus.
+        page.locator("#main").focus()
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.closest('fieldset') !== null"):
+                break
+        kind = page.evaluate("document.activeElement.type")
+        if kind == "text":
+            page.keyboard.type("3")
+        else:
+            page.keyboard.press("Space")  # ticks the focused radio or checkbox
+        expect(page.locator(":focus")).to_be_visible()
+        page.keyboard.press("Enter") if kind == "text" else _tab_to_and_press(page, "Check answer")
+        feedback = page.locator("#feedback")
+        expect(feedback).to_be_focused()
+        answered += 1
+        if page.get_by_role("link", name="See your result").count():
+            _tab_to_and_press(page, "See your result")
+            break
+        _tab_to_and_press(page, "Next question")
+        expect(
+            page.get_by_role("heading", name=f"Question {answered + 1} of", exact=False)
+        ).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("You scored")
+    assert Attempt.objects.get(learner=student).is_finished
+
+
+def _tab_to_and_press(page: Page, name: str) -> None:
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.textContent.trim()")
+        if focused.startswith(name):
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline != "none", f"no visible focus on {name!r}"
+            page.keyboard.press("Enter")
+            return
+    raise AssertionError(f"could not reach {name!r} with the Tab key")
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_no_page_scrolls_sideways(browser: Browser, live_server, student, student_history, width):
+    finished, open_attempt = student_history
+    page = browser.new_context(viewport={"width": width, "height": 800}).new_page()
+    log_in(page, live_server.url, student.username)
+    wide = {}
+    for name, path in learner_pages(finished, open_attempt).items():
+        page.goto(live_server.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide[name] = overflow
+    assert wide == {}
+
+
+def test_a_failed_request_shows_a_message(page: Page, live_server, student, course):
+    log_in(page, live_server.url, student.username)
+    page.goto(f"{live_server.url}/topics/heat/")
+    page.route("**/read/", lambda route: route.abort())
+    page.get_by_role("button", name="Mark as read").click()
+    expect(page.get_by_role("alert")).to_contain_text("Something went wrong reaching the server")
+    page.unroute("**/read/")
+    page.get_by_role("button", name="Mark as read").click()
+    expect(page.get_by_text("You have read this lesson.")).to_be_visible()
+    expect(page.locator("#htmx-error")).to_be_hidden()
