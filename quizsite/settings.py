@@ -113,6 +113,9 @@ DATABASES = {
             "timeout": envint("SQLITE_TIMEOUT_SECONDS", 20),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
+        # A file, not memory, so the live server's threads each open their own connection
+        # as they do in production.
+        "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
     }
 }
 

@@ -1,0 +1,137 @@
+"""Take the README's screenshots from the real site: `make screenshots`.
+
+Builds a throwaway database in a temporary folder (migrations, the course, the demo
+accounts), serves it with runserver on a free loopback port, lets the demo student read a
+lesson and take a quiz in Debian's Chromium, and saves PNGs to docs/screenshots/.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)  # noqa: S603
+
+
+def wait_until_up(url: str) -> None:
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"The site did not come up at {url}")
+
+
+def take(base_url: str, env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quizsite.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from playwright.sync_api import sync_playwright
+
+    from learning.models import Question
+
+    def answer(page, right: bool) -> None:
+        question_id = int(page.locator("input[name=question]").input_value())
+        question = Question.objects.prefetch_related("choices").get(pk=question_id)
+        if question.type == "numeric":
+            value = question.numeric_answer if right else question.numeric_answer + 2
+            page.get_by_label("Your answer").fill(f"{value.normalize():f}")
+            return
+        picks = [c for c in question.choices.all() if c.is_correct == right]
+        for choice in picks if question.type == "multiple" else picks[:1]:
+            page.locator(f"input[name=choice][value='{choice.pk}']").check()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 860})
+        page.goto(f"{base_url}/accounts/login/")
+        page.get_by_label("Username").fill("student")
+        page.get_by_label("Password").fill("learn-muscles-2026")
+        page.get_by_role("button", name="Log in").click()
+
+        page.goto(f"{base_url}/topics/how-muscles-work/")
+        page.get_by_role("button", name="Mark as read").click()
+        page.get_by_text("You have read this lesson.").wait_for()
+        page.goto(f"{base_url}/topics/how-muscles-work/quiz/")
+        page.get_by_role("button", name="Start the quiz").click()
+        position = 1
+        while True:
+            answer(page, right=position % 4 != 2)
+            page.get_by_role("button", name="Check answer").click()
+            page.locator("#feedback").wait_for()
+            if position == 2:
+                page.screenshot(path=OUT / "question-feedback.png", full_page=True)
+            if page.get_by_role("link", name="See your result").count():
+                break
+            page.get_by_role("link", name="Next question").click()
+            position += 1
+            page.get_by_role("button", name="Check answer").wait_for()
+        page.get_by_role("link", name="See your result").click()
+        page.screenshot(path=OUT / "result.png")
+        page.goto(f"{base_url}/")
+        page.screenshot(path=OUT / "course.png")
+        page.goto(f"{base_url}/dashboard/")
+        page.screenshot(path=OUT / "dashboard.png", full_page=True)
+        browser.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "DJANGO_DEBUG": "1",
+            "SQLITE_PATH": str(Path(folder) / "screenshots.sqlite3"),
+        }
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "load_content", "-v", "0")
+        manage(env, "create_demo_accounts", "-v", "0")
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            wait_until_up(base_url + "/")
+            take(base_url, env)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"Screenshots written to {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
