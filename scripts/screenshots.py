@@ -72,7 +72,9 @@ def take(base_url: str, env: dict[str, str]) -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 860})
         page.goto(f"{base_url}/accounts/login/")
         page.get_by_label("Username").fill("student")
