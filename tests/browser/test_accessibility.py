@@ -193,3 +193,27 @@ def test_a_failed_request_shows_a_message(page: Page, live_server, student, cour
     page.get_by_role("button", name="Mark as read").click()
     expect(page.get_by_text("You have read this lesson.")).to_be_visible()
     expect(page.locator("#htmx-error")).to_be_hidden()
+
+
+def test_an_answer_in_flight_shows_a_loading_state(page: Page, live_server, student, course):
+    log_in(page, live_server.url, student.username)
+    page.goto(f"{live_server.url}/topics/heat/quiz/")
+    page.get_by_role("button", name="Start the quiz").click()
+    held = []
+    page.route(
+        "**/questions/*/",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    choices = page.locator("fieldset input[type=radio], fieldset input[type=checkbox]")
+    if choices.count():
+        choices.first.check()
+    else:
+        page.get_by_label("Your answer").fill("3")
+    button = page.get_by_role("button", name="Check answer")
+    button.click()
+    expect(button).to_be_disabled()
+    expect(page.locator(".htmx-indicator")).to_be_visible()
+    page.wait_for_timeout(50)
+    assert held, "the answer was never sent"
+    held[0].continue_()
+    expect(page.locator("#feedback")).to_be_visible()
