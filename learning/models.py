@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from decimal import Decimal
 
@@ -65,6 +66,8 @@ class QuestionType(models.TextChoices):
     MULTIPLE = "multiple", "Multiple answers"
     TRUE_FALSE = "true_false", "True or false"
     NUMERIC = "numeric", "Numeric"
+    SHORT_ANSWER = "short_answer", "Short answer"
+    MATCHING = "matching", "Matching"
 
 
 class QuestionOrigin(models.TextChoices):
@@ -122,10 +125,32 @@ class Question(models.Model):
 
 
 class Choice(models.Model):
+    """One row of a question's answer key, read according to the question's type.
+
+    - single choice, true/false, multiple answers: an option (`text`), right or not;
+    - short answer: an accepted answer (`text`) worth `credit` percent;
+    - matching: a pair, `text` to be matched with `match_text`;
+    - numeric: an extra graded answer (`numeric_value` ± `numeric_tolerance`) worth
+      `credit` percent, beside the question's own full-credit value.
+    """
+
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
-    text = models.CharField(max_length=500)
+    text = models.CharField(max_length=500, blank=True)
     is_correct = models.BooleanField("correct", default=False)
-    feedback = models.TextField(blank=True, help_text="Shown when a learner picks this choice.")
+    credit = models.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        default=Decimal(100),
+        validators=[MinValueValidator(Decimal(-100)), MaxValueValidator(Decimal(100))],
+        help_text="Percent of the question's point: short answers and extra numeric answers "
+        "(100 = fully right, 50 = half). For multiple answers, the GIFT weight.",
+    )
+    match_text = models.CharField(
+        "matches", max_length=500, blank=True, help_text="Matching questions: the right match."
+    )
+    numeric_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    numeric_tolerance = models.DecimalField(max_digits=14, decimal_places=4, default=Decimal(0))
+    feedback = models.TextField(blank=True, help_text="Shown when a learner gives this answer.")
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -177,6 +202,8 @@ class Attempt(models.Model):
     points = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal(0))
     percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(null=True)
+    # 1 for the learner's first finished attempt at this quiz, 2 for the second, ...
+    sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -189,7 +216,10 @@ class Attempt(models.Model):
                 name="one_open_attempt_per_learner_and_quiz",
             )
         ]
-        indexes = [models.Index(fields=["learner", "-started_at"])]
+        indexes = [
+            models.Index(fields=["learner", "-started_at"]),
+            models.Index(fields=["quiz", "sequence"]),
+        ]
 
     def __str__(self) -> str:
         return f"Attempt {self.pk} by {self.learner} on {self.quiz.topic}"
@@ -229,6 +259,24 @@ class Response(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.points >= 1
+
+
+class PickedChoice(models.Model):
+    """A choice a learner picked in a response, kept as a row so choice counts are one
+    aggregate. The id stays even if a teacher later deletes the choice."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="picks")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="picks")
+    choice_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "choice_id"], name="one_pick_per_choice")
+        ]
+        indexes = [models.Index(fields=["question", "choice_id"])]
+
+    def __str__(self) -> str:
+        return f"Choice {self.choice_id} picked in response {self.response_id}"
 
 
 class Mastery(models.IntegerChoices):
@@ -271,3 +319,54 @@ class TopicProgress(models.Model):
     @property
     def mastery_level(self) -> Mastery:
         return Mastery(self.mastery)
+
+
+JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+JOIN_CODE_LENGTH = 8
+
+
+def new_join_code() -> str:
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+class Classroom(models.Model):
+    """A teacher's class: learners join it with its code; teachers filter reports by it."""
+
+    name = models.CharField(max_length=200)
+    teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="classes_taught", blank=True
+    )
+    join_code = models.CharField(max_length=16, unique=True, default=new_join_code)
+    learners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="classes_joined",
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "class"
+        verbose_name_plural = "classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="memberships")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["classroom", "learner"], name="one_membership_per_class"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.classroom}"

@@ -14,6 +14,8 @@ SINGLE = "single"
 MULTIPLE = "multiple"
 TRUE_FALSE = "true_false"
 NUMERIC = "numeric"
+SHORT_ANSWER = "short_answer"
+MATCHING = "matching"
 CHOICE_TYPES = frozenset({SINGLE, MULTIPLE, TRUE_FALSE})
 
 ZERO = Decimal(0)
@@ -25,7 +27,12 @@ _PERCENT_PLACES = Decimal("0.01")
 @dataclass(frozen=True)
 class ChoiceKey:
     id: int
-    is_correct: bool
+    is_correct: bool = False
+    text: str = ""
+    credit: Decimal = Decimal(100)
+    match_text: str = ""
+    numeric_value: Decimal | None = None
+    numeric_tolerance: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,31 @@ class NumericAnswer:
     value: Decimal
 
 
-Answer = ChoiceAnswer | NumericAnswer
+@dataclass(frozen=True)
+class TextAnswer:
+    text: str
+
+
+@dataclass(frozen=True)
+class MatchingAnswer:
+    """For each pair (by its choice id), the match the learner chose."""
+
+    matches: tuple[tuple[int, str], ...]
+
+    def as_dict(self) -> dict[int, str]:
+        return dict(self.matches)
+
+
+Answer = ChoiceAnswer | NumericAnswer | TextAnswer | MatchingAnswer
+
+
+def normalize_text(text: str) -> str:
+    """Case and surrounding or repeated white space do not matter in typed answers."""
+    return " ".join(text.split()).casefold()
+
+
+def _credit_points(credit: Decimal) -> Decimal:
+    return max(ZERO, min(ONE, credit / 100)).quantize(_POINTS_PLACES, rounding=ROUND_HALF_UP)
 
 
 def grade_single_choice(key: QuestionKey, answer: ChoiceAnswer) -> Decimal:
@@ -70,15 +101,50 @@ def grade_multiple_answers(key: QuestionKey, answer: ChoiceAnswer) -> Decimal:
 
 
 def grade_numeric(key: QuestionKey, answer: NumericAnswer) -> Decimal:
-    if key.numeric_answer is None:
+    """Full credit within the question's tolerance; else the best extra graded answer."""
+    if (
+        key.numeric_answer is not None
+        and abs(answer.value - key.numeric_answer) <= key.numeric_tolerance
+    ):
+        return ONE
+    credits = [
+        choice.credit
+        for choice in key.choices
+        if choice.numeric_value is not None
+        and abs(answer.value - choice.numeric_value) <= choice.numeric_tolerance
+    ]
+    return _credit_points(max(credits)) if credits else ZERO
+
+
+def grade_short_answer(key: QuestionKey, answer: TextAnswer) -> Decimal:
+    """The credit of the accepted answer typed, ignoring case and surrounding space."""
+    typed = normalize_text(answer.text)
+    credits = [choice.credit for choice in key.choices if normalize_text(choice.text) == typed]
+    return _credit_points(max(credits)) if typed and credits else ZERO
+
+
+def grade_matching(key: QuestionKey, answer: MatchingAnswer) -> Decimal:
+    """The share of pairs matched right."""
+    pairs = [choice for choice in key.choices if choice.match_text]
+    if not pairs:
         return ZERO
-    return ONE if abs(answer.value - key.numeric_answer) <= key.numeric_tolerance else ZERO
+    chosen = answer.as_dict()
+    right = sum(
+        1
+        for pair in pairs
+        if normalize_text(chosen.get(pair.id, "")) == normalize_text(pair.match_text)
+    )
+    return (Decimal(right) / len(pairs)).quantize(_POINTS_PLACES, rounding=ROUND_HALF_UP)
 
 
 def grade(key: QuestionKey, answer: Answer) -> Decimal:
     """Points for one answer, from 0 to 1. An answer of the wrong shape scores 0."""
     if key.type == NUMERIC:
         return grade_numeric(key, answer) if isinstance(answer, NumericAnswer) else ZERO
+    if key.type == SHORT_ANSWER:
+        return grade_short_answer(key, answer) if isinstance(answer, TextAnswer) else ZERO
+    if key.type == MATCHING:
+        return grade_matching(key, answer) if isinstance(answer, MatchingAnswer) else ZERO
     if not isinstance(answer, ChoiceAnswer):
         return ZERO
     if key.type == MULTIPLE:
@@ -99,11 +165,31 @@ def has_passed(percent: Decimal, pass_mark: int) -> bool:
 
 
 def answerability_errors(
-    question_type: str, correct_flags: Iterable[bool], numeric_answer: Decimal | None
+    question_type: str,
+    correct_flags: Iterable[bool],
+    numeric_answer: Decimal | None,
+    choices: Iterable[ChoiceKey] = (),
 ) -> list[str]:
-    """Why no learner could answer this question right; empty when they can."""
+    """Why no learner could answer this question right; empty when they can.
+
+    `correct_flags` serve the choice types; `choices` the short-answer and matching ones.
+    """
     flags = list(correct_flags)
     right = sum(flags)
+    rows = list(choices)
+    if question_type == SHORT_ANSWER:
+        if not any(row.text.strip() and row.credit >= 100 for row in rows):
+            return ["A short-answer question needs at least one accepted answer worth 100%."]
+        return []
+    if question_type == MATCHING:
+        pairs = [row for row in rows if row.text.strip() or row.match_text.strip()]
+        if len(pairs) < 2:
+            return ["A matching question needs at least two pairs."]
+        if any(not row.text.strip() or not row.match_text.strip() for row in pairs):
+            return ["Every pair of a matching question needs both an item and its match."]
+        if len({normalize_text(row.text) for row in pairs}) != len(pairs):
+            return ["The items of a matching question must all differ."]
+        return []
     if question_type == NUMERIC:
         return [] if numeric_answer is not None else ["A numeric question needs a right value."]
     if question_type == TRUE_FALSE:
@@ -134,7 +220,19 @@ def key_from_snapshot(snapshot: Mapping[str, Any]) -> QuestionKey:
     return QuestionKey(
         type=snapshot["type"],
         choices=tuple(
-            ChoiceKey(id=choice["id"], is_correct=choice["is_correct"])
+            ChoiceKey(
+                id=choice["id"],
+                is_correct=choice["is_correct"],
+                text=choice.get("text", ""),
+                credit=Decimal(choice.get("credit", 100)),
+                match_text=choice.get("match_text", ""),
+                numeric_value=(
+                    Decimal(choice["numeric_value"])
+                    if choice.get("numeric_value") is not None
+                    else None
+                ),
+                numeric_tolerance=Decimal(choice.get("numeric_tolerance") or 0),
+            )
             for choice in snapshot.get("choices", ())
         ),
         numeric_answer=Decimal(numeric) if numeric is not None else None,

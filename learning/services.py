@@ -18,6 +18,7 @@ from learning.models import (
     Attempt,
     AttemptState,
     Mastery,
+    PickedChoice,
     Question,
     QuestionType,
     Quiz,
@@ -94,6 +95,12 @@ def snapshot_question(question: Question, choice_order: list[int]) -> dict[str, 
                 "id": choice.id,
                 "text": choice.text,
                 "is_correct": choice.is_correct,
+                "credit": str(choice.credit),
+                "match_text": choice.match_text,
+                "numeric_value": (
+                    str(choice.numeric_value) if choice.numeric_value is not None else None
+                ),
+                "numeric_tolerance": str(choice.numeric_tolerance),
                 "feedback": choice.feedback,
             }
             for choice in ordered
@@ -108,6 +115,10 @@ def snapshot_question(question: Question, choice_order: list[int]) -> dict[str, 
 def _answer_as_json(answer: scoring.Answer) -> dict[str, Any]:
     if isinstance(answer, scoring.NumericAnswer):
         return {"value": str(answer.value)}
+    if isinstance(answer, scoring.TextAnswer):
+        return {"text": answer.text}
+    if isinstance(answer, scoring.MatchingAnswer):
+        return {"matches": {str(choice_id): text for choice_id, text in sorted(answer.matches)}}
     return {"choices": sorted(answer.choice_ids)}
 
 
@@ -115,6 +126,19 @@ def _check_answer_fits(question: Question, answer: scoring.Answer) -> None:
     if question.type == QuestionType.NUMERIC:
         if not isinstance(answer, scoring.NumericAnswer):
             raise QuizError("This question needs a number as its answer.")
+        return
+    if question.type == QuestionType.SHORT_ANSWER:
+        if not isinstance(answer, scoring.TextAnswer) or not answer.text.strip():
+            raise QuizError("Type an answer.")
+        return
+    if question.type == QuestionType.MATCHING:
+        pairs = {choice.id: choice for choice in question.choices.all() if choice.match_text}
+        options = {choice.match_text for choice in pairs.values()}
+        if not isinstance(answer, scoring.MatchingAnswer):
+            raise QuizError("Choose a match for every item.")
+        chosen = answer.as_dict()
+        if set(chosen) != set(pairs) or not set(chosen.values()) <= options:
+            raise QuizError("Choose a match for every item, from the options given.")
         return
     if not isinstance(answer, scoring.ChoiceAnswer) or not answer.choice_ids:
         raise QuizError("Pick an answer from the choices given.")
@@ -155,6 +179,11 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
         points=points,
         question_snapshot=snapshot,
     )
+    if isinstance(answer, scoring.ChoiceAnswer):
+        PickedChoice.objects.bulk_create(
+            PickedChoice(response=response, question=question, choice_id=choice_id)
+            for choice_id in sorted(answer.choice_ids)
+        )
     Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
     if attempt.responses.count() >= attempt.question_total:
         finish_attempt(attempt=attempt)
@@ -196,7 +225,13 @@ def finish_attempt(*, attempt: Attempt) -> Attempt:
     attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
     attempt.state = AttemptState.FINISHED
     attempt.finished_at = now
-    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at"])
+    attempt.sequence = (
+        Attempt.objects.filter(
+            learner_id=attempt.learner_id, quiz_id=attempt.quiz_id, state=AttemptState.FINISHED
+        ).count()
+        + 1
+    )
+    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at", "sequence"])
 
     progress = _locked_progress(learner_id=attempt.learner_id, topic_id=attempt.quiz.topic_id)
     new_state = mastery_after_attempt(

@@ -10,6 +10,8 @@ TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "quiz": ("add", "change", "delete", "view"),
     "question": ("add", "change", "delete", "view"),
     "choice": ("add", "change", "delete", "view"),
+    "classroom": ("add", "change", "delete", "view"),
+    "membership": ("delete", "view"),
     "attempt": ("view",),
     "response": ("view",),
     "topicprogress": ("view",),

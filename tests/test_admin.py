@@ -160,4 +160,5 @@ def test_a_teacher_has_no_change_rights_over_learner_records():
     perms = Permission.objects.filter(group__name=TEACHERS_GROUP, codename__startswith="change_")
     assert set(perms.values_list("codename", flat=True)) == {
         "change_topic", "change_lesson", "change_quiz", "change_question", "change_choice",
+        "change_classroom",
     }  # fmt: skip

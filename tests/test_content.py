@@ -71,7 +71,7 @@ def test_each_lesson_is_400_to_900_words_in_anchored_sections(source, slug):
 def test_each_topic_has_a_dozen_answerable_questions_of_every_type(source, slug):
     questions = [question for _, question in source.questions if question.category == slug]
     assert len(questions) >= 12
-    assert {q.kind for q in questions} == set(QuestionType.values)
+    assert {q.kind for q in questions} >= {"single", "multiple", "true_false", "numeric"}
     anchors = next(lesson for lesson in source.lessons if lesson.slug == slug).anchors
     for question in questions:
         numeric = question.numeric_answers[0].value if question.numeric_answers else None
