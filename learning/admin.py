@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -83,7 +85,8 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
         # A table row has no visible label per input: name each one for screen readers.
         number = index + 1 if index is not None else "new"
         for field in form.fields.values():
-            field.widget.attrs["aria-label"] = f"Choice {number}: {field.label}"
+            if not field.widget.is_hidden:
+                field.widget.attrs["aria-label"] = f"Choice {number}: {field.label}"
 
     def clean(self) -> None:
         super().clean()
@@ -95,12 +98,30 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
+        rows = [
+            scoring.ChoiceKey(
+                id=index,
+                is_correct=bool(data.get("is_correct")),
+                text=data.get("text") or "",
+                credit=data.get("credit") if data.get("credit") is not None else Decimal(100),
+                match_text=data.get("match_text") or "",
+                numeric_value=data.get("numeric_value"),
+                numeric_tolerance=data.get("numeric_tolerance") or Decimal(0),
+            )
+            for index, data in enumerate(kept)
+        ]
         if question.type == QuestionType.NUMERIC:
-            if kept:
-                raise ValidationError("A numeric question takes no choices; remove them.")
+            if any(row.numeric_value is None for row in rows):
+                raise ValidationError(
+                    "A numeric question's extra rows are graded answers: give each a numeric "
+                    "value (and a credit), or remove it."
+                )
             return
+        choice_types = (QuestionType.SINGLE, QuestionType.TRUE_FALSE, QuestionType.MULTIPLE)
+        if question.type in choice_types and any(not row.text.strip() for row in rows):
+            raise ValidationError("Every choice needs its text.")
         errors = scoring.answerability_errors(
-            question.type, [bool(data.get("is_correct")) for data in kept], None
+            question.type, [row.is_correct for row in rows], None, rows
         )
         if errors:
             raise ValidationError(errors)
@@ -110,7 +131,21 @@ class ChoiceInline(admin.TabularInline):
     model = Choice
     formset = ChoiceInlineFormSet
     extra = 2
-    fields = ("order", "text", "is_correct", "feedback")
+    fields = (
+        "order",
+        "text",
+        "is_correct",
+        "credit",
+        "match_text",
+        "numeric_value",
+        "numeric_tolerance",
+        "feedback",
+    )
+    verbose_name = "answer"
+    verbose_name_plural = (
+        "Answers: options (tick the right ones) · short answers (text + credit %) · "
+        "matching pairs (text ↔ matches) · extra numeric answers (value ± tolerance, credit %)"
+    )
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
     }

@@ -36,6 +36,29 @@ class AnswerForm(forms.Form):
                 },
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             )
+        elif question.type == QuestionType.SHORT_ANSWER:
+            self.fields["text"] = forms.CharField(
+                label="Your answer",
+                max_length=500,
+                error_messages={
+                    "required": "Type an answer.",
+                    "max_length": "Keep the answer under 500 characters.",
+                },
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )
+        elif question.type == QuestionType.MATCHING:
+            options = sorted({c.match_text for c in choices if c.match_text}, key=str.casefold)
+            for choice in choices:
+                if not choice.match_text:
+                    continue
+                self.fields[f"match-{choice.id}"] = forms.ChoiceField(
+                    label=choice.text,
+                    choices=[("", "Choose a match…"), *((o, o) for o in options)],
+                    error_messages={
+                        "required": "Choose a match for this item.",
+                        "invalid_choice": "Choose one of the matches offered.",
+                    },
+                )
         elif question.type == QuestionType.MULTIPLE:
             self.fields["choice"] = forms.MultipleChoiceField(
                 label="Choose all that apply",
@@ -71,10 +94,33 @@ class AnswerForm(forms.Form):
             raise forms.ValidationError("Pick exactly one answer.")
         return picked
 
+    @property
+    def match_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("match-")]
+
+    @property
+    def answer_errors(self) -> list[str]:
+        return [
+            str(error)
+            for name, errors in self.errors.items()
+            if name != "question"
+            for error in errors
+        ]
+
     def to_answer(self) -> scoring.Answer:
         if self.question.type == QuestionType.NUMERIC:
             value: Decimal = self.cleaned_data["value"]
             return scoring.NumericAnswer(value)
+        if self.question.type == QuestionType.SHORT_ANSWER:
+            return scoring.TextAnswer(self.cleaned_data["text"])
+        if self.question.type == QuestionType.MATCHING:
+            return scoring.MatchingAnswer(
+                tuple(
+                    (int(name.removeprefix("match-")), value)
+                    for name, value in sorted(self.cleaned_data.items())
+                    if name.startswith("match-")
+                )
+            )
         picked = self.cleaned_data["choice"]
         ids = picked if isinstance(picked, list) else [picked]
         return scoring.ChoiceAnswer(frozenset(int(i) for i in ids))

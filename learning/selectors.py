@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from learning.models import Attempt, Choice, Lesson, Question, Response
+from learning.scoring import normalize_text
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,14 @@ class ChoiceFeedback:
     is_correct: bool
     picked: bool
     feedback: str
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    item: str
+    chosen: str
+    right: str
+    is_right: bool
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class Feedback:
     tolerance: str | None
     section_url: str | None
     section_title: str
+    given_text: str | None = None
+    accepted_answers: tuple[tuple[str, str], ...] = ()  # (text, credit shown as "50%")
+    match_rows: tuple[MatchRow, ...] = ()
 
     @property
     def is_correct(self) -> bool:
@@ -60,6 +72,12 @@ class Feedback:
         verdict = "Partly right." if self.is_partly_correct else "Not right."
         if self.question_type == "numeric":
             return f"{verdict} The right answer is {self.expected_value}."
+        if self.question_type == "matching":
+            right = sum(row.is_right for row in self.match_rows)
+            return f"{verdict} {right} of {len(self.match_rows)} pairs matched."
+        if self.question_type == "short_answer":
+            full = [text for text, credit in self.accepted_answers if credit == "100%"]
+            return f"{verdict} Accepted: {'; '.join(full)}."
         answers = "; ".join(self.right_answers)
         noun = "answers are" if len(self.right_answers) > 1 else "answer is"
         return f"{verdict} The right {noun}: {answers}."
@@ -72,15 +90,37 @@ def _clean_number(raw: str | None) -> str | None:
     return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
 
 
+def _percent(raw: Any) -> str:
+    return f"{Decimal(str(raw)).normalize():f}%"
+
+
 def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> Feedback:
     snapshot: dict[str, Any] = response.question_snapshot
     picked = set(response.answer.get("choices", []))
+    question_type = snapshot["type"]
+    chosen_matches = response.answer.get("matches", {})
+    match_rows = tuple(
+        MatchRow(
+            item=choice["text"],
+            chosen=chosen_matches.get(str(choice["id"]), ""),
+            right=choice["match_text"],
+            is_right=normalize_text(chosen_matches.get(str(choice["id"]), ""))
+            == normalize_text(choice["match_text"]),
+        )
+        for choice in snapshot.get("choices", [])
+        if question_type == "matching" and choice.get("match_text")
+    )
+    accepted = tuple(
+        (choice["text"], _percent(choice.get("credit", 100)))
+        for choice in snapshot.get("choices", [])
+        if question_type == "short_answer" and Decimal(str(choice.get("credit", 100))) > 0
+    )
     anchor = snapshot.get("lesson_anchor") or ""
     section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
     tolerance = _clean_number(snapshot.get("numeric_tolerance"))
     return Feedback(
         position=response.position,
-        question_type=snapshot["type"],
+        question_type=question_type,
         prompt=snapshot["prompt"],
         explanation=snapshot.get("explanation", ""),
         points=response.points,
@@ -99,6 +139,9 @@ def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> F
         tolerance=tolerance if tolerance not in (None, "0") else None,
         section_url=f"{topic_url}#{anchor}" if section_title else (topic_url if anchor else None),
         section_title=section_title,
+        given_text=response.answer.get("text"),
+        accepted_answers=accepted,
+        match_rows=match_rows,
     )
 
 

@@ -77,7 +77,11 @@ class QuestionFactory(DjangoModelFactory[Question]):
 
     @factory.post_generation
     def choices(obj, create, extracted, **kwargs) -> None:
-        if not create or obj.type == QuestionType.NUMERIC:
+        if not create or obj.type in (
+            QuestionType.NUMERIC,
+            QuestionType.SHORT_ANSWER,
+            QuestionType.MATCHING,
+        ):
             return
         if extracted is None:
             if obj.type == QuestionType.TRUE_FALSE:
@@ -139,3 +143,30 @@ class TopicProgressFactory(DjangoModelFactory[TopicProgress]):
 
     learner = factory.SubFactory(UserFactory)
     topic = factory.SubFactory(TopicFactory)
+
+
+class ShortAnswerQuestionFactory(QuestionFactory):
+    type = QuestionType.SHORT_ANSWER
+
+    @factory.post_generation
+    def accepted(obj, create, extracted, **kwargs) -> None:
+        if not create:
+            return
+        for order, (text, credit) in enumerate(extracted or [("Calcium", 100), ("Ca", 50)]):
+            Choice.objects.create(question=obj, text=text, credit=Decimal(credit), order=order)
+
+
+class MatchingQuestionFactory(QuestionFactory):
+    type = QuestionType.MATCHING
+
+    @factory.post_generation
+    def pairs(obj, create, extracted, **kwargs) -> None:
+        if not create:
+            return
+        default = [
+            ("Tic", "Rapid twitch"),
+            ("Cramp", "Lasting contraction"),
+            ("Convulsion", "Seizure jerks"),
+        ]
+        for order, (text, match) in enumerate(extracted or default):
+            Choice.objects.create(question=obj, text=text, match_text=match, order=order)

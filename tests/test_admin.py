@@ -54,6 +54,8 @@ def question_form(topic, question_type="single", choices=(), **fields):
         data[f"choices-{index}-order"] = str(index)
         data[f"choices-{index}-text"] = text
         data[f"choices-{index}-feedback"] = ""
+        data[f"choices-{index}-credit"] = "100"
+        data[f"choices-{index}-numeric_tolerance"] = "0"
         if correct:
             data[f"choices-{index}-is_correct"] = "on"
     data.update(fields)

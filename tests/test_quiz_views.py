@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
@@ -324,3 +326,57 @@ def test_huge_ids_in_urls_are_404(learner_client):
         f"/attempts/{huge}/result/",
     ):
         assert learner_client.get(url).status_code == 404
+
+
+class TestTypedQuestions:
+    @pytest.fixture
+    def typed_attempt(self, learner, rng):
+        from tests.factories import MatchingQuestionFactory, ShortAnswerQuestionFactory
+
+        topic = TopicFactory()
+        ShortAnswerQuestionFactory(topic=topic, key="short")
+        MatchingQuestionFactory(topic=topic, key="match")
+        quiz = QuizFactory(topic=topic, question_count=2, shuffle_questions=False)
+        return services.start_attempt(learner=learner, quiz=quiz, rng=rng)
+
+    def test_a_short_answer_ignores_case_and_space_and_shows_the_accepted_answers(
+        self, learner_client, typed_attempt
+    ):
+        position = 1 if question_at(typed_attempt, 1).type == "short_answer" else 2
+        question = question_at(typed_attempt, position)
+        page = learner_client.get(question_url(typed_attempt, position))
+        assertContains(page, 'name="text"')
+        assert "Calcium" not in page.content.decode()  # no answer key before answering
+        response = learner_client.post(
+            question_url(typed_attempt, position), answer_post(question, right=True), **HTMX
+        )
+        assertContains(response, "Right")
+        assertContains(response, "Accepted answers")
+        assertContains(response, "50% credit")
+        assert Response.objects.get(question=question).points == 1
+
+    def test_matching_scores_the_share_of_pairs_and_reviews_each_pair(
+        self, learner_client, typed_attempt
+    ):
+        position = 1 if question_at(typed_attempt, 1).type == "matching" else 2
+        question = question_at(typed_attempt, position)
+        page = learner_client.get(question_url(typed_attempt, position))
+        assertContains(page, "Choose a match…")
+        data = answer_post(question, right=True)
+        first_pair = question.choices.first()
+        data[f"match-{first_pair.pk}"] = "Seizure jerks"  # one of three wrong
+        response = learner_client.post(question_url(typed_attempt, position), data, **HTMX)
+        assertContains(response, "Partly right")
+        assertContains(response, "Your match")
+        assert Response.objects.get(question=question).points == Decimal("0.6667")
+
+    def test_a_matching_answer_with_an_invented_option_is_a_400(
+        self, learner_client, typed_attempt
+    ):
+        position = 1 if question_at(typed_attempt, 1).type == "matching" else 2
+        question = question_at(typed_attempt, position)
+        data = answer_post(question, right=True)
+        data[f"match-{question.choices.first().pk}"] = "Something I made up"
+        response = learner_client.post(question_url(typed_attempt, position), data)
+        assertContains(response, "Choose one of the matches offered", status_code=400)
+        assert not Response.objects.exists()

@@ -139,3 +139,111 @@ def test_key_from_snapshot_reads_the_stored_answer_key():
     key = scoring.key_from_snapshot(snapshot)
     assert scoring.grade(key, NumericAnswer(Decimal(13))) == 1
     assert scoring.grade(key, NumericAnswer(Decimal("13.01"))) == 0
+
+
+class TestShortAnswer:
+    key = QuestionKey(
+        type="short_answer",
+        choices=(
+            ChoiceKey(id=1, text="Calcium", credit=Decimal(100)),
+            ChoiceKey(id=2, text="calcium ions", credit=Decimal(100)),
+            ChoiceKey(id=3, text="Ca", credit=Decimal(50)),
+        ),
+    )
+
+    @pytest.mark.parametrize(
+        ("typed", "expected"),
+        [
+            ("Calcium", Decimal(1)),
+            ("  cALCIUM ", Decimal(1)),
+            ("calcium   ions", Decimal(1)),
+            ("ca", Decimal("0.5")),
+            ("magnesium", Decimal(0)),
+            ("", Decimal(0)),
+            ("   ", Decimal(0)),
+        ],
+    )
+    def test_case_and_surrounding_space_are_ignored_partial_credit_kept(self, typed, expected):
+        assert scoring.grade(self.key, scoring.TextAnswer(typed)) == expected
+
+    def test_a_negative_credit_never_takes_points_below_zero(self):
+        key = QuestionKey(
+            type="short_answer", choices=(ChoiceKey(id=1, text="x", credit=Decimal(-50)),)
+        )
+        assert scoring.grade(key, scoring.TextAnswer("x")) == 0
+
+
+class TestMatching:
+    key = QuestionKey(
+        type="matching",
+        choices=(
+            ChoiceKey(id=1, text="Tic", match_text="Rapid repeating twitch"),
+            ChoiceKey(id=2, text="Cramp", match_text="Painful lasting contraction"),
+            ChoiceKey(id=3, text="Convulsion", match_text="Jerking caused by a seizure"),
+            ChoiceKey(id=4, text="Cramp again", match_text="Painful lasting contraction"),
+        ),
+    )
+
+    def answer(self, **chosen: str) -> scoring.MatchingAnswer:
+        ids = {"tic": 1, "cramp": 2, "convulsion": 3, "again": 4}
+        return scoring.MatchingAnswer(tuple((ids[name], text) for name, text in chosen.items()))
+
+    def test_score_is_the_share_of_pairs_matched_right(self):
+        all_right = self.answer(
+            tic="Rapid repeating twitch",
+            cramp="Painful lasting contraction",
+            convulsion="Jerking caused by a seizure",
+            again="Painful lasting contraction",
+        )
+        assert scoring.grade(self.key, all_right) == 1
+        half = self.answer(
+            tic="Rapid repeating twitch",
+            cramp="Jerking caused by a seizure",
+            convulsion="Painful lasting contraction",
+            again="Painful lasting contraction",
+        )
+        assert scoring.grade(self.key, half) == Decimal("0.5")
+
+    def test_missing_matches_count_as_wrong(self):
+        assert scoring.grade(self.key, self.answer(tic="Rapid repeating twitch")) == Decimal(
+            "0.25"
+        )
+
+
+def test_numeric_extra_answers_give_partial_credit():
+    key = QuestionKey(
+        type="numeric",
+        numeric_answer=Decimal(60),
+        numeric_tolerance=Decimal(5),
+        choices=(
+            ChoiceKey(
+                id=1, numeric_value=Decimal(45), numeric_tolerance=Decimal(5), credit=Decimal(50)
+            ),
+        ),
+    )
+    assert scoring.grade(key, NumericAnswer(Decimal(63))) == 1
+    assert scoring.grade(key, NumericAnswer(Decimal(41))) == Decimal("0.5")
+    assert scoring.grade(key, NumericAnswer(Decimal(30))) == 0
+
+
+@pytest.mark.parametrize(
+    ("question_type", "rows", "problem"),
+    [
+        ("short_answer", [ChoiceKey(id=1, text="Ca", credit=Decimal(50))], "worth 100%"),
+        ("short_answer", [], "worth 100%"),
+        ("matching", [ChoiceKey(id=1, text="a", match_text="b")], "at least two pairs"),
+        (
+            "matching",
+            [ChoiceKey(id=1, text="a", match_text="b"), ChoiceKey(id=2, text="c")],
+            "both an item and its match",
+        ),
+        (
+            "matching",
+            [ChoiceKey(id=1, text="a", match_text="b"), ChoiceKey(id=2, text="A", match_text="c")],
+            "must all differ",
+        ),
+    ],
+)
+def test_answerability_of_the_typed_types(question_type, rows, problem):
+    errors = scoring.answerability_errors(question_type, [], None, rows)
+    assert errors and problem in errors[0]
