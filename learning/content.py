@@ -11,15 +11,15 @@ a question removed from the files is unpublished, not deleted.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.db import transaction
 
-from learning import gift, scoring
-from learning.models import Choice, Lesson, Question, QuestionOrigin, Quiz, Topic
+from learning import gift
+from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
+from learning.question_bank import answerability, choice_rows, question_values, sync_choices
 from learning.rendering import render_lesson
 
 _QUIZ_SETTINGS = ("question_count", "pass_mark", "shuffle_questions", "shuffle_choices")
@@ -144,12 +144,7 @@ def read_course(directory: Path) -> CourseSource:
             anchor = question.metadata.get("anchor", "")
             if anchor and anchor not in lesson.anchors:
                 problems.append(f"{where}: anchor {anchor!r} is not a section of {lesson.path}")
-            errors = scoring.answerability_errors(
-                question.kind,
-                [choice.is_correct for choice in question.choices],
-                question.numeric_answers[0].value if question.numeric_answers else None,
-            )
-            problems.extend(f"{where}: {error}" for error in errors)
+            problems.extend(f"{where}: {error}" for error in answerability(question))
             course.questions.append((path, question))
     if problems:
         raise ContentError(problems)
@@ -170,46 +165,6 @@ def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], report: LoadR
         instance.save(update_fields=changed)
         report.count(report.updated, kind)
     return instance
-
-
-def _question_values(topic: Topic, source: gift.GiftQuestion) -> dict[str, Any]:
-    full_credit = next((answer for answer in source.numeric_answers if answer.weight >= 100), None)
-    return {
-        "topic": topic,
-        "type": source.kind,
-        "prompt": source.prompt,
-        "explanation": source.general_feedback,
-        "lesson_anchor": source.metadata.get("anchor", ""),
-        "numeric_answer": full_credit.value if full_credit else None,
-        "numeric_tolerance": full_credit.tolerance if full_credit else Decimal(0),
-        "is_published": True,
-    }
-
-
-def _sync_choices(question: Question, source: gift.GiftQuestion, report: LoadReport) -> None:
-    """Update choices in place by position, so their ids (and past answers) stay put."""
-    existing = list(question.choices.order_by("order", "id"))
-    for position, choice_source in enumerate(source.choices):
-        values = {
-            "text": choice_source.text,
-            "is_correct": choice_source.is_correct,
-            "feedback": choice_source.feedback,
-            "order": position,
-        }
-        if position < len(existing):
-            choice = existing[position]
-            changed = [name for name, value in values.items() if getattr(choice, name) != value]
-            if changed:
-                for name in changed:
-                    setattr(choice, name, values[name])
-                choice.save(update_fields=changed)
-                report.count(report.updated, "choices")
-        else:
-            Choice.objects.create(question=question, **values)
-            report.count(report.created, "choices")
-    for surplus in existing[len(source.choices) :]:
-        surplus.delete()
-        report.count(report.updated, "choices")
 
 
 @transaction.atomic
@@ -245,14 +200,15 @@ def load_course(directory: Path) -> LoadReport:
         question = _upsert(
             Question,
             {"key": source.title},
-            _question_values(topics[source.category], source),
+            {**question_values(source, topics[source.category]), "is_published": True},
             report,
             "questions",
         )
         if question.origin != QuestionOrigin.FIXTURES:
             question.origin = QuestionOrigin.FIXTURES
             question.save(update_fields=["origin"])
-        _sync_choices(question, source, report)
+        if sync_choices(question, choice_rows(source)):
+            report.count(report.updated, "question choices")
         loaded_keys.add(source.title)
 
     report.unpublished = (

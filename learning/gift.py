@@ -5,9 +5,11 @@ on and the question is skipped, so a bad file gives a list of errors, never a cr
 
 Supported: ``//`` comments, ``$CATEGORY:``, ``::title::``, ``[markdown]``-style format
 markers, single choice ``{=right ~wrong}``, weighted multiple answers ``{~%50%a ~%-100%b}``,
-true/false ``{T}``/``{FALSE}`` with feedback, numeric ``{#value:tolerance}`` and
-``{#low..high}``, per-answer feedback after ``#``, general feedback after ``####``, and the
-escapes ``\\~ \\= \\# \\{ \\} \\:`` and ``\\\\``.
+true/false ``{T}``/``{FALSE}`` with feedback, numeric ``{#value:tolerance}``,
+``{#low..high}`` and several graded numeric answers ``{#=60:5 =%50%45:5}``, short answer
+``{=a =%50%b}``, matching ``{=item -> match}``, missing word (answers inside the sentence),
+per-answer feedback after ``#``, general feedback after ``####``, and the escapes
+``\\~ \\= \\# \\{ \\} \\:`` and ``\\\\``. Essays and descriptions are reported and skipped.
 """
 
 import re
@@ -18,6 +20,11 @@ SINGLE = "single"
 MULTIPLE = "multiple"
 TRUE_FALSE = "true_false"
 NUMERIC = "numeric"
+SHORT_ANSWER = "short_answer"
+MATCHING = "matching"
+
+SKIPPED = "skipped"  # a question type we do not support: reported, the rest imports
+ERROR = "error"  # a malformed question: the file is refused
 
 _SPECIAL = "~=#{}:"
 _FORMATS = ("markdown", "html", "plain", "moodle")
@@ -30,6 +37,7 @@ class GiftChoice:
     text: str
     weight: Decimal  # percent of the question's credit: 100 right, 0 or negative wrong
     feedback: str = ""
+    match_text: str = ""
 
     @property
     def is_correct(self) -> bool:
@@ -63,6 +71,7 @@ class GiftQuestion:
 class GiftProblem:
     line: int
     message: str
+    kind: str = ERROR
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.message}"
@@ -76,6 +85,12 @@ class GiftDocument:
 
 class _Skip(Exception):
     """A question that cannot be imported; the message says why."""
+
+    kind = ERROR
+
+
+class _Unsupported(_Skip):
+    kind = SKIPPED
 
 
 def unescape(text: str) -> str:
@@ -223,7 +238,7 @@ def _parse_question(
 
     opening = _find_unescaped(text, "{")
     if opening < 0:
-        raise _Skip("a question without answers (a description) is not supported")
+        raise _Unsupported("a question without answers (a description) is not supported")
     depth, closing = 0, -1
     for position in _unescaped_positions(text, "{}"):
         if position < opening:
@@ -234,15 +249,18 @@ def _parse_question(
             break
     if closing < 0:
         raise _Skip("the answer block opened with '{' is never closed")
-    after = text[closing + 1 :].strip()
-    prompt = unescape((text[:opening] + (" _____ " + after if after else "")).strip())
-    if after:
-        raise _Skip("missing-word questions (answers in the middle of the text) are not supported")
+    before, after = text[:opening].strip(), text[closing + 1 :].strip()
+    if _find_unescaped(after, "{") >= 0:
+        raise _Unsupported("a question with several answer blocks is not supported")
+    if _unescaped_positions(before, "}") or _unescaped_positions(after, "}"):
+        raise _Skip("a '}' stands outside the answers; escape it as \\}")
+    # Missing word: the answers stand in the middle of the sentence, shown as a blank.
+    prompt = unescape(f"{before} _____ {after}" if after else before).strip()
     if not prompt:
         raise _Skip("the question has no text")
     body = text[opening + 1 : closing]
-    if _brace_balance(body) != 0:
-        raise _Skip("unbalanced braces inside the answers; escape them as \\{ and \\}")
+    if _unescaped_positions(body, "{}"):
+        raise _Skip("braces inside the answers must be escaped as \\{ and \\}")
 
     general_feedback = ""
     cut = _find_unescaped(body, "####")
@@ -261,7 +279,7 @@ def _parse_question(
 
     stripped = body.strip()
     if not stripped:
-        raise _Skip("essay questions (an empty answer block) are not supported")
+        raise _Unsupported("essay questions (an empty answer block) are not supported")
     if stripped.startswith("#"):
         question.kind = NUMERIC
         question.numeric_answers = _parse_numeric(stripped[1:], line)
@@ -282,8 +300,11 @@ def _parse_question(
         ]  # fmt: skip
         return question
 
+    parts = _parse_choices(body)
+    markers = [marker for marker, _ in parts]
+    is_matching = any(_find_unescaped(raw, "->") >= 0 for _, raw in parts)
     choices = []
-    for marker, raw in _parse_choices(body):
+    for marker, raw in parts:
         raw = raw.strip()
         weight = _HUNDRED if marker == "=" else Decimal(0)
         match = _WEIGHT.match(raw)
@@ -291,23 +312,46 @@ def _parse_question(
             weight = Decimal(match.group(1))
             raw = raw[match.end() :].strip()
         answer_text, feedback = _split_feedback(raw)
-        if _find_unescaped(answer_text, "->") >= 0:
-            raise _Skip("matching questions are not supported yet")
+        match_text = ""
+        if is_matching:
+            arrow = _find_unescaped(answer_text, "->")
+            if marker != "=" or arrow < 0:
+                raise _Skip("every pair of a matching question is written '=item -> match'")
+            answer_text, match_text = (
+                answer_text[:arrow],
+                unescape(answer_text[arrow + 2 :]).strip(),
+            )
+            if not match_text:
+                raise _Skip("a matching pair has no match after '->'")
         answer_text = unescape(answer_text).strip()
         if not answer_text:
             raise _Skip("an answer is empty")
         if weight < -_HUNDRED or weight > _HUNDRED:
             raise _Skip(f"the weight {weight}% is outside -100% to 100%")
-        choices.append(GiftChoice(answer_text, weight, unescape(feedback).strip()))
-    markers = [marker for marker, _ in _parse_choices(body)]
+        choices.append(GiftChoice(answer_text, weight, unescape(feedback).strip(), match_text))
+    question.choices = choices
+    if is_matching:
+        if len(choices) < 2:
+            raise _Skip("a matching question needs at least two pairs")
+        question.kind = MATCHING
+        return question
     if "~" not in markers:
-        raise _Skip("short-answer questions (only '=' answers) are not supported yet")
+        question.kind = SHORT_ANSWER
+        if not any(choice.weight >= _HUNDRED for choice in choices):
+            raise _Skip("no accepted answer is worth full credit")
+        return question
     right = [choice for choice in choices if choice.is_correct]
     if not right:
         raise _Skip("no answer is marked right (with '=' or a positive weight)")
     question.kind = SINGLE if len(right) == 1 and right[0].weight == _HUNDRED else MULTIPLE
-    question.choices = choices
     return question
+
+
+def _ends_a_question(block: list[str]) -> bool:
+    """Whether the lines so far hold a whole answer block, so a `::title::` line that
+    follows starts the next question even without a blank line between them."""
+    joined = "\n".join(block)
+    return _find_unescaped(joined, "{") >= 0 and _brace_balance(joined) == 0
 
 
 def _metadata(comments: list[str]) -> dict[str, str]:
@@ -337,16 +381,16 @@ def parse_gift(text: str) -> GiftDocument:
                 _parse_question("\n".join(block), block_line, category, _metadata(block_comments))
             )
         except _Skip as problem:
-            document.problems.append(GiftProblem(block_line, str(problem)))
+            document.problems.append(GiftProblem(block_line, str(problem), problem.kind))
         block, block_comments = [], []
 
     for number, raw_line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         stripped = raw_line.strip()
-        inside_answers = bool(block) and _brace_balance("\n".join(block)) > 0
-        if not inside_answers and stripped.startswith("//"):
-            comments.append(stripped[2:].strip())
+        if stripped.startswith("//"):
+            if not block:
+                comments.append(stripped[2:].strip())
             continue
-        if not stripped and not inside_answers:
+        if not stripped:
             flush()
             comments = []
             continue
@@ -354,13 +398,77 @@ def parse_gift(text: str) -> GiftDocument:
             category = stripped[len("$CATEGORY:") :].strip()
             comments = []
             continue
+        if block and stripped.startswith("::") and _ends_a_question(block):
+            flush()
         if not block:
             block_line, block_comments, comments = number, comments, []
         block.append(raw_line)
-    if block and _brace_balance("\n".join(block)) > 0:
-        document.problems.append(
-            GiftProblem(block_line, "the answer block opened with '{' is never closed")
-        )
-    else:
-        flush()
+    flush()
     return document
+
+
+def _number_text(number: Decimal) -> str:
+    text = f"{number.normalize():f}"
+    return "0" if text in ("-0", "") else text
+
+
+def _answer_line(marker: str, weight: Decimal | None, text: str, feedback: str) -> str:
+    weight_text = f"%{_number_text(weight)}%" if weight is not None else ""
+    feedback_text = f"#{escape(feedback)}" if feedback else ""
+    return f"\t{marker}{weight_text}{text}{feedback_text}"
+
+
+def _answer_block(question: GiftQuestion) -> list[str]:
+    if question.kind == TRUE_FALSE:
+        true_choice, false_choice = question.choices
+        is_true = true_choice.is_correct
+        right, wrong = (true_choice, false_choice) if is_true else (false_choice, true_choice)
+        feedback = ""
+        if wrong.feedback or right.feedback:
+            feedback = f"#{escape(wrong.feedback)}#{escape(right.feedback)}"
+        return [f"\t{'TRUE' if is_true else 'FALSE'}{feedback}"]
+    if question.kind == NUMERIC:
+        lines = ["\t#"]
+        for answer in question.numeric_answers:
+            weight = None if answer.weight == _HUNDRED else answer.weight
+            spec = f"{_number_text(answer.value)}:{_number_text(answer.tolerance)}"
+            lines.append(_answer_line("=", weight, spec, answer.feedback))
+        return lines
+    if question.kind == MATCHING:
+        return [
+            _answer_line("=", None, f"{escape(c.text)} -> {escape(c.match_text)}", c.feedback)
+            for c in question.choices
+        ]
+    if question.kind == SHORT_ANSWER:
+        return [
+            _answer_line(
+                "=", None if c.weight == _HUNDRED else c.weight, escape(c.text), c.feedback
+            )
+            for c in question.choices
+        ]
+    if question.kind == MULTIPLE:
+        return [_answer_line("~", c.weight, escape(c.text), c.feedback) for c in question.choices]
+    return [
+        _answer_line("=" if c.is_correct else "~", None, escape(c.text), c.feedback)
+        for c in question.choices
+    ]
+
+
+def write_gift(questions: list[GiftQuestion], header: str = "") -> str:
+    """GIFT text for the questions, grouped under a $CATEGORY line per category."""
+    lines: list[str] = [f"// {line}" for line in header.splitlines()]
+    category = None
+    for question in questions:
+        if question.category != category:
+            category = question.category
+            lines += ["", f"$CATEGORY: {category}"]
+        lines.append("")
+        lines += [f"// {key}: {value}" for key, value in question.metadata.items()]
+        title = f"::{escape(question.title)}::" if question.title else ""
+        text_format = f"[{question.text_format}]" if question.text_format != "moodle" else ""
+        lines.append(f"{title}{text_format}{escape(question.prompt)} {{")
+        lines += _answer_block(question)
+        if question.general_feedback:
+            lines.append(f"\t####{escape(question.general_feedback)}")
+        lines.append("}")
+    return "\n".join(lines).lstrip("\n") + "\n"

@@ -73,6 +73,7 @@ class QuestionType(models.TextChoices):
 class QuestionOrigin(models.TextChoices):
     FIXTURES = "fixtures", "Course files"
     ADMIN = "admin", "Admin"
+    IMPORT = "import", "Imported file"
 
 
 class Question(models.Model):

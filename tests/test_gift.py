@@ -2,7 +2,18 @@ from decimal import Decimal
 
 import pytest
 
-from learning.gift import MULTIPLE, NUMERIC, SINGLE, TRUE_FALSE, escape, parse_gift, unescape
+from learning.gift import (
+    MATCHING,
+    MULTIPLE,
+    NUMERIC,
+    SHORT_ANSWER,
+    SINGLE,
+    TRUE_FALSE,
+    escape,
+    parse_gift,
+    unescape,
+    write_gift,
+)
 
 
 def only(text: str):
@@ -97,9 +108,14 @@ def test_escapes_round_trip():
     assert [c.text for c in question.choices] == ["yes {really}", "no # never"]
 
 
-def test_answers_may_span_lines_and_blank_lines_inside_braces():
-    question = only("Which?\n{\n=one\n\n~two\n}")
+def test_answers_may_span_lines():
+    question = only("Which?\n{\n=one\n// a comment among the answers\n~two\n}")
     assert [c.text for c in question.choices] == ["one", "two"]
+
+
+def test_a_titled_question_right_after_another_starts_a_new_one():
+    document = parse_gift("::a:: First {T}\n::b:: Second {F}")
+    assert [(q.title, q.line) for q in document.questions] == [("a", 1), ("b", 2)]
 
 
 def test_questions_start_on_the_line_reported():
@@ -112,10 +128,12 @@ def test_questions_start_on_the_line_reported():
     [
         ("Just a description.", "description"),
         ("Write an essay. {}", "essay"),
+        ("Two blanks {=a ~b} and {=c ~d}", "several answer blocks"),
+        ("Unbalanced {=a { ~b}", "never closed"),
+        ("Half a pair {=cat -> meow =dog}", "'=item -> match'"),
+        ("Only one pair {=cat -> meow}", "at least two pairs"),
+        ("Partial only {=%50%Ca}", "full credit"),
         ("Unclosed {=a ~b", "never closed"),
-        ("The {=sun ~moon} is a star.", "missing-word"),
-        ("Match {=cat -> meow =dog -> woof}", "matching"),
-        ("Name it. {=calcium =Ca}", "short-answer"),
         ("Empty answer {= ~b}", "empty"),
         ("No right {~a ~b}", "no answer is marked right"),
         ("Bad number {#lots}", "not a number"),
@@ -128,3 +146,76 @@ def test_unsupported_or_broken_questions_are_reported_not_raised(text, problem):
     assert len(document.problems) == 1
     assert problem in document.problems[0].message
     assert document.problems[0].line == 3
+    expected_kind = (
+        "skipped" if problem in ("description", "essay", "several answer blocks") else "error"
+    )
+    assert document.problems[0].kind == expected_kind
+
+
+def test_short_answer_with_partial_credit():
+    question = only(
+        "Which mineral triggers contraction? {=calcium =%50%Ca#Half: use the full name.}"
+    )
+    assert question.kind == SHORT_ANSWER
+    assert [(c.text, c.weight, c.feedback) for c in question.choices] == [
+        ("calcium", Decimal(100), ""),
+        ("Ca", Decimal(50), "Half: use the full name."),
+    ]
+
+
+def test_matching_pairs():
+    question = only(
+        "Match each spasm. {\n=Tic -> rapid twitch\n=Cramp -> lasting pain\n####Good.}"
+    )
+    assert question.kind == MATCHING
+    assert [(c.text, c.match_text) for c in question.choices] == [
+        ("Tic", "rapid twitch"),
+        ("Cramp", "lasting pain"),
+    ]
+    assert question.general_feedback == "Good."
+
+
+def test_missing_word_becomes_a_blank_in_the_prompt():
+    question = only("The heart muscle is called the {=myocardium ~biceps} in medicine.")
+    assert question.kind == SINGLE
+    assert question.prompt == "The heart muscle is called the _____ in medicine."
+
+
+def test_several_graded_numeric_answers():
+    question = only("Seconds in a minute? {#=60:0 =%50%59:1 #Close.}")
+    assert [(a.value, a.tolerance, a.weight, a.feedback) for a in question.numeric_answers] == [
+        (Decimal(60), Decimal(0), Decimal(100), ""),
+        (Decimal(59), Decimal(1), Decimal(50), "Close."),
+    ]
+
+
+ROUND_TRIP = """// every form we write
+$CATEGORY: heat
+
+// anchor: signs
+::single-q::[markdown]Pick **one** {=right#yes ~wrong#no ####Because.}
+
+::multi-q:: Pick some {~%50%a ~%50%b ~%-100%c#never}
+
+::tf-q:: Sky is blue {TRUE#Look up.#Yes.}
+
+::num-q:: Count {#=60:0.5#exact =%50%45:5 ####Sixty.}
+
+::short-q:: Mineral? {=calcium =%50%Ca}
+
+::match-q:: Match {=Tic -> twitch =Cramp -> lasting \\= long}
+
+::escapes-q:: Odd \\{chars\\} \\~ \\= \\# \\: and \\\\ backslash {=ok \\# yes ~no}
+"""
+
+
+def test_writing_then_reading_gives_back_the_same_questions():
+    first = parse_gift(ROUND_TRIP)
+    assert first.problems == []
+    again = parse_gift(write_gift(first.questions))
+    assert again.problems == []
+    strip = lambda q: {**q.__dict__, "line": 0}  # noqa: E731
+    assert [strip(q) for q in again.questions] == [strip(q) for q in first.questions]
+    kinds = [q.kind for q in first.questions]
+    assert kinds == [SINGLE, MULTIPLE, TRUE_FALSE, NUMERIC, SHORT_ANSWER, MATCHING, SINGLE]
+    assert first.questions[-1].prompt == "Odd {chars} ~ = # : and \\ backslash"

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from learning.models import Topic
+from learning.question_bank import ImportPlan, apply_import, plan_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import questions from a GIFT (or Aiken) file: all or nothing. Questions are matched "
+        "by their ::title:: key; $CATEGORY names the topic unless --topic is given."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--topic", help="Slug of the topic every question goes to.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Show what would change; change nothing."
+        )
+        parser.add_argument("--format", choices=["gift", "aiken"], default="gift")
+
+    def handle(self, *args, **options) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"No file at {path}")
+        topic = None
+        if options["topic"]:
+            topic = Topic.objects.filter(slug=options["topic"]).first()
+            if topic is None:
+                raise CommandError(f"No topic with the slug {options['topic']!r}")
+        plan = plan_import(
+            path.read_bytes(), filename=path.name, topic=topic, file_format=options["format"]
+        )
+        self._report(plan)
+        if plan.errors:
+            raise CommandError(f"{path.name} was not imported: fix the errors above.")
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was changed.")
+            return
+        apply_import(plan)
+        self.stdout.write(self.style.SUCCESS(f"Imported {path.name}: {plan.summary()}."))
+
+    def _report(self, plan: ImportPlan) -> None:
+        for planned in plan.questions:
+            if planned.action != "unchanged":
+                self.stdout.write(
+                    f"  line {planned.line}: {planned.action} {planned.key} "
+                    f"({planned.kind_label}, {planned.topic.slug})"
+                )
+        for problem in plan.skipped:
+            self.stdout.write(f"  line {problem.line}: skipped: {problem.message}")
+        for problem in plan.errors:
+            self.stderr.write(f"  line {problem.line}: error: {problem.message}")
+        self.stdout.write(f"{plan.filename}: {plan.summary()}.")
