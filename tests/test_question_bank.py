@@ -6,12 +6,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from learning import question_bank
 from learning.models import Choice, Question, QuestionOrigin, QuestionType, Topic
-from tests.factories import LessonFactory, QuizFactory, TopicFactory
+from learning.teachers import TEACHERS_GROUP
+from tests.factories import LessonFactory, QuizFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +212,63 @@ class TestAiken:
     def test_broken_aiken_is_reported(self, heat, text, problem):
         plan = question_bank.plan_import(text, topic=heat, file_format="aiken")
         assert any(problem in p.message for p in plan.errors)
+
+
+class TestAdminImport:
+    @pytest.fixture
+    def teacher_client(self, client):
+        teacher = UserFactory(username="mr-k", is_staff=True)
+        teacher.groups.add(Group.objects.get(name=TEACHERS_GROUP))
+        client.force_login(teacher)
+        return client
+
+    def upload(self, client, content: bytes, name="qs.gift", **fields):
+        data = {"file": SimpleUploadedFile(name, content), "file_format": "gift", **fields}
+        return client.post(reverse("admin:learning_question_import"), data)
+
+    def test_preview_then_confirm(self, teacher_client, heat):
+        preview = self.upload(teacher_client, EVERY_FORM.read_bytes())
+        assertContains(preview, "12 to create, 0 to update, 0 unchanged, 2 skipped")
+        assertContains(preview, "essay questions")
+        assert not Question.objects.exists()  # the preview is a dry run
+        token = preview.context["token"]
+        done = teacher_client.post(
+            reverse("admin:learning_question_import"), {"confirm": "1", "token": token}
+        )
+        assertRedirects(done, reverse("admin:learning_question_changelist"))
+        assert Question.objects.count() == 12
+        again = teacher_client.post(
+            reverse("admin:learning_question_import"), {"confirm": "1", "token": token}
+        )
+        assert Question.objects.count() == 12  # a replayed confirm does nothing
+        assert again.status_code == 302
+
+    def test_a_file_with_errors_shows_them_and_offers_no_confirm(self, teacher_client, heat):
+        preview = self.upload(teacher_client, b"$CATEGORY: heat\n\n::a:: Broken {=x ~y\n")
+        assertContains(preview, "cannot be imported until these errors are fixed")
+        assertContains(preview, "never closed")
+        assertNotContains(preview, 'name="confirm"')
+
+    def test_non_utf8_is_reported(self, teacher_client, heat):
+        preview = self.upload(teacher_client, b"$CATEGORY: heat\n::a:: Caf\xe9 {=x ~y}")
+        assertContains(preview, "not UTF-8")
+
+    def test_no_file_is_a_form_error(self, teacher_client, heat):
+        response = teacher_client.post(reverse("admin:learning_question_import"), {})
+        assertContains(response, "This field is required", status_code=400)
+
+    def test_export_downloads_gift(self, teacher_client, heat):
+        question_bank.apply_import(question_bank.plan_import(EVERY_FORM.read_bytes()))
+        response = teacher_client.get(
+            reverse("admin:learning_question_export"), {"topic": heat.pk}
+        )
+        assert response["Content-Disposition"] == 'attachment; filename="questions-heat.gift"'
+        assert response.content.decode().count("\n::") == 12
+        bad = teacher_client.get(reverse("admin:learning_question_export"), {"topic": "x"})
+        assert bad.status_code == 400
+
+    def test_students_cannot_import(self, client, heat):
+        client.force_login(UserFactory())
+        response = client.get(reverse("admin:learning_question_import"))
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
