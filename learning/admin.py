@@ -8,12 +8,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from learning import question_bank, scoring
+from learning import question_bank, scoring, selectors
+from learning.forms import AnswerForm
 from learning.models import (
     Attempt,
     Choice,
@@ -82,7 +83,49 @@ class LessonAdmin(admin.ModelAdmin):
 
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
-    list_display = ("topic", "question_count", "pass_mark", "shuffle_questions")
+    list_display = ("topic", "question_count", "pass_mark", "shuffle_questions", "preview_link")
+
+    def get_urls(self):
+        preview = path(
+            "<int:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="learning_quiz_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @admin.display(description="Preview")
+    def preview_link(self, quiz: Quiz) -> str:
+        url = reverse("admin:learning_quiz_preview", args=[quiz.pk])
+        return format_html(
+            '<a href="{}">Preview<span class="visually-hidden"> {}</span></a>', url, quiz
+        )
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Every question this quiz can draw, each answerable as a learner would; nothing
+        is recorded."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        quiz = get_object_or_404(Quiz.objects.select_related("topic"), pk=object_id)
+        questions = quiz.topic.questions.filter(is_published=True).prefetch_related("choices")
+        items = [
+            selectors.PreviewItem(
+                question,
+                AnswerForm(question=question, choices=tuple(question.choices.all())),
+                None,
+                reverse("admin:learning_question_preview", args=[question.pk]),
+            )
+            for question in questions.select_related("topic")
+        ]
+        context = {
+            "items": items,
+            "heading": f"Preview: quiz on {quiz.topic.title}",
+            "intro": (
+                f"Each attempt draws {min(quiz.question_count, len(items))} of these "
+                f"{len(items)} published questions; the pass mark is {quiz.pass_mark}%."
+            ),
+            "back_url": reverse("admin:learning_quiz_change", args=[quiz.pk]),
+        }
+        return render(request, "learning/preview.html", context)
 
 
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
@@ -195,7 +238,15 @@ class QuestionAdminForm(forms.ModelForm):
 class QuestionAdmin(admin.ModelAdmin):
     form = QuestionAdminForm
     inlines = (ChoiceInline,)
-    list_display = ("short_prompt", "topic", "type", "is_published", "origin", "updated_at")
+    list_display = (
+        "short_prompt",
+        "topic",
+        "type",
+        "is_published",
+        "origin",
+        "updated_at",
+        "preview_link",
+    )
     list_filter = ("topic", "type", "is_published", "origin")
     list_select_related = ("topic",)
     search_fields = ("prompt", "key", "explanation", "choices__text")
@@ -245,8 +296,48 @@ class QuestionAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.export_view),
                 name="learning_question_export",
             ),
+            path(
+                "<int:object_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="learning_question_preview",
+            ),
         ]
         return extra + super().get_urls()
+
+    @admin.display(description="Preview")
+    def preview_link(self, question: Question) -> str:
+        url = reverse("admin:learning_question_preview", args=[question.pk])
+        return format_html(
+            '<a href="{}">Preview<span class="visually-hidden"> question {}</span></a>',
+            url,
+            question.pk,
+        )
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The question as a learner sees it; an answer gets feedback and is not recorded."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        question = get_object_or_404(
+            Question.objects.select_related("topic").prefetch_related("choices"), pk=object_id
+        )
+        choices = tuple(question.choices.all())
+        url = reverse("admin:learning_question_preview", args=[question.pk])
+        form, feedback, status = AnswerForm(question=question, choices=choices), None, 200
+        if request.method == "POST":
+            form = AnswerForm(request.POST, question=question, choices=choices)
+            if form.is_valid():
+                feedback = selectors.preview_feedback(question, form.to_answer())
+            else:
+                status = 400
+        item = selectors.PreviewItem(question, form, feedback, url)
+        if request.htmx:
+            return render(request, "learning/_preview_panel.html", {"item": item}, status=status)
+        context = {
+            "items": [item],
+            "heading": f"Preview: {question.topic.title}",
+            "back_url": reverse("admin:learning_question_change", args=[question.pk]),
+        }
+        return render(request, "learning/preview.html", context, status=status)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload, preview what would change (a dry run), then confirm."""

@@ -75,6 +75,17 @@ class MatchingAnswer:
 Answer = ChoiceAnswer | NumericAnswer | TextAnswer | MatchingAnswer
 
 
+def answer_as_json(answer: Answer) -> dict[str, Any]:
+    """How an answer is stored with its response."""
+    if isinstance(answer, NumericAnswer):
+        return {"value": str(answer.value)}
+    if isinstance(answer, TextAnswer):
+        return {"text": answer.text}
+    if isinstance(answer, MatchingAnswer):
+        return {"matches": {str(choice_id): text for choice_id, text in sorted(answer.matches)}}
+    return {"choices": sorted(answer.choice_ids)}
+
+
 def normalize_text(text: str) -> str:
     """Case and surrounding or repeated white space do not matter in typed answers."""
     return " ".join(text.split()).casefold()

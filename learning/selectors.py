@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from learning import scoring
 from learning.models import Attempt, Choice, Lesson, Question, Response
 from learning.scoring import normalize_text
 
@@ -95,10 +96,28 @@ def _percent(raw: Any) -> str:
 
 
 def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> Feedback:
-    snapshot: dict[str, Any] = response.question_snapshot
-    picked = set(response.answer.get("choices", []))
+    return feedback_from(
+        response.question_snapshot,
+        response.answer,
+        response.points,
+        response.position,
+        lesson,
+        topic_url,
+    )
+
+
+def feedback_from(
+    snapshot: dict[str, Any],
+    answer: dict[str, Any],
+    points: Decimal,
+    position: int,
+    lesson: Lesson | None,
+    topic_url: str,
+) -> Feedback:
+    """Feedback on an answer to a question as it was asked (its snapshot)."""
+    picked = set(answer.get("choices", []))
     question_type = snapshot["type"]
-    chosen_matches = response.answer.get("matches", {})
+    chosen_matches = answer.get("matches", {})
     match_rows = tuple(
         MatchRow(
             item=choice["text"],
@@ -119,11 +138,11 @@ def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> F
     section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
     tolerance = _clean_number(snapshot.get("numeric_tolerance"))
     return Feedback(
-        position=response.position,
+        position=position,
         question_type=question_type,
         prompt=snapshot["prompt"],
         explanation=snapshot.get("explanation", ""),
-        points=response.points,
+        points=points,
         choices=tuple(
             ChoiceFeedback(
                 id=choice["id"],
@@ -134,12 +153,12 @@ def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> F
             )
             for choice in snapshot.get("choices", [])
         ),
-        given_value=_clean_number(response.answer.get("value")),
+        given_value=_clean_number(answer.get("value")),
         expected_value=_clean_number(snapshot.get("numeric_answer")),
         tolerance=tolerance if tolerance not in (None, "0") else None,
         section_url=f"{topic_url}#{anchor}" if section_title else (topic_url if anchor else None),
         section_title=section_title,
-        given_text=response.answer.get("text"),
+        given_text=answer.get("text"),
         accepted_answers=accepted,
         match_rows=match_rows,
     )
@@ -226,3 +245,34 @@ def attempt_review(attempt: Attempt) -> list[Feedback]:
     lesson = _lesson_for(attempt)
     topic_url = attempt.quiz.topic.get_absolute_url()
     return [feedback_for(response, lesson, topic_url) for response in attempt.responses.all()]
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    """One question in a teacher's preview: its form, or the feedback on an answer."""
+
+    question: Question
+    form: Any
+    feedback: Feedback | None
+    url: str
+
+    @property
+    def target(self) -> str:
+        return f"#preview-{self.question.pk}"
+
+
+def preview_feedback(question: Question, answer: scoring.Answer) -> Feedback:
+    """Grade an answer exactly as an attempt would, and record nothing."""
+    from learning.services import snapshot_question
+
+    snapshot = snapshot_question(question, [choice.id for choice in question.choices.all()])
+    points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
+    lesson = Lesson.objects.filter(topic_id=question.topic_id).first()
+    return feedback_from(
+        snapshot,
+        scoring.answer_as_json(answer),
+        points,
+        1,
+        lesson,
+        question.topic.get_absolute_url(),
+    )

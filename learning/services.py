@@ -112,16 +112,6 @@ def snapshot_question(question: Question, choice_order: list[int]) -> dict[str, 
     }
 
 
-def _answer_as_json(answer: scoring.Answer) -> dict[str, Any]:
-    if isinstance(answer, scoring.NumericAnswer):
-        return {"value": str(answer.value)}
-    if isinstance(answer, scoring.TextAnswer):
-        return {"text": answer.text}
-    if isinstance(answer, scoring.MatchingAnswer):
-        return {"matches": {str(choice_id): text for choice_id, text in sorted(answer.matches)}}
-    return {"choices": sorted(answer.choice_ids)}
-
-
 def _check_answer_fits(question: Question, answer: scoring.Answer) -> None:
     if question.type == QuestionType.NUMERIC:
         if not isinstance(answer, scoring.NumericAnswer):
@@ -163,7 +153,7 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
         raise QuizError("That question is not part of this attempt.")
     existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
     if existing is not None:
-        if existing.answer == _answer_as_json(answer):
+        if existing.answer == scoring.answer_as_json(answer):
             return existing
         raise QuizError("You have already answered this question; answers cannot be changed.")
 
@@ -175,7 +165,7 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
         attempt=attempt,
         question=question,
         position=attempt.question_ids.index(question_id) + 1,
-        answer=_answer_as_json(answer),
+        answer=scoring.answer_as_json(answer),
         points=points,
         question_snapshot=snapshot,
     )

@@ -6,9 +6,18 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from learning import services
-from learning.models import Question
+from learning.models import Attempt, Question, Response, TopicProgress
 from learning.teachers import TEACHERS_GROUP
-from tests.factories import LessonFactory, QuizFactory, TopicFactory, UserFactory
+from tests.factories import (
+    LessonFactory,
+    MatchingQuestionFactory,
+    NumericQuestionFactory,
+    QuestionFactory,
+    QuizFactory,
+    TopicFactory,
+    UserFactory,
+)
+from tests.helpers import HTMX, answer_post
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +173,56 @@ def test_a_teacher_has_no_change_rights_over_learner_records():
         "change_topic", "change_lesson", "change_quiz", "change_question", "change_choice",
         "change_classroom",
     }  # fmt: skip
+
+
+class TestPreview:
+    @pytest.fixture
+    def previewed(self, topic):
+        from tests.factories import (
+            QuestionFactory,
+        )
+
+        return [
+            QuestionFactory(topic=topic, key="p-single"),
+            NumericQuestionFactory(topic=topic, key="p-numeric"),
+            MatchingQuestionFactory(topic=topic, key="p-matching"),
+        ]
+
+    def test_a_question_preview_answers_with_feedback_and_records_nothing(
+        self, teacher_client, previewed
+    ):
+        question = previewed[0]
+        url = reverse("admin:learning_question_preview", args=[question.pk])
+        page = teacher_client.get(url)
+        assertContains(page, "Preview.")
+        assertContains(page, question.prompt)
+        assertContains(page, "Check answer")
+        answered = teacher_client.post(url, answer_post(question, right=False), **HTMX)
+        assertContains(answered, "Not right")
+        assertContains(answered, "Feedback on Wrong one.")
+        assert "<html" not in answered.content.decode()
+        plain = teacher_client.post(url, answer_post(question, right=True))
+        assertContains(plain, "Right")
+        assert not Attempt.objects.exists()
+        assert not Response.objects.exists()
+        assert not TopicProgress.objects.exists()
+
+    def test_a_bad_preview_answer_is_a_400_with_a_message(self, teacher_client, previewed):
+        url = reverse("admin:learning_question_preview", args=[previewed[1].pk])
+        response = teacher_client.post(url, {"question": previewed[1].pk, "value": "lots"})
+        assertContains(response, "Enter a number", status_code=400)
+
+    def test_the_quiz_preview_shows_every_published_question(
+        self, teacher_client, topic, previewed
+    ):
+        hidden = QuestionFactory(topic=topic, is_published=False, prompt="Unpublished one")
+        response = teacher_client.get(reverse("admin:learning_quiz_preview", args=[topic.quiz.pk]))
+        for question in previewed:
+            assertContains(response, f'id="preview-{question.pk}"')
+        assert hidden.prompt not in response.content.decode()
+        assertContains(response, "draws 3 of these 3 published questions")
+
+    def test_students_cannot_preview(self, client, previewed):
+        client.force_login(UserFactory())
+        response = client.get(reverse("admin:learning_question_preview", args=[previewed[0].pk]))
+        assert response.status_code == 302
