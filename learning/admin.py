@@ -3,6 +3,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models
@@ -18,7 +19,9 @@ from learning.forms import AnswerForm
 from learning.models import (
     Attempt,
     Choice,
+    Classroom,
     Lesson,
+    Membership,
     Question,
     QuestionOrigin,
     QuestionType,
@@ -26,6 +29,7 @@ from learning.models import (
     Response,
     Topic,
     TopicProgress,
+    new_join_code,
 )
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -502,3 +506,60 @@ class QuestionImportForm(forms.Form):
                 f"The file is {upload.size // 1024} KB; the limit is {limit} KB."
             )
         return upload
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("learner", "joined_at")
+    readonly_fields = fields
+    extra = 0
+    verbose_name = "learner"
+    verbose_name_plural = "Learners in this class (tick Delete to remove one)"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    """A teacher's classes: they see and manage the ones they teach."""
+
+    list_display = ("name", "code", "learner_count", "created_at")
+    search_fields = ("name", "join_code")
+    fields = ("name", "code", "teachers")
+    readonly_fields = ("code",)
+    filter_horizontal = ("teachers",)
+    inlines = (MembershipInline,)
+    actions = ("new_join_codes",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Classroom]:
+        classes = super().get_queryset(request).annotate(learners_total=Count("memberships"))
+        if request.user.is_superuser:
+            return classes
+        return classes.filter(teachers=request.user)
+
+    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "teachers":
+            kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not request.user.is_superuser:
+            # A teacher always teaches the classes they create or edit.
+            form.instance.teachers.add(request.user)
+
+    @admin.display(description="Join code", ordering="join_code")
+    def code(self, classroom: Classroom) -> str:
+        return classroom.display_code if classroom.pk else "Made when you save"
+
+    @admin.display(description="Learners", ordering="learners_total")
+    def learner_count(self, classroom: Classroom) -> int:
+        return classroom.learners_total
+
+    @admin.action(description="Give the selected classes new join codes")
+    def new_join_codes(self, request: HttpRequest, queryset: QuerySet[Classroom]) -> None:
+        for classroom in queryset:
+            classroom.join_code = new_join_code()
+            classroom.save(update_fields=["join_code"])
+        self.message_user(request, f"New join codes for {queryset.count()} class(es).")

@@ -129,3 +129,13 @@ class AnswerForm(forms.Form):
 class SignUpForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+
+class JoinClassForm(forms.Form):
+    code = forms.CharField(
+        label="Class code",
+        max_length=32,
+        help_text="The code your teacher gave you, such as K7QM-2XWP.",
+        error_messages={"required": "Type the code your teacher gave you."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )

@@ -17,7 +17,9 @@ from learning import scoring
 from learning.models import (
     Attempt,
     AttemptState,
+    Classroom,
     Mastery,
+    Membership,
     PickedChoice,
     Question,
     QuestionType,
@@ -31,6 +33,24 @@ from learning.progress import MasteryState, mastery_after_attempt
 
 class QuizError(Exception):
     """A request about a quiz that cannot be honoured; the message is shown to the learner."""
+
+
+class ClassError(Exception):
+    """A join code that leads nowhere; the message is shown to the learner."""
+
+
+def normalize_join_code(code: str) -> str:
+    return "".join(char for char in code.upper() if char.isalnum())
+
+
+@transaction.atomic
+def join_class(*, learner: AbstractBaseUser, code: str) -> tuple[Classroom, bool]:
+    """Add the learner to the class with this code; True when they were not in it yet."""
+    classroom = Classroom.objects.filter(join_code=normalize_join_code(code)).first()
+    if classroom is None:
+        raise ClassError("No class has that code. Check it with your teacher and try again.")
+    _, joined = Membership.objects.get_or_create(classroom=classroom, learner=learner)
+    return classroom, joined
 
 
 def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[str, list[int]]]:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.course, name="course"),
     path("signup/", views.signup, name="signup"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("classes/join/", views.join_class, name="join_class"),
     path("topics/<slug:slug>/", views.lesson, name="lesson"),
     path("topics/<slug:slug>/read/", views.mark_read, name="mark_read"),
     path("topics/<slug:slug>/quiz/", views.quiz_detail, name="quiz"),

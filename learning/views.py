@@ -11,7 +11,7 @@ from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
 from learning import selectors, services
-from learning.forms import AnswerForm, SignUpForm
+from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.models import Attempt, AttemptState, Topic, TopicProgress
 from learning.progress import topic_rows_for
 
@@ -176,16 +176,45 @@ def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     return render(request, "learning/result.html", context)
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def _dashboard_context(request: HttpRequest) -> dict:
     finished = (
         Attempt.objects.filter(learner=request.user, state=AttemptState.FINISHED)
         .select_related("quiz__topic")
         .order_by("-finished_at", "-id")
     )
     page = Paginator(finished, ATTEMPTS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"rows": topic_rows_for(request.user), "attempts_page": page}
-    return render(request, "learning/dashboard.html", context)
+    return {
+        "rows": topic_rows_for(request.user),
+        "attempts_page": page,
+        "classes": list(request.user.classes_joined.order_by("name")),
+        "join_form": JoinClassForm(),
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "learning/dashboard.html", _dashboard_context(request))
+
+
+@require_POST
+@login_required
+def join_class(request: HttpRequest) -> HttpResponse:
+    form = JoinClassForm(request.POST)
+    if form.is_valid():
+        try:
+            classroom, joined = services.join_class(
+                learner=request.user, code=form.cleaned_data["code"]
+            )
+        except services.ClassError as error:
+            form.add_error("code", str(error))
+        else:
+            if joined:
+                messages.success(request, f"You joined the class “{classroom.name}”.")
+            else:
+                messages.info(request, f"You are already in the class “{classroom.name}”.")
+            return redirect("learning:dashboard")
+    context = {**_dashboard_context(request), "join_form": form}
+    return render(request, "learning/dashboard.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])

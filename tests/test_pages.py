@@ -167,8 +167,9 @@ class TestDashboard:
                     learner=learner, quiz=topic.quiz, state="finished", percent=Decimal(50),
                     passed=False, finished_at=timezone.now(), question_ids=[1],
                 )  # fmt: skip
-        # session, user, topics, progress, open attempts, count of attempts, one page of them
-        with django_assert_max_num_queries(7):
+        # session, user, topics, progress, open attempts, count of attempts, one page of
+        # them, the learner's classes
+        with django_assert_max_num_queries(8):
             response = learner_client.get(reverse("learning:dashboard"))
         assertContains(response, "Page 1 of 2")
 

@@ -1,0 +1,94 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
+
+from learning.models import Classroom, Membership
+from learning.teachers import TEACHERS_GROUP
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def teacher():
+    user = UserFactory(username="mrs-hill", is_staff=True)
+    user.groups.add(Group.objects.get(name=TEACHERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def classroom(teacher):
+    classroom = Classroom.objects.create(name="Year 10 Biology")
+    classroom.teachers.add(teacher)
+    return classroom
+
+
+class TestJoining:
+    def test_a_student_joins_with_the_code_however_it_is_typed(
+        self, learner_client, learner, classroom
+    ):
+        typed = f" {classroom.display_code.lower()} "
+        response = learner_client.post(reverse("learning:join_class"), {"code": typed})
+        assertRedirects(response, reverse("learning:dashboard"), fetch_redirect_response=False)
+        assert Membership.objects.filter(classroom=classroom, learner=learner).exists()
+        dashboard = learner_client.get(reverse("learning:dashboard"))
+        assertContains(dashboard, "You joined the class “Year 10 Biology”.")
+        assertContains(dashboard, "<li>Year 10 Biology</li>", html=True)
+
+    def test_joining_twice_keeps_one_membership(self, learner_client, classroom):
+        learner_client.post(reverse("learning:join_class"), {"code": classroom.join_code})
+        response = learner_client.post(
+            reverse("learning:join_class"), {"code": classroom.join_code}, follow=True
+        )
+        assertContains(response, "already in the class")
+        assert Membership.objects.count() == 1
+
+    @pytest.mark.parametrize("code", ["", "NOPE-NOPE", "x" * 40])
+    def test_a_wrong_code_is_a_form_error_and_joins_nothing(self, learner_client, classroom, code):
+        response = learner_client.post(reverse("learning:join_class"), {"code": code})
+        assert response.status_code == 400
+        assert b"field-error" in response.content
+        assert not Membership.objects.exists()
+
+    def test_joining_is_post_only(self, learner_client, classroom):
+        assert learner_client.get(reverse("learning:join_class")).status_code == 405
+
+
+class TestTeachersClasses:
+    def test_a_teacher_creates_a_class_and_gets_a_code(self, client, teacher):
+        client.force_login(teacher)
+        data = {
+            "name": "Year 11",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        }
+        response = client.post(reverse("admin:learning_classroom_add"), data)
+        assert response.status_code == 302, response.content.decode()[:500]
+        classroom = Classroom.objects.get(name="Year 11")
+        assert len(classroom.join_code) == 8
+        assert list(classroom.teachers.all()) == [teacher]
+
+    def test_a_teacher_sees_only_the_classes_they_teach(self, client, teacher, classroom):
+        Classroom.objects.create(name="Someone else's class")
+        client.force_login(teacher)
+        response = client.get(reverse("admin:learning_classroom_changelist"))
+        assertContains(response, "Year 10 Biology")
+        assertContains(response, classroom.display_code)
+        assertNotContains(response, "Someone else")
+
+    def test_new_codes_replace_old_ones(self, client, teacher, classroom):
+        old = classroom.join_code
+        client.force_login(teacher)
+        client.post(
+            reverse("admin:learning_classroom_changelist"),
+            {"action": "new_join_codes", "_selected_action": [classroom.pk]},
+        )
+        classroom.refresh_from_db()
+        assert classroom.join_code != old
+
+    def test_a_student_cannot_reach_the_class_admin(self, learner_client, classroom):
+        response = learner_client.get(reverse("admin:learning_classroom_changelist"))
+        assert response.status_code == 302
