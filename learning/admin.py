@@ -6,22 +6,25 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from learning import question_bank, scoring, selectors
+from learning import insight, question_bank, scoring, selectors
 from learning.forms import AnswerForm
 from learning.models import (
     Attempt,
     Choice,
     Classroom,
+    ItemAnalysis,
     Lesson,
     Membership,
+    ProgressReport,
     Question,
     QuestionOrigin,
     QuestionType,
@@ -31,6 +34,7 @@ from learning.models import (
     TopicProgress,
     new_join_code,
 )
+from learning.teachers import TEACHERS_GROUP
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 IMPORT_SESSION_KEY = "question_import"
@@ -563,3 +567,106 @@ class ClassroomAdmin(admin.ModelAdmin):
             classroom.join_code = new_join_code()
             classroom.save(update_fields=["join_code"])
         self.message_user(request, f"New join codes for {queryset.count()} class(es).")
+
+
+def is_teacher(user) -> bool:
+    """In the Teachers group (or a superuser); asked many times a page, queried once."""
+    if not hasattr(user, "_is_teacher"):
+        user._is_teacher = user.is_active and (
+            user.is_superuser or user.groups.filter(name=TEACHERS_GROUP).exists()
+        )
+    return user._is_teacher
+
+
+class TeachersOnlyReport(admin.ModelAdmin):
+    """A read-only page in the admin that only the Teachers group (and superusers) see."""
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return is_teacher(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_teacher(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return [path("", self.admin_site.admin_view(self.report_view), name=name)]
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+    def _context(self, request: HttpRequest, title: str) -> dict:
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title}
+
+
+@admin.register(ItemAnalysis)
+class ItemAnalysisAdmin(TeachersOnlyReport):
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        topics = list(Topic.objects.all())
+        topic_id = request.GET.get("topic", "")
+        topic = next((t for t in topics if str(t.pk) == topic_id), None)
+        stats = insight.item_analysis(topic)
+        flagged_only = request.GET.get("flagged") == "1"
+        if flagged_only:
+            stats = [item for item in stats if item.flags]
+        context = {
+            **self._context(request, "Item analysis"),
+            "topics": topics,
+            "topic": topic,
+            "stats": stats,
+            "flagged_only": flagged_only,
+            "min_attempts": insight.MIN_ATTEMPTS_FOR_FLAGS,
+        }
+        return TemplateResponse(request, "admin/learning/item_analysis.html", context)
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(TeachersOnlyReport):
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        topics = list(Topic.objects.all())
+        classes = Classroom.objects.all()
+        if not request.user.is_superuser:
+            classes = classes.filter(teachers=request.user)
+        classes = list(classes)
+        class_id = request.GET.get("class", "")
+        classroom = next((c for c in classes if str(c.pk) == class_id), None)
+        if class_id and classroom is None:
+            return HttpResponseBadRequest("You teach no class with that id.")
+        sort = request.GET.get("sort", "learner")
+        learners = insight.report_learners(classroom=classroom, sort=sort, topics=topics)
+        if request.GET.get("format") == "csv":
+            name = f"progress-{classroom.pk if classroom else 'all'}.csv"
+            response = StreamingHttpResponse(
+                insight.report_csv_rows(learners, topics), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        page = Paginator(learners, insight.REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+        cells = insight.report_cells(learner.pk for learner in page.object_list)
+        rows = [
+            (learner, [cells.get((learner.pk, topic.pk)) for topic in topics])
+            for learner in page.object_list
+        ]
+        context = {
+            **self._context(request, "Progress report"),
+            "topics": topics,
+            "classes": classes,
+            "classroom": classroom,
+            "sort": sort,
+            "page": page,
+            "rows": rows,
+            "query": request.GET.copy(),
+        }
+        return TemplateResponse(request, "admin/learning/progress_report.html", context)

@@ -124,6 +124,11 @@ class Question(models.Model):
             self.key = f"q-{uuid.uuid4().hex[:12]}"
         super().save(*args, **kwargs)
 
+    @property
+    def uses_picked_choices(self) -> bool:
+        """Whether learners answer by picking among the choices (so picks can be counted)."""
+        return self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE)
+
 
 class Choice(models.Model):
     """One row of a question's answer key, read according to the question's type.
@@ -377,3 +382,21 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.classroom}"
+
+
+class ItemAnalysis(Question):
+    """The admin's item-analysis page (a view of Question; no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "item analysis"
+        verbose_name_plural = "item analysis"
+
+
+class ProgressReport(TopicProgress):
+    """The admin's progress report (a view of TopicProgress; no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "progress report"
+        verbose_name_plural = "progress report"

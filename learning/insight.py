@@ -1,0 +1,247 @@
+"""What teachers learn from the answers: item analysis and the progress report.
+
+Item analysis follows Moodle's quiz statistics, over each learner's first finished attempt
+at a quiz (`Attempt.sequence == 1`), and is computed by the database with aggregates:
+
+- facility index: the mean score on the question as a share of its maximum (1 point);
+- standard deviation of the question's score (sample);
+- discrimination index: the correlation between the question's score and the score on the
+  rest of the attempt (the attempt's points less this question's);
+- how often each choice was picked.
+
+A question is flagged, once at least `MIN_ATTEMPTS_FOR_FLAGS` first attempts exist, as too
+easy (facility above 95%), too hard (below 20%) or not discriminating (index below 0.2).
+"""
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, FloatField, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast
+
+from learning.models import (
+    AttemptState,
+    Choice,
+    Classroom,
+    Mastery,
+    PickedChoice,
+    Question,
+    Response,
+    Topic,
+    TopicProgress,
+)
+
+MIN_ATTEMPTS_FOR_FLAGS = 10
+TOO_EASY = 0.95
+TOO_HARD = 0.20
+WEAK_DISCRIMINATION = 0.2
+
+
+@dataclass(frozen=True)
+class ChoiceShare:
+    choice: Choice
+    picks: int
+    share: float  # of the question's responses
+
+
+@dataclass
+class ItemStats:
+    question: Question
+    responses: int = 0
+    facility: float | None = None
+    standard_deviation: float | None = None
+    discrimination: float | None = None
+    choices: list[ChoiceShare] = field(default_factory=list)
+
+    @property
+    def flags(self) -> list[str]:
+        if self.responses < MIN_ATTEMPTS_FOR_FLAGS or self.facility is None:
+            return []
+        flags = []
+        if self.facility > TOO_EASY:
+            flags.append("too easy")
+        if self.facility < TOO_HARD:
+            flags.append("too hard")
+        if self.discrimination is None or self.discrimination < WEAK_DISCRIMINATION:
+            flags.append("does not discriminate")
+        return flags
+
+
+def first_attempt_responses() -> QuerySet[Response]:
+    return Response.objects.filter(attempt__state=AttemptState.FINISHED, attempt__sequence=1)
+
+
+def _statistics(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float) -> tuple:
+    facility = sx / n
+    variance = (sxx - sx * sx / n) / (n - 1) if n > 1 else None
+    deviation = math.sqrt(max(variance, 0.0)) if variance is not None else None
+    spread = (n * sxx - sx * sx) * (n * syy - sy * sy)
+    discrimination = (n * sxy - sx * sy) / math.sqrt(spread) if spread > 1e-12 else None
+    return facility, deviation, discrimination
+
+
+def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
+    """Statistics for every question (of a topic), in three queries whatever the volume."""
+    questions = Question.objects.select_related("topic").prefetch_related("choices")
+    responses = first_attempt_responses()
+    picks = PickedChoice.objects.filter(
+        response__attempt__state=AttemptState.FINISHED, response__attempt__sequence=1
+    )
+    if topic is not None:
+        questions = questions.filter(topic=topic)
+        responses = responses.filter(question__topic=topic)
+        picks = picks.filter(question__topic=topic)
+
+    score = Cast("points", FloatField())
+    rest = Cast(F("attempt__points") - F("points"), FloatField())
+    sums = {
+        row["question_id"]: row
+        for row in responses.values("question_id").annotate(
+            n=Count("id"),
+            sx=Sum(score),
+            sxx=Sum(score * score),
+            sy=Sum(rest),
+            syy=Sum(rest * rest),
+            sxy=Sum(score * rest),
+        )
+    }
+    pick_counts: dict[int, dict[int, int]] = defaultdict(dict)
+    for row in picks.values("question_id", "choice_id").annotate(picks=Count("id")):
+        pick_counts[row["question_id"]][row["choice_id"]] = row["picks"]
+
+    results = []
+    for question in questions.order_by("topic__order", "id"):
+        stats = ItemStats(question)
+        row = sums.get(question.pk)
+        if row and row["n"]:
+            stats.responses = row["n"]
+            stats.facility, stats.standard_deviation, stats.discrimination = _statistics(
+                row["n"], row["sx"], row["sxx"], row["sy"], row["syy"], row["sxy"]
+            )
+            if question.uses_picked_choices:
+                counts = pick_counts.get(question.pk, {})
+                stats.choices = [
+                    ChoiceShare(
+                        choice, counts.get(choice.pk, 0), counts.get(choice.pk, 0) / row["n"]
+                    )
+                    for choice in question.choices.all()
+                ]
+        results.append(stats)
+    return results
+
+
+# -- the progress report ------------------------------------------------------------------
+
+REPORT_PAGE_SIZE = 50
+SORTS = {
+    "learner": "username",
+    "-learner": "-username",
+    "activity": "last_activity",
+    "-activity": "-last_activity",
+}
+
+
+@dataclass(frozen=True)
+class ReportCell:
+    mastery: Mastery
+    best_percent: object
+    attempts: int
+    last_activity_at: datetime | None
+
+
+def report_learners(
+    *, classroom: Classroom | None = None, sort: str = "learner", topics: list[Topic] = ()
+) -> QuerySet:
+    """Learners (not staff) with their last activity, filtered by class and sorted.
+
+    `sort` is one of SORTS or "topic:<slug>" / "-topic:<slug>" (by best score there).
+    """
+    learners = get_user_model().objects.filter(is_staff=False, is_superuser=False)
+    if classroom is not None:
+        learners = learners.filter(memberships__classroom=classroom)
+    learners = learners.annotate(last_activity=Max("topic_progress__last_activity_at"))
+    descending = sort.startswith("-")
+    slug = sort.removeprefix("-").removeprefix("topic:") if "topic:" in sort else None
+    topic = next((t for t in topics if t.slug == slug), None) if slug else None
+    if topic is not None:
+        best = TopicProgress.objects.filter(learner=OuterRef("pk"), topic=topic).values(
+            "best_percent"
+        )[:1]
+        learners = learners.annotate(sort_score=Subquery(best))
+        order = (
+            F("sort_score").desc(nulls_last=True)
+            if descending
+            else F("sort_score").asc(nulls_first=True)
+        )
+        return learners.order_by(order, "username")
+    field_name = SORTS.get(sort, "username")
+    if "last_activity" in field_name:
+        order = (
+            F("last_activity").desc(nulls_last=True)
+            if descending
+            else F("last_activity").asc(nulls_first=True)
+        )
+        return learners.order_by(order, "username")
+    return learners.order_by(field_name)
+
+
+def report_cells(learner_ids: Iterable[int]) -> dict[tuple[int, int], ReportCell]:
+    """(learner id, topic id) -> the cell, for these learners, in one query."""
+    rows = TopicProgress.objects.filter(learner_id__in=list(learner_ids)).values_list(
+        "learner_id", "topic_id", "mastery", "best_percent", "attempt_count", "last_activity_at"
+    )
+    return {
+        (learner_id, topic_id): ReportCell(Mastery(mastery), best, attempts, last)
+        for learner_id, topic_id, mastery, best, attempts, last in rows
+    }
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def report_csv_rows(learners: QuerySet, topics: list[Topic], chunk: int = 1000) -> Iterator[str]:
+    """The report as CSV lines, produced a chunk of learners at a time, so a download of
+    many thousands of learners starts at once and holds little memory."""
+    writer = csv.writer(_Echo())
+    header = ["learner", "last activity"]
+    for topic in topics:
+        header += [
+            f"{topic.title}: mastery",
+            f"{topic.title}: best %",
+            f"{topic.title}: attempts",
+            f"{topic.title}: last activity",
+        ]
+    yield writer.writerow(header)
+    batch: list = []
+    for learner in learners.iterator(chunk_size=chunk):
+        batch.append(learner)
+        if len(batch) == chunk:
+            yield from _csv_batch(writer, batch, topics)
+            batch = []
+    if batch:
+        yield from _csv_batch(writer, batch, topics)
+
+
+def _csv_batch(writer, learners: list, topics: list[Topic]) -> Iterator[str]:
+    cells = report_cells(learner.pk for learner in learners)
+    for learner in learners:
+        row = [learner.get_username(), _iso(learner.last_activity)]
+        for topic in topics:
+            cell = cells.get((learner.pk, topic.pk))
+            if cell is None:
+                row += [Mastery.NOT_STARTED.label, "", 0, ""]
+            else:
+                best = "" if cell.best_percent is None else f"{cell.best_percent:f}"
+                row += [cell.mastery.label, best, cell.attempts, _iso(cell.last_activity_at)]
+        yield writer.writerow(row)
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment else ""
