@@ -532,7 +532,6 @@ class ClassroomAdmin(admin.ModelAdmin):
     search_fields = ("name", "join_code")
     fields = ("name", "code", "teachers")
     readonly_fields = ("code",)
-    filter_horizontal = ("teachers",)
     inlines = (MembershipInline,)
     actions = ("new_join_codes",)
 
@@ -545,6 +544,8 @@ class ClassroomAdmin(admin.ModelAdmin):
     def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "teachers":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+            kwargs["help_text"] = "Teachers who see this class; you are added when you save."
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:

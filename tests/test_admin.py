@@ -7,6 +7,7 @@ from pytest_django.asserts import assertContains
 
 from learning import services
 from learning.models import Attempt, Question, Response, TopicProgress
+from learning.scoring import ChoiceAnswer
 from learning.teachers import TEACHERS_GROUP
 from tests.factories import (
     LessonFactory,
@@ -226,3 +227,62 @@ class TestPreview:
         client.force_login(UserFactory())
         response = client.get(reverse("admin:learning_question_preview", args=[previewed[0].pk]))
         assert response.status_code == 302
+
+
+class TestHistorySurvivesEditing:
+    @pytest.fixture
+    def answered(self, topic, learner):
+        question = QuestionFactory(topic=topic, key="answered", prompt="The original wording?")
+        attempt = services.start_attempt(learner=learner, quiz=topic.quiz)
+        right = question.choices.get(is_correct=True)
+        services.record_answer(
+            attempt=attempt, question_id=question.pk, answer=ChoiceAnswer(frozenset([right.pk]))
+        )
+        return question, attempt
+
+    def test_deleting_an_answered_question_is_refused(self, teacher_client, answered):
+        question, _ = answered
+        url = reverse("admin:learning_question_delete", args=[question.pk])
+        page = teacher_client.get(url)
+        assertContains(page, "would require deleting the following protected related objects")
+        teacher_client.post(url, {"post": "yes"})
+        assert Question.objects.filter(pk=question.pk).exists()
+        assert Response.objects.filter(question=question).count() == 1
+
+    def test_the_learners_review_keeps_the_question_as_asked(self, answered, client, learner):
+        question, attempt = answered
+        question.prompt = "A new wording?"
+        question.save()
+        question.choices.all().delete()
+        client.force_login(learner)
+        review = client.get(reverse("learning:result", args=[attempt.pk]))
+        assertContains(review, "The original wording?")
+        assertContains(review, "Right")
+        assert "A new wording?" not in review.content.decode()
+
+
+class TestTypedQuestionValidation:
+    def test_a_short_answer_needs_a_full_credit_answer(self, teacher_client, topic):
+        data = question_form(topic, "short_answer", [("Ca", False)])
+        data["choices-0-credit"] = "50"
+        response = teacher_client.post(ADD_URL, data)
+        assertContains(response, "at least one accepted answer worth 100%")
+        assert not Question.objects.exists()
+
+    def test_a_matching_question_needs_whole_pairs(self, teacher_client, topic):
+        data = question_form(topic, "matching", [("Tic", False), ("Cramp", False)])
+        data["choices-0-match_text"] = "rapid twitch"
+        response = teacher_client.post(ADD_URL, data)
+        assertContains(response, "needs both an item and its match")
+        assert not Question.objects.exists()
+
+    def test_a_valid_matching_question_is_saved(self, teacher_client, topic):
+        data = question_form(topic, "matching", [("Tic", False), ("Cramp", False)])
+        data["choices-0-match_text"] = "rapid twitch"
+        data["choices-1-match_text"] = "lasting pain"
+        response = teacher_client.post(ADD_URL, data)
+        assert response.status_code == 302
+        assert list(Question.objects.get().choices.values_list("text", "match_text")) == [
+            ("Tic", "rapid twitch"),
+            ("Cramp", "lasting pain"),
+        ]

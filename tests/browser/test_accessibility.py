@@ -112,11 +112,18 @@ def test_admin_pages_teachers_use_have_no_serious_violations(
         "lesson change": reverse("admin:learning_lesson_change", args=[question.topic.lesson.pk]),
         "topic progress": reverse("admin:learning_topicprogress_changelist"),
         "attempts": reverse("admin:learning_attempt_changelist"),
+        "import": reverse("admin:learning_question_import"),
+        "question preview": reverse("admin:learning_question_preview", args=[question.pk]),
+        "quiz preview": reverse("admin:learning_quiz_preview", args=[question.topic.quiz.pk]),
+        "classes": reverse("admin:learning_classroom_changelist"),
+        "class add": reverse("admin:learning_classroom_add"),
+        "item analysis": reverse("admin:learning_itemanalysis_changelist"),
+        "progress report": reverse("admin:learning_progressreport_changelist"),
     }
     problems = {}
     for name, path in paths.items():
         page.goto(live_server.url + path)
-        expect(page.locator("#content")).to_be_visible()
+        expect(page.locator("main")).to_be_visible()
         problems[name] = blocking_violations(page)
     assert_no_problems(problems)
 
