@@ -152,19 +152,21 @@ def read_course(directory: Path) -> CourseSource:
 
 
 def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], report: LoadReport, kind: str):
+    """Create or update one row; returns it and "created", "updated" or "unchanged"."""
     instance = model.objects.filter(**lookup).first()
     if instance is None:
         instance = model(**lookup, **values)
         instance.save()
         report.count(report.created, kind)
-        return instance
+        return instance, "created"
     changed = [name for name, value in values.items() if getattr(instance, name) != value]
-    if changed:
-        for name in changed:
-            setattr(instance, name, values[name])
-        instance.save(update_fields=changed)
-        report.count(report.updated, kind)
-    return instance
+    if not changed:
+        return instance, "unchanged"
+    for name in changed:
+        setattr(instance, name, values[name])
+    instance.save(update_fields=changed)
+    report.count(report.updated, kind)
+    return instance, "updated"
 
 
 @transaction.atomic
@@ -173,7 +175,7 @@ def load_course(directory: Path) -> LoadReport:
     report = LoadReport()
     topics: dict[str, Topic] = {}
     for source in course.lessons:
-        topic = _upsert(
+        topic, _ = _upsert(
             Topic,
             {"slug": source.slug},
             {"title": source.title, "order": source.order, "summary": source.summary},
@@ -197,7 +199,7 @@ def load_course(directory: Path) -> LoadReport:
 
     loaded_keys = set()
     for _path, source in course.questions:
-        question = _upsert(
+        question, status = _upsert(
             Question,
             {"key": source.title},
             {**question_values(source, topics[source.category]), "is_published": True},
@@ -207,8 +209,8 @@ def load_course(directory: Path) -> LoadReport:
         if question.origin != QuestionOrigin.FIXTURES:
             question.origin = QuestionOrigin.FIXTURES
             question.save(update_fields=["origin"])
-        if sync_choices(question, choice_rows(source)):
-            report.count(report.updated, "question choices")
+        if sync_choices(question, choice_rows(source)) and status == "unchanged":
+            report.count(report.updated, "questions")  # only its answers changed
         loaded_keys.add(source.title)
 
     report.unpublished = (

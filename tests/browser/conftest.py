@@ -93,3 +93,9 @@ def log_in(page, base_url: str, username: str, password: str = PASSWORD) -> None
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base_url}/dashboard/")
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until htmx has set up the page: a click before that submits natively, which
+    works, but is not what an htmx test means to check."""
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")

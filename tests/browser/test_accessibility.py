@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 from learning import services
 from learning.models import Attempt, Question, Quiz
 from learning.scoring import ChoiceAnswer, NumericAnswer
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_htmx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,6 +135,8 @@ def test_a_whole_quiz_can_be_taken_with_the_keyboard_alone(
     page.goto(f"{live_server.url}/topics/heat/quiz/")
     page.get_by_role("button", name="Start the quiz").focus()
     page.keyboard.press("Enter")
+    page.wait_for_url("**/questions/1/")
+    wait_for_htmx(page)
     answered = 0
     while True:
         # Tab from the top of the page until the first answer input has focus.
@@ -193,6 +195,7 @@ def test_no_page_scrolls_sideways(browser: Browser, live_server, student, studen
 def test_a_failed_request_shows_a_message(page: Page, live_server, student, course):
     log_in(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/topics/heat/")
+    wait_for_htmx(page)
     page.route("**/read/", lambda route: route.abort())
     page.get_by_role("button", name="Mark as read").click()
     expect(page.get_by_role("alert")).to_contain_text("Something went wrong reaching the server")
@@ -206,6 +209,7 @@ def test_an_answer_in_flight_shows_a_loading_state(page: Page, live_server, stud
     log_in(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/topics/heat/quiz/")
     page.get_by_role("button", name="Start the quiz").click()
+    wait_for_htmx(page)
     held = []
     page.route(
         "**/questions/*/",

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from learning.models import Attempt, Question, QuestionType, TopicProgress
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, wait_for_htmx
 from tests.factories import LessonFactory, QuizFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,6 +75,7 @@ def check_result_and_dashboard(page: Page, username: str, right_count: int) -> N
 def test_a_new_student_learns_takes_a_quiz_and_sees_progress(page: Page, live_server, course):
     sign_up(page, live_server.url, "newbie")
     read_first_lesson_and_start_its_quiz(page)
+    wait_for_htmx(page)
     # Anything that reloads the page would wipe this marker: htmx must swap, not navigate.
     page.evaluate("window.__noReload = true")
 
