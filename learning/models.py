@@ -166,8 +166,20 @@ class Choice(models.Model):
         return self.text
 
 
+class QuizKind(models.TextChoices):
+    TOPIC = "topic", "Topic quiz"
+    REVIEW = "review", "Spaced review"
+    CHALLENGE = "challenge", "Course challenge"
+
+
 class Quiz(models.Model):
-    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, related_name="quiz")
+    """A topic's quiz, or one of the two course-wide ones (review sessions and the course
+    challenge), which draw their questions from the learner's state instead of a topic."""
+
+    kind = models.CharField(max_length=20, choices=QuizKind.choices, default=QuizKind.TOPIC)
+    topic = models.OneToOneField(
+        Topic, on_delete=models.CASCADE, related_name="quiz", null=True, blank=True
+    )
     question_count = models.PositiveSmallIntegerField(
         default=10,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
@@ -183,9 +195,29 @@ class Quiz(models.Model):
 
     class Meta:
         verbose_name_plural = "quizzes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=~models.Q(kind="topic"),
+                name="one_review_and_one_challenge_quiz",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="topic", topic__isnull=False)
+                | (~models.Q(kind="topic") & models.Q(topic__isnull=True)),
+                name="topic_quizzes_have_a_topic",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Quiz: {self.topic.title}"
+        return self.title if self.topic_id is None else f"Quiz: {self.title}"
+
+    @property
+    def title(self) -> str:
+        return self.topic.title if self.topic_id else self.get_kind_display()
+
+    @property
+    def is_topic_quiz(self) -> bool:
+        return self.kind == QuizKind.TOPIC
 
 
 class AttemptState(models.TextChoices):
@@ -265,6 +297,35 @@ class Response(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.points >= 1
+
+
+class ReviewCard(models.Model):
+    """A question a learner has answered, scheduled for review by FSRS.
+
+    The fields mirror `fsrs.Card`; `learning.reviews` converts between the two.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards"
+    )
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="review_cards")
+    state = models.PositiveSmallIntegerField()  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField()
+    last_review = models.DateTimeField(null=True, blank=True)
+    review_count = models.PositiveIntegerField(default=0)
+    lapse_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "question"], name="one_card_per_question")
+        ]
+        indexes = [models.Index(fields=["learner", "due"])]
+
+    def __str__(self) -> str:
+        return f"Review of question {self.question_id} for {self.learner}, due {self.due:%Y-%m-%d}"
 
 
 class PickedChoice(models.Model):

@@ -10,6 +10,14 @@ The rule, per topic, applied after each finished quiz attempt:
 
 An attempt below the threshold of the level the topic is at (70% for familiar, 90% for
 proficient and mastered) moves it down one level, never below attempted.
+
+Two more roads change mastery:
+
+- the course challenge, answer by answer: a right answer on a proficient topic makes it
+  mastered, a wrong one on a mastered topic takes it back to proficient;
+- spaced review, when a review session ends: a topic of which at least two questions were
+  reviewed, fewer than half of them right, moves down one level (never below attempted).
+  Reviews never raise mastery: quizzes and the challenge do.
 """
 
 from dataclasses import dataclass
@@ -50,6 +58,31 @@ def mastery_after_attempt(state: MasteryState, percent: Decimal, on: date) -> Ma
     if percent >= FAMILIAR_PERCENT:
         return MasteryState(max(current, Mastery.FAMILIAR), state.high_score_on)
     return MasteryState(max(current, Mastery.ATTEMPTED), state.high_score_on)
+
+
+def mastery_after_challenge_answer(level: Mastery, right: bool, wrong: bool) -> Mastery:
+    """`right`: full marks; `wrong`: no marks. A partly right answer changes nothing."""
+    if level == Mastery.PROFICIENT and right:
+        return Mastery.MASTERED
+    if level == Mastery.MASTERED and wrong:
+        return Mastery.PROFICIENT
+    return level
+
+
+REVIEW_MIN_ANSWERS = 2
+
+
+def topics_falling_after_review(points_by_topic: dict[int, list[Decimal]]) -> set[int]:
+    """Topics whose review answers in one session went wrong often enough to drop a level."""
+    return {
+        topic_id
+        for topic_id, points in points_by_topic.items()
+        if len(points) >= REVIEW_MIN_ANSWERS and sum(p >= 1 for p in points) * 2 < len(points)
+    }
+
+
+def mastery_after_review(level: Mastery) -> Mastery:
+    return Mastery(level - 1) if level > Mastery.ATTEMPTED else level
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from learning import scoring
+from learning import reviews, scoring
 from learning.models import (
     Attempt,
     AttemptState,
@@ -24,11 +24,19 @@ from learning.models import (
     Question,
     QuestionType,
     Quiz,
+    QuizKind,
     Response,
+    ReviewCard,
     Topic,
     TopicProgress,
 )
-from learning.progress import MasteryState, mastery_after_attempt
+from learning.progress import (
+    MasteryState,
+    mastery_after_attempt,
+    mastery_after_challenge_answer,
+    mastery_after_review,
+    topics_falling_after_review,
+)
 
 
 class QuizError(Exception):
@@ -64,27 +72,111 @@ def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[s
         drawn = rng.sample(questions, k=min(quiz.question_count, len(questions)))
     else:
         drawn = questions[: quiz.question_count]
+    return [question.id for question in drawn], _choice_orders(drawn, quiz, rng)
+
+
+def _choice_orders(
+    questions: list[Question], quiz: Quiz, rng: random.Random
+) -> dict[str, list[int]]:
     choice_orders: dict[str, list[int]] = {}
-    for question in drawn:
+    for question in questions:
         choice_ids = [choice.id for choice in question.choices.all()]
         # True/false keeps True before False; shuffling it only confuses.
         if quiz.shuffle_choices and question.type != QuestionType.TRUE_FALSE:
             rng.shuffle(choice_ids)
         choice_orders[str(question.id)] = choice_ids
-    return [question.id for question in drawn], choice_orders
+    return choice_orders
+
+
+def course_quiz(kind: str) -> Quiz:
+    """The course-wide quiz of this kind (review or challenge), made if missing."""
+    defaults = {"question_count": 20 if kind == QuizKind.REVIEW else 12, "pass_mark": 70}
+    quiz, _ = Quiz.objects.get_or_create(kind=kind, defaults=defaults)
+    return quiz
+
+
+def due_review_question_ids(*, learner: AbstractBaseUser, limit: int) -> list[int]:
+    """The learner's due cards, most overdue first."""
+    return list(
+        ReviewCard.objects.filter(
+            learner=learner, due__lte=timezone.now(), question__is_published=True
+        )
+        .order_by("due", "id")
+        .values_list("question_id", flat=True)[:limit]
+    )
+
+
+CHALLENGE_WEIGHTS = {
+    Mastery.NOT_STARTED: 4,
+    Mastery.ATTEMPTED: 4,
+    Mastery.FAMILIAR: 3,
+    Mastery.PROFICIENT: 2,
+    Mastery.MASTERED: 1,
+}
+
+
+def draw_challenge(*, learner: AbstractBaseUser, count: int, rng: random.Random) -> list[int]:
+    """Questions from every topic the learner has started, weak topics drawn more often."""
+    started = {
+        progress.topic_id: CHALLENGE_WEIGHTS[Mastery(progress.mastery)]
+        for progress in TopicProgress.objects.filter(learner=learner).filter(
+            Q(lesson_read_at__isnull=False) | Q(attempt_count__gt=0)
+        )
+    }
+    pools: dict[int, list[int]] = {topic_id: [] for topic_id in started}
+    for topic_id, question_id in Question.objects.filter(
+        topic_id__in=started, is_published=True
+    ).values_list("topic_id", "id"):
+        pools[topic_id].append(question_id)
+    drawn: list[int] = []
+    while len(drawn) < count:
+        open_topics = [topic_id for topic_id, pool in pools.items() if pool]
+        if not open_topics:
+            break
+        topic_id = rng.choices(open_topics, weights=[started[t] for t in open_topics])[0]
+        pool = pools[topic_id]
+        drawn.append(pool.pop(rng.randrange(len(pool))))
+    return drawn
+
+
+def _draw(
+    *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random
+) -> tuple[list[int], dict[str, list[int]]]:
+    if quiz.kind == QuizKind.TOPIC:
+        return draw_questions(quiz=quiz, rng=rng)
+    if quiz.kind == QuizKind.REVIEW:
+        question_ids = due_review_question_ids(learner=learner, limit=quiz.question_count)
+        if not question_ids:
+            raise QuizError("Nothing is due for review right now. Come back when it is.")
+    else:
+        question_ids = draw_challenge(learner=learner, count=quiz.question_count, rng=rng)
+        if not question_ids:
+            raise QuizError(
+                "The course challenge draws from the topics you have started: "
+                "read a lesson or take a quiz first."
+            )
+    by_id = Question.objects.prefetch_related("choices").in_bulk(question_ids)
+    questions = [by_id[question_id] for question_id in question_ids]
+    return question_ids, _choice_orders(questions, quiz, rng)
 
 
 @transaction.atomic
 def start_attempt(
     *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random | None = None
 ) -> Attempt:
-    """Resume the learner's open attempt at this quiz, or start one with a fresh draw."""
+    """Resume the learner's open attempt at this quiz, or start one with a fresh draw.
+
+    A topic quiz draws from its topic; a review session takes the learner's due cards,
+    most overdue first; the course challenge mixes every topic they have started.
+    """
     open_attempt = Attempt.objects.filter(
         learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS
     ).first()
     if open_attempt is not None:
         return open_attempt
-    question_ids, choice_orders = draw_questions(quiz=quiz, rng=rng or random.SystemRandom())
+    question_ids, choice_orders = _draw(
+        learner=learner, quiz=quiz, rng=rng or random.SystemRandom()
+    )
     if not question_ids:
         raise QuizError("This quiz has no published questions yet. Please try again later.")
     try:
@@ -95,7 +187,8 @@ def start_attempt(
     except IntegrityError:
         # Another request from the same learner started one a moment ago: use that one.
         return Attempt.objects.get(learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS)
-    _touch_progress(learner=learner, topic_id=quiz.topic_id)
+    if quiz.topic_id is not None:
+        _touch_progress(learner=learner, topic_id=quiz.topic_id)
     return attempt
 
 
@@ -106,6 +199,7 @@ def snapshot_question(question: Question, choice_order: list[int]) -> dict[str, 
     ordered += [choice for choice in by_id.values() if choice.id not in choice_order]
     return {
         "key": question.key,
+        "topic_slug": question.topic.slug,
         "type": question.type,
         "prompt": question.prompt,
         "explanation": question.explanation,
@@ -177,7 +271,9 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
             return existing
         raise QuizError("You have already answered this question; answers cannot be changed.")
 
-    question = Question.objects.prefetch_related("choices").get(pk=question_id)
+    question = (
+        Question.objects.select_related("topic").prefetch_related("choices").get(pk=question_id)
+    )
     _check_answer_fits(question, answer)
     snapshot = snapshot_question(question, attempt.choice_orders.get(str(question_id), []))
     points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
@@ -195,9 +291,38 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
             for choice_id in sorted(answer.choice_ids)
         )
     Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
+    _schedule_review(learner_id=attempt.learner_id, question=question, points=points)
+    if attempt.quiz.kind == QuizKind.CHALLENGE:
+        _apply_challenge_answer(learner_id=attempt.learner_id, question=question, points=points)
     if attempt.responses.count() >= attempt.question_total:
         finish_attempt(attempt=attempt)
     return response
+
+
+def _schedule_review(*, learner_id: int, question: Question, points: Decimal) -> ReviewCard:
+    """Every answer is a review of the question's card: make or reschedule it."""
+    row = (
+        ReviewCard.objects.select_for_update()
+        .filter(learner_id=learner_id, question=question)
+        .first()
+    )
+    card, lapsed = reviews.review(row, points, timezone.now())
+    if row is None:
+        row = ReviewCard(learner_id=learner_id, question=question)
+    reviews.copy_into(row, card)
+    row.review_count += 1
+    row.lapse_count += int(lapsed)
+    row.save()
+    return row
+
+
+def _apply_challenge_answer(*, learner_id: int, question: Question, points: Decimal) -> None:
+    progress = _locked_progress(learner_id=learner_id, topic_id=question.topic_id)
+    progress.mastery = mastery_after_challenge_answer(
+        Mastery(progress.mastery), right=points >= 1, wrong=points <= 0
+    )
+    progress.last_activity_at = timezone.now()
+    progress.save(update_fields=["mastery", "last_activity_at"])
 
 
 @transaction.atomic
@@ -228,6 +353,8 @@ def finish_attempt(*, attempt: Attempt) -> Attempt:
     attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
     if attempt.state == AttemptState.FINISHED:
         return attempt
+    if not attempt.quiz.is_topic_quiz:
+        return _finish_course_attempt(attempt)
     total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
     now = timezone.now()
     attempt.points = total_points
@@ -264,6 +391,33 @@ def finish_attempt(*, attempt: Attempt) -> Attempt:
             "last_activity_at",
         ]
     )
+    return attempt
+
+
+def _close(attempt: Attempt) -> Attempt:
+    total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
+    attempt.points = total_points
+    attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
+    attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
+    attempt.state = AttemptState.FINISHED
+    attempt.finished_at = timezone.now()
+    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at"])
+    return attempt
+
+
+def _finish_course_attempt(attempt: Attempt) -> Attempt:
+    """A review session or a course challenge ends: score it; a review session's wrong
+    answers may take topics down a level (the challenge already moved them answer by answer)."""
+    _close(attempt)
+    if attempt.quiz.kind == QuizKind.REVIEW:
+        points_by_topic: dict[int, list[Decimal]] = {}
+        for topic_id, points in attempt.responses.values_list("question__topic_id", "points"):
+            points_by_topic.setdefault(topic_id, []).append(points)
+        for topic_id in topics_falling_after_review(points_by_topic):
+            progress = _locked_progress(learner_id=attempt.learner_id, topic_id=topic_id)
+            progress.mastery = mastery_after_review(Mastery(progress.mastery))
+            progress.last_activity_at = attempt.finished_at
+            progress.save(update_fields=["mastery", "last_activity_at"])
     return attempt
 
 
