@@ -89,13 +89,10 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
     """Statistics for every question (of a topic), in three queries whatever the volume."""
     questions = Question.objects.select_related("topic").prefetch_related("choices")
     responses = first_attempt_responses()
-    picks = PickedChoice.objects.filter(
-        response__attempt__state=AttemptState.FINISHED, response__attempt__sequence=1
-    )
     if topic is not None:
         questions = questions.filter(topic=topic)
         responses = responses.filter(question__topic=topic)
-        picks = picks.filter(question__topic=topic)
+    picks = PickedChoice.objects.filter(response__in=responses.values("pk"))
 
     score = Cast("points", FloatField())
     rest = Cast(F("attempt__points") - F("points"), FloatField())

@@ -95,14 +95,23 @@ def _percent(raw: Any) -> str:
     return f"{Decimal(str(raw)).normalize():f}%"
 
 
-def feedback_for(response: Response, lesson: Lesson | None, topic_url: str) -> Feedback:
+def lessons_for(slugs: set[str]) -> dict[str, Lesson]:
+    """The lessons of these topics, by topic slug, in one query."""
+    lessons = Lesson.objects.filter(topic__slug__in=slugs).select_related("topic")
+    return {lesson.topic.slug: lesson for lesson in lessons}
+
+
+def _topic_slug(response: Response) -> str:
+    return response.question_snapshot.get("topic_slug") or response.question.topic.slug
+
+
+def feedback_for(response: Response, lessons: dict[str, Lesson]) -> Feedback:
     return feedback_from(
         response.question_snapshot,
         response.answer,
         response.points,
         response.position,
-        lesson,
-        topic_url,
+        lessons.get(_topic_slug(response)),
     )
 
 
@@ -112,9 +121,9 @@ def feedback_from(
     points: Decimal,
     position: int,
     lesson: Lesson | None,
-    topic_url: str,
 ) -> Feedback:
     """Feedback on an answer to a question as it was asked (its snapshot)."""
+    topic_url = lesson.topic.get_absolute_url() if lesson is not None else ""
     picked = set(answer.get("choices", []))
     question_type = snapshot["type"]
     chosen_matches = answer.get("matches", {})
@@ -156,7 +165,7 @@ def feedback_from(
         given_value=_clean_number(answer.get("value")),
         expected_value=_clean_number(snapshot.get("numeric_answer")),
         tolerance=tolerance if tolerance not in (None, "0") else None,
-        section_url=f"{topic_url}#{anchor}" if section_title else (topic_url if anchor else None),
+        section_url=(f"{topic_url}#{anchor}" if section_title else topic_url) or None,
         section_title=section_title,
         given_text=answer.get("text"),
         accepted_answers=accepted,
@@ -196,23 +205,19 @@ class QuestionScreen:
         return round(100 * self.answered_count / self.total) if self.total else 0
 
 
-def _lesson_for(attempt: Attempt) -> Lesson | None:
-    return Lesson.objects.filter(topic_id=attempt.quiz.topic_id).first()
-
-
 def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     """The screen for `position` (1-based); the caller has checked it is in range."""
     question_id = attempt.question_ids[position - 1]
-    responses = list(attempt.responses.all())
+    responses = list(attempt.responses.select_related("question__topic"))
     response = next((r for r in responses if r.question_id == question_id), None)
-    topic_url = attempt.quiz.topic.get_absolute_url()
     if response is not None:
+        lessons = lessons_for({_topic_slug(response)})
         return QuestionScreen(
             attempt=attempt,
             position=position,
             question=None,
             choices=(),
-            feedback=feedback_for(response, _lesson_for(attempt), topic_url),
+            feedback=feedback_for(response, lessons),
             answered_count=len(responses),
         )
     question = Question.objects.prefetch_related("choices").filter(pk=question_id).first()
@@ -242,9 +247,9 @@ def next_unanswered_position(attempt: Attempt) -> int | None:
 
 def attempt_review(attempt: Attempt) -> list[Feedback]:
     """Every question of a finished attempt with its feedback, in the order asked."""
-    lesson = _lesson_for(attempt)
-    topic_url = attempt.quiz.topic.get_absolute_url()
-    return [feedback_for(response, lesson, topic_url) for response in attempt.responses.all()]
+    responses = list(attempt.responses.select_related("question__topic"))
+    lessons = lessons_for({_topic_slug(response) for response in responses})
+    return [feedback_for(response, lessons) for response in responses]
 
 
 @dataclass(frozen=True)
@@ -267,12 +272,5 @@ def preview_feedback(question: Question, answer: scoring.Answer) -> Feedback:
 
     snapshot = snapshot_question(question, [choice.id for choice in question.choices.all()])
     points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
-    lesson = Lesson.objects.filter(topic_id=question.topic_id).first()
-    return feedback_from(
-        snapshot,
-        scoring.answer_as_json(answer),
-        points,
-        1,
-        lesson,
-        question.topic.get_absolute_url(),
-    )
+    lesson = lessons_for({question.topic.slug}).get(question.topic.slug)
+    return feedback_from(snapshot, scoring.answer_as_json(answer), points, 1, lesson)

@@ -5,14 +5,15 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from learning import selectors, services
+from learning import charts, progress, selectors, services
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
-from learning.models import Attempt, AttemptState, Topic, TopicProgress
+from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgress
 from learning.progress import topic_rows_for
 
 ATTEMPTS_PER_PAGE = 20
@@ -33,7 +34,10 @@ def _get_attempt_for_user(request: HttpRequest, attempt_id: int) -> Attempt:
 
 
 def course(request: HttpRequest) -> HttpResponse:
-    return render(request, "learning/course.html", {"rows": topic_rows_for(request.user)})
+    context = {"rows": topic_rows_for(request.user)}
+    if request.user.is_authenticated:
+        context["reviews"] = progress.review_summary(request.user)
+    return render(request, "learning/course.html", context)
 
 
 @vary_on_headers("HX-Request")
@@ -41,10 +45,10 @@ def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "lesson"):
         raise Http404("This topic has no lesson yet.")
-    progress = None
+    topic_progress = None
     if request.user.is_authenticated:
-        progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
-    context = {"topic": topic, "lesson": topic.lesson, "progress": progress}
+        topic_progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
+    context = {"topic": topic, "lesson": topic.lesson, "progress": topic_progress}
     return render(request, "learning/lesson.html", context)
 
 
@@ -52,9 +56,9 @@ def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def mark_read(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
-    progress = services.mark_lesson_read(learner=request.user, topic=topic)
+    topic_progress = services.mark_lesson_read(learner=request.user, topic=topic)
     if request.htmx:
-        context = {"topic": topic, "progress": progress}
+        context = {"topic": topic, "progress": topic_progress}
         response = render(request, "learning/lesson.html#read-status", context)
         return trigger_client_event(response, "progress-changed")
     messages.success(request, f"Marked “{topic.title}” as read.")
@@ -66,7 +70,7 @@ def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "quiz"):
         raise Http404("This topic has no quiz yet.")
-    progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
+    topic_progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
     open_attempt = Attempt.objects.filter(
         learner=request.user, quiz=topic.quiz, state=AttemptState.IN_PROGRESS
     ).first()
@@ -74,7 +78,7 @@ def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "topic": topic,
         "quiz": topic.quiz,
-        "progress": progress,
+        "progress": topic_progress,
         "open_attempt": open_attempt,
         "question_count": min(topic.quiz.question_count, available),
     }
@@ -93,6 +97,58 @@ def start_quiz(request: HttpRequest, slug: str) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("learning:quiz", slug=topic.slug)
     return redirect("learning:attempt", attempt_id=attempt.pk)
+
+
+def _start_course_quiz(request: HttpRequest, kind: str, back: str) -> HttpResponse:
+    try:
+        attempt = services.start_attempt(learner=request.user, quiz=services.course_quiz(kind))
+    except services.QuizError as error:
+        messages.info(request, str(error))
+        return redirect(back)
+    return redirect("learning:attempt", attempt_id=attempt.pk)
+
+
+def _open_course_attempt(request: HttpRequest, kind: str) -> Attempt | None:
+    return Attempt.objects.filter(
+        learner=request.user, quiz__kind=kind, state=AttemptState.IN_PROGRESS
+    ).first()
+
+
+@login_required
+def review(request: HttpRequest) -> HttpResponse:
+    context = {
+        "reviews": progress.review_summary(request.user),
+        "open_attempt": _open_course_attempt(request, QuizKind.REVIEW),
+        "session_size": services.course_quiz(QuizKind.REVIEW).question_count,
+    }
+    return render(request, "learning/review.html", context)
+
+
+@require_POST
+@login_required
+def start_review(request: HttpRequest) -> HttpResponse:
+    return _start_course_quiz(request, QuizKind.REVIEW, "learning:review")
+
+
+@login_required
+def challenge(request: HttpRequest) -> HttpResponse:
+    started = [
+        row
+        for row in topic_rows_for(request.user)
+        if row.lesson_read or (row.progress and row.progress.attempt_count)
+    ]
+    context = {
+        "started": started,
+        "open_attempt": _open_course_attempt(request, QuizKind.CHALLENGE),
+        "quiz": services.course_quiz(QuizKind.CHALLENGE),
+    }
+    return render(request, "learning/challenge.html", context)
+
+
+@require_POST
+@login_required
+def start_challenge(request: HttpRequest) -> HttpResponse:
+    return _start_course_quiz(request, QuizKind.CHALLENGE, "learning:challenge")
 
 
 @login_required
@@ -164,19 +220,24 @@ def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
     if not attempt.is_finished:
         return redirect("learning:attempt", attempt_id=attempt.pk)
-    progress = TopicProgress.objects.filter(
+    topic_progress = TopicProgress.objects.filter(
         learner=request.user, topic_id=attempt.quiz.topic_id
     ).first()
     context = {
         "attempt": attempt,
         "topic": attempt.quiz.topic,
         "review": selectors.attempt_review(attempt),
-        "progress": progress,
+        "progress": topic_progress,
     }
     return render(request, "learning/result.html", context)
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
+    rows = topic_rows_for(request.user)
+    reviews = progress.review_summary(request.user)
+    history = progress.score_history(request.user)
+    today = timezone.localdate()
+    by_day = progress.answers_by_day(request.user, today)
     finished = (
         Attempt.objects.filter(learner=request.user, state=AttemptState.FINISHED)
         .select_related("quiz__topic")
@@ -184,7 +245,14 @@ def _dashboard_context(request: HttpRequest) -> dict:
     )
     page = Paginator(finished, ATTEMPTS_PER_PAGE).get_page(request.GET.get("page"))
     return {
-        "rows": topic_rows_for(request.user),
+        "rows": rows,
+        "sparklines": {
+            row.topic.pk: charts.sparkline(history.get(row.topic.pk, [])) for row in rows
+        },
+        "reviews": reviews,
+        "next_step": progress.next_step(rows, reviews),
+        "activity": charts.activity_chart(by_day, today),
+        "streak": progress.streak(set(by_day), today),
         "attempts_page": page,
         "classes": list(request.user.classes_joined.order_by("name")),
         "join_form": JoinClassForm(),

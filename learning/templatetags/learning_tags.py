@@ -23,3 +23,8 @@ def percent(value: Decimal | float | str | None) -> str:
     if not number.is_finite():
         return "–"
     return f"{number.quantize(Decimal(1), rounding=ROUND_HALF_UP):f}%"
+
+
+@register.filter
+def get_item(mapping: dict, key: object) -> object:
+    return mapping.get(key)

@@ -1,0 +1,161 @@
+"""Spaced review: every answer becomes an FSRS card; due cards come back in Review."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertRedirects
+
+from learning import services
+from learning.models import Attempt, Mastery, Question, Quiz, QuizKind, ReviewCard, TopicProgress
+from learning.progress import review_summary
+from learning.reviews import rating_for
+from learning.scoring import ChoiceAnswer
+from tests.factories import QuestionFactory, QuizFactory, TopicFactory
+from tests.helpers import answer_post
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def answer(attempt: Attempt, question: Question, right: bool) -> None:
+    choice = next(c for c in question.choices.all() if c.is_correct == right)
+    services.record_answer(
+        attempt=attempt, question_id=question.pk, answer=ChoiceAnswer(frozenset([choice.pk]))
+    )
+
+
+def start_review(learner) -> Attempt:
+    return services.start_attempt(learner=learner, quiz=services.course_quiz(QuizKind.REVIEW))
+
+
+def take_quiz(learner, quiz: Quiz, right: set[str]) -> Attempt:
+    """Answer every question; those whose key is in `right` correctly."""
+    attempt = services.start_attempt(learner=learner, quiz=quiz)
+    for question in Question.objects.filter(pk__in=attempt.question_ids):
+        answer(attempt, question, question.key in right)
+    return attempt
+
+
+@pytest.fixture
+def heat_quiz():
+    topic = TopicFactory(slug="heat", title="Heat")
+    for key in ("h1", "h2", "h3"):
+        QuestionFactory(topic=topic, key=key)
+    return QuizFactory(topic=topic, question_count=3)
+
+
+def test_ratings_follow_the_points():
+    assert rating_for(Decimal(0)).name == "Again"
+    assert rating_for(Decimal("0.5")).name == "Hard"
+    assert rating_for(Decimal(1)).name == "Good"
+
+
+@time_machine.travel(MONDAY_9AM, tick=False)
+def test_every_answer_makes_a_card_wrong_ones_due_soon_right_ones_later(learner, heat_quiz):
+    take_quiz(learner, heat_quiz, right={"h1", "h2"})
+    cards = {card.question.key: card for card in ReviewCard.objects.select_related("question")}
+    assert set(cards) == {"h1", "h2", "h3"}
+    assert cards["h3"].due <= MONDAY_9AM + timedelta(minutes=2)  # wrong: back in a minute
+    assert cards["h1"].due >= MONDAY_9AM + timedelta(minutes=9)  # right: further off
+    assert all(
+        card.review_count == 1 and card.last_review == MONDAY_9AM for card in cards.values()
+    )
+
+
+def test_a_wrong_answer_comes_back_in_review_when_due(learner_client, learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right={"h1", "h2"})
+        assert review_summary(learner).due_now == 0
+        page = learner_client.get(reverse("learning:review"))
+        assertContains(page, "Nothing to review now")
+
+    with time_machine.travel(MONDAY_9AM + timedelta(minutes=5), tick=False):
+        summary = review_summary(learner)
+        assert summary.due_now == 1
+        assertContains(learner_client.get(reverse("learning:course")), "1 question due for review")
+        response = learner_client.post(reverse("learning:start_review"))
+        review_attempt = Attempt.objects.get(learner=learner, quiz__kind=QuizKind.REVIEW)
+        assertRedirects(
+            response, reverse("learning:attempt", args=[review_attempt.pk]), target_status_code=302
+        )
+        wrong_one = Question.objects.get(key="h3")
+        assert review_attempt.question_ids == [wrong_one.pk]
+        url = reverse("learning:question", args=[review_attempt.pk, 1])
+        assertContains(learner_client.get(url), wrong_one.prompt)
+        learner_client.post(url, answer_post(wrong_one, right=True))
+        card = ReviewCard.objects.get(question=wrong_one)
+        assert card.review_count == 2
+        assert card.due > MONDAY_9AM + timedelta(minutes=5)
+        review_attempt.refresh_from_db()
+        assert review_attempt.is_finished and review_attempt.percent == 100
+        assertContains(
+            learner_client.get(reverse("learning:result", args=[review_attempt.pk])),
+            "Spaced review",
+        )
+
+
+def test_a_session_takes_at_most_twenty_most_overdue_first(learner):
+    topic = TopicFactory()
+    questions = [QuestionFactory(topic=topic) for _ in range(25)]
+    base = MONDAY_9AM - timedelta(days=30)
+    for index, question in enumerate(questions):
+        ReviewCard.objects.create(
+            learner=learner, question=question, state=2, due=base + timedelta(hours=index)
+        )
+    QuestionFactory(topic=topic, is_published=False)
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        attempt = services.start_attempt(
+            learner=learner, quiz=services.course_quiz(QuizKind.REVIEW)
+        )
+    assert attempt.question_ids == [q.pk for q in questions[:20]]
+
+
+def test_unpublished_questions_are_not_reviewed(learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right=set())
+    Question.objects.update(is_published=False)
+    with time_machine.travel(MONDAY_9AM + timedelta(days=2), tick=False):
+        assert review_summary(learner).due_now == 0
+        with pytest.raises(services.QuizError, match="Nothing is due"):
+            start_review(learner)
+
+
+def test_reviews_gone_wrong_take_a_topic_down_a_level(learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right={"h1", "h2", "h3"})
+    progress = TopicProgress.objects.get(learner=learner, topic=heat_quiz.topic)
+    assert progress.mastery == Mastery.PROFICIENT
+    with time_machine.travel(MONDAY_9AM + timedelta(days=60), tick=False):
+        review = services.start_attempt(
+            learner=learner, quiz=services.course_quiz(QuizKind.REVIEW)
+        )
+        assert len(review.question_ids) == 3
+        for question in Question.objects.filter(pk__in=review.question_ids):
+            answer(review, question, right=question.key == "h1")  # one of three right
+    progress.refresh_from_db()
+    assert progress.mastery == Mastery.FAMILIAR
+    assert progress.attempt_count == 1  # reviews are not quiz attempts
+    assert progress.best_percent == 100
+
+
+def test_good_reviews_leave_mastery_alone(learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right={"h1", "h2"})
+    with time_machine.travel(MONDAY_9AM + timedelta(days=60), tick=False):
+        review = services.start_attempt(
+            learner=learner, quiz=services.course_quiz(QuizKind.REVIEW)
+        )
+        for question in Question.objects.filter(pk__in=review.question_ids):
+            answer(review, question, right=True)
+    assert TopicProgress.objects.get(learner=learner).mastery == Mastery.ATTEMPTED
+
+
+def test_the_dashboard_says_when_the_next_review_falls_due(learner_client, learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right={"h1", "h2", "h3"})
+        response = learner_client.get(reverse("learning:dashboard"))
+    assertContains(response, "the next review falls due in")
