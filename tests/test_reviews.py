@@ -13,6 +13,7 @@ from learning.models import Attempt, Mastery, Question, Quiz, QuizKind, ReviewCa
 from learning.progress import review_summary
 from learning.reviews import rating_for
 from learning.scoring import ChoiceAnswer
+from learning.templatetags.learning_tags import due_in
 from tests.factories import QuestionFactory, QuizFactory, TopicFactory
 from tests.helpers import answer_post
 
@@ -158,4 +159,11 @@ def test_the_dashboard_says_when_the_next_review_falls_due(learner_client, learn
     with time_machine.travel(MONDAY_9AM, tick=False):
         take_quiz(learner, heat_quiz, right={"h1", "h2", "h3"})
         response = learner_client.get(reverse("learning:dashboard"))
-    assertContains(response, "the next review falls due in")
+    assertContains(response, "the next review falls due in 10\xa0minutes")
+
+
+def test_due_in_words():
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        assert due_in(MONDAY_9AM + timedelta(seconds=20)) == "in under a minute"
+        assert due_in(MONDAY_9AM + timedelta(days=3, hours=2)) == "in 3\xa0days"
+        assert due_in(None) == ""

@@ -1,7 +1,10 @@
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timeuntil
 
 from learning.rendering import render_text
 
@@ -28,3 +31,13 @@ def percent(value: Decimal | float | str | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: object) -> object:
     return mapping.get(key)
+
+
+@register.filter
+def due_in(moment: datetime | None) -> str:
+    """When a review falls due, in words: "in under a minute", "in 3 days"."""
+    if moment is None:
+        return ""
+    if moment - timezone.now() < timedelta(minutes=1):
+        return "in under a minute"
+    return f"in {timeuntil(moment, depth=1)}"

@@ -75,6 +75,8 @@ def learner_pages(finished: Attempt, open_attempt: Attempt) -> dict[str, str]:
         "answered question with feedback": reverse("learning:question", args=[open_attempt.pk, 1]),
         "result": reverse("learning:result", args=[finished.pk]),
         "dashboard": reverse("learning:dashboard"),
+        "review": reverse("learning:review"),
+        "course challenge": reverse("learning:challenge"),
     }
 
 
