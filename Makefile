@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 DEV_ENV := DJANGO_DEBUG=1
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret
 
-.PHONY: run test setup install lint format clean screenshots
+.PHONY: run test setup install lint format clean screenshots serve bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none found on PATH." >&2; exit 1; }
@@ -44,6 +44,9 @@ format: install
 test: setup lint
 	scripts/ensure-chromium
 	$(TEST_ENV) $(VENV)/bin/pytest
+
+serve: install
+	scripts/serve
 
 screenshots: install
 	scripts/ensure-chromium

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +32,18 @@ def _get_attempt_for_user(request: HttpRequest, attempt_id: int) -> Attempt:
     return get_object_or_404(
         Attempt.objects.select_related("quiz__topic"), pk=attempt_id, learner=request.user
     )
+
+
+@require_http_methods(["GET", "HEAD"])
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 once the database has answered a query; 503 when it cannot be reached."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
 
 
 def course(request: HttpRequest) -> HttpResponse:

@@ -1,6 +1,7 @@
 import random
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from learning.models import Quiz
@@ -12,6 +13,22 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+
+
+def pytest_configure(config) -> None:
+    # The test client and live server speak plain HTTP and serve static files from the app
+    # folders; tests/test_production.py checks the HTTPS redirect and the collected,
+    # hashed static files separately.
+    settings.SECURE_SSL_REDIRECT = False
+    # The live server's request threads must not keep connections open past a request, or
+    # PostgreSQL refuses to drop the test database at the end.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    settings.STATIC_ROOT = None
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture
