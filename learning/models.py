@@ -271,16 +271,37 @@ class Attempt(models.Model):
         return len(self.question_ids)
 
 
+class QuestionVersion(models.Model):
+    """A question exactly as it was asked: prompt, choices, answer key, explanation.
+
+    Each distinct version is stored once and responses point at it, so a later edit by a
+    teacher never rewrites a learner's past, and a million responses do not carry a million
+    copies of the same question."""
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="versions")
+    digest = models.CharField(max_length=64)
+    snapshot = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "digest"], name="one_version_per_content")
+        ]
+
+    def __str__(self) -> str:
+        return f"Question {self.question_id} as of {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class Response(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="responses")
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.PROTECT, related_name="responses"
+    )
     position = models.PositiveSmallIntegerField()
-    # {"choices": [ids]} or {"value": "12.5"}
+    # {"choices": [ids]}, {"value": "12.5"}, {"text": "..."} or {"matches": {id: text}}
     answer = models.JSONField()
     points = models.DecimalField(max_digits=5, decimal_places=4)
-    # The question as it was asked (prompt, choices, key, explanation), so a later edit by a
-    # teacher never rewrites this learner's past.
-    question_snapshot = models.JSONField()
     answered_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -297,6 +318,11 @@ class Response(models.Model):
     @property
     def is_correct(self) -> bool:
         return self.points >= 1
+
+    @property
+    def question_snapshot(self) -> dict:
+        """The question as this learner was asked it (load with select_related("version"))."""
+        return self.version.snapshot
 
 
 class ReviewCard(models.Model):

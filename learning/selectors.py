@@ -102,12 +102,22 @@ def lessons_for(slugs: set[str]) -> dict[str, Lesson]:
 
 
 def _topic_slug(response: Response) -> str:
-    return response.question_snapshot.get("topic_slug") or response.question.topic.slug
+    return response.version.snapshot.get("topic_slug") or response.question.topic.slug
+
+
+def _as_shown(snapshot: dict[str, Any], choice_order: list[int]) -> dict[str, Any]:
+    """The snapshot with its choices in the order this learner saw them."""
+    rank = {choice_id: index for index, choice_id in enumerate(choice_order)}
+    choices = sorted(
+        snapshot.get("choices", []), key=lambda choice: rank.get(choice["id"], len(rank))
+    )
+    return {**snapshot, "choices": choices}
 
 
 def feedback_for(response: Response, lessons: dict[str, Lesson]) -> Feedback:
+    order = response.attempt.choice_orders.get(str(response.question_id), [])
     return feedback_from(
-        response.question_snapshot,
+        _as_shown(response.version.snapshot, order),
         response.answer,
         response.points,
         response.position,
@@ -208,7 +218,9 @@ class QuestionScreen:
 def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     """The screen for `position` (1-based); the caller has checked it is in range."""
     question_id = attempt.question_ids[position - 1]
-    responses = list(attempt.responses.select_related("question__topic"))
+    responses = list(attempt.responses.select_related("version", "question__topic"))
+    for response in responses:
+        response.attempt = attempt  # already loaded: spare feedback_for a query
     response = next((r for r in responses if r.question_id == question_id), None)
     if response is not None:
         lessons = lessons_for({_topic_slug(response)})
@@ -247,7 +259,9 @@ def next_unanswered_position(attempt: Attempt) -> int | None:
 
 def attempt_review(attempt: Attempt) -> list[Feedback]:
     """Every question of a finished attempt with its feedback, in the order asked."""
-    responses = list(attempt.responses.select_related("question__topic"))
+    responses = list(attempt.responses.select_related("version", "question__topic"))
+    for response in responses:
+        response.attempt = attempt
     lessons = lessons_for({_topic_slug(response) for response in responses})
     return [feedback_for(response, lessons) for response in responses]
 
@@ -270,7 +284,7 @@ def preview_feedback(question: Question, answer: scoring.Answer) -> Feedback:
     """Grade an answer exactly as an attempt would, and record nothing."""
     from learning.services import snapshot_question
 
-    snapshot = snapshot_question(question, [choice.id for choice in question.choices.all()])
+    snapshot = snapshot_question(question)
     points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
     lesson = lessons_for({question.topic.slug}).get(question.topic.slug)
     return feedback_from(snapshot, scoring.answer_as_json(answer), points, 1, lesson)

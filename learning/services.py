@@ -4,6 +4,8 @@ Services take keyword arguments, never a request; they validate before they save
 `QuizError` with a message a learner can read when the request cannot be honoured.
 """
 
+import hashlib
+import json
 import random
 from decimal import Decimal
 from typing import Any
@@ -23,6 +25,7 @@ from learning.models import (
     PickedChoice,
     Question,
     QuestionType,
+    QuestionVersion,
     Quiz,
     QuizKind,
     Response,
@@ -192,11 +195,9 @@ def start_attempt(
     return attempt
 
 
-def snapshot_question(question: Question, choice_order: list[int]) -> dict[str, Any]:
-    """The question as this learner is asked it, kept with their response for good."""
-    by_id = {choice.id: choice for choice in question.choices.all()}
-    ordered = [by_id[i] for i in choice_order if i in by_id]
-    ordered += [choice for choice in by_id.values() if choice.id not in choice_order]
+def snapshot_question(question: Question) -> dict[str, Any]:
+    """Everything a learner's answer to this question is judged and reviewed by."""
+    ordered = sorted(question.choices.all(), key=lambda choice: (choice.order, choice.id))
     return {
         "key": question.key,
         "topic_slug": question.topic.slug,
@@ -253,6 +254,18 @@ def _check_answer_fits(question: Question, answer: scoring.Answer) -> None:
         raise QuizError("Pick exactly one answer.")
 
 
+def question_version(question: Question) -> QuestionVersion:
+    """The stored version matching the question as it stands now, made on first use."""
+    snapshot = snapshot_question(question)
+    digest = hashlib.sha256(
+        json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    version, _ = QuestionVersion.objects.get_or_create(
+        question=question, digest=digest, defaults={"snapshot": snapshot}
+    )
+    return version
+
+
 @transaction.atomic
 def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer) -> Response:
     """Grade and store one answer; the attempt finishes when its last question is answered.
@@ -275,15 +288,15 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
         Question.objects.select_related("topic").prefetch_related("choices").get(pk=question_id)
     )
     _check_answer_fits(question, answer)
-    snapshot = snapshot_question(question, attempt.choice_orders.get(str(question_id), []))
-    points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
+    version = question_version(question)
+    points = scoring.grade(scoring.key_from_snapshot(version.snapshot), answer)
     response = Response.objects.create(
         attempt=attempt,
         question=question,
+        version=version,
         position=attempt.question_ids.index(question_id) + 1,
         answer=scoring.answer_as_json(answer),
         points=points,
-        question_snapshot=snapshot,
     )
     if isinstance(answer, scoring.ChoiceAnswer):
         PickedChoice.objects.bulk_create(

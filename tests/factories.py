@@ -16,6 +16,7 @@ from learning.models import (
     Topic,
     TopicProgress,
 )
+from learning.services import question_version
 
 PASSWORD = "correct-horse-battery"
 
@@ -130,11 +131,9 @@ class ResponseFactory(DjangoModelFactory[Response]):
     attempt = factory.SubFactory(AttemptFactory)
     question = factory.SubFactory(QuestionFactory)
     position = 1
+    version = factory.LazyAttribute(lambda o: question_version(o.question))
     answer = factory.LazyFunction(lambda: {"choices": []})
     points = Decimal(0)
-    question_snapshot = factory.LazyAttribute(
-        lambda o: {"type": o.question.type, "prompt": o.question.prompt, "choices": []}
-    )
 
 
 class TopicProgressFactory(DjangoModelFactory[TopicProgress]):
