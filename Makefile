@@ -48,6 +48,10 @@ test: setup lint
 serve: install
 	scripts/serve
 
+# Not part of `make test`: timings belong here, query budgets in the tests.
+bench: install
+	$(PY) scripts/bench.py
+
 screenshots: install
 	scripts/ensure-chromium
 	$(PY) scripts/screenshots.py

@@ -1,7 +1,10 @@
 """What teachers learn from the answers: item analysis and the progress report.
 
 Item analysis follows Moodle's quiz statistics, over each learner's first finished attempt
-at a quiz (`Attempt.sequence == 1`), and is computed by the database with aggregates:
+at a topic quiz (`Attempt.sequence == 1`). The database keeps running sums per question
+(`QuestionStatistics`) and pick counts per choice, added to with F() expressions in the
+same transaction as each first attempt finishes, so the report costs the same at any
+volume; `rebuild_item_statistics` recomputes them with aggregates over all responses:
 
 - facility index: the mean score on the question as a share of its maximum (1 point);
 - standard deviation of the question's score (sample);
@@ -19,18 +22,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Count, F, FloatField, Max, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast
 
 from learning.models import (
     AttemptState,
     Choice,
+    ChoicePickCount,
     Classroom,
     Mastery,
     PickedChoice,
     Question,
+    QuestionStatistics,
+    QuizKind,
     Response,
     Topic,
     TopicProgress,
@@ -48,6 +56,13 @@ class ChoiceShare:
     picks: int
     share: float  # of the question's responses
 
+    @property
+    def label(self) -> str:
+        """One line for the report, formatted here rather than by template filters."""
+        mark = "✓ " if self.choice.is_correct else ""
+        text = self.choice.text if len(self.choice.text) <= 40 else self.choice.text[:39] + "…"
+        return f"{mark}{text}: {self.picks} ({self.share:.0%})"
+
 
 @dataclass
 class ItemStats:
@@ -57,6 +72,23 @@ class ItemStats:
     standard_deviation: float | None = None
     discrimination: float | None = None
     choices: list[ChoiceShare] = field(default_factory=list)
+
+    @property
+    def facility_text(self) -> str:
+        return "–" if self.facility is None else f"{self.facility:.0%}"
+
+    @property
+    def deviation_text(self) -> str:
+        return "–" if self.standard_deviation is None else f"{self.standard_deviation:.2f}"
+
+    @property
+    def discrimination_text(self) -> str:
+        return "–" if self.discrimination is None else f"{self.discrimination:.2f}"
+
+    @property
+    def short_prompt(self) -> str:
+        prompt = self.question.prompt
+        return prompt if len(prompt) <= 70 else prompt[:69] + "…"
 
     @property
     def flags(self) -> list[str]:
@@ -73,7 +105,13 @@ class ItemStats:
 
 
 def first_attempt_responses() -> QuerySet[Response]:
-    return Response.objects.filter(attempt__state=AttemptState.FINISHED, attempt__sequence=1)
+    """Responses in learners' first finished attempt at a topic quiz (not reviews or the
+    challenge, which are drawn per learner)."""
+    return Response.objects.filter(
+        attempt__state=AttemptState.FINISHED,
+        attempt__sequence=1,
+        attempt__quiz__kind=QuizKind.TOPIC,
+    )
 
 
 def _statistics(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float) -> tuple:
@@ -85,51 +123,110 @@ def _statistics(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float
     return facility, deviation, discrimination
 
 
+def _from_sums(stats: ItemStats, row: QuestionStatistics) -> None:
+    stats.responses = row.responses
+    if row.responses:
+        stats.facility, stats.standard_deviation, stats.discrimination = _statistics(
+            row.responses, row.sum_x, row.sum_xx, row.sum_y, row.sum_yy, row.sum_xy
+        )
+
+
 def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
-    """Statistics for every question (of a topic), in three queries whatever the volume."""
-    questions = Question.objects.select_related("topic").prefetch_related("choices")
-    responses = first_attempt_responses()
+    """Statistics for every question (of a topic), from the running sums: four queries and
+    the same cost with ten responses or ten million."""
+    questions = Question.objects.select_related("topic", "statistics").prefetch_related("choices")
+    counts = ChoicePickCount.objects.all()
     if topic is not None:
         questions = questions.filter(topic=topic)
-        responses = responses.filter(question__topic=topic)
-    picks = PickedChoice.objects.filter(response__in=responses.values("pk"))
-
-    score = Cast("points", FloatField())
-    rest = Cast(F("attempt__points") - F("points"), FloatField())
-    sums = {
-        row["question_id"]: row
-        for row in responses.values("question_id").annotate(
-            n=Count("id"),
-            sx=Sum(score),
-            sxx=Sum(score * score),
-            sy=Sum(rest),
-            syy=Sum(rest * rest),
-            sxy=Sum(score * rest),
-        )
-    }
+        counts = counts.filter(question__topic=topic)
     pick_counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for row in picks.values("question_id", "choice_id").annotate(picks=Count("id")):
-        pick_counts[row["question_id"]][row["choice_id"]] = row["picks"]
+    for question_id, choice_id, picks in counts.values_list("question_id", "choice_id", "picks"):
+        pick_counts[question_id][choice_id] = picks
 
     results = []
     for question in questions.order_by("topic__order", "id"):
         stats = ItemStats(question)
-        row = sums.get(question.pk)
-        if row and row["n"]:
-            stats.responses = row["n"]
-            stats.facility, stats.standard_deviation, stats.discrimination = _statistics(
-                row["n"], row["sx"], row["sxx"], row["sy"], row["syy"], row["sxy"]
-            )
+        sums = getattr(question, "statistics", None)
+        if sums is not None and sums.responses:
+            _from_sums(stats, sums)
             if question.uses_picked_choices:
-                counts = pick_counts.get(question.pk, {})
+                counted = pick_counts.get(question.pk, {})
                 stats.choices = [
-                    ChoiceShare(
-                        choice, counts.get(choice.pk, 0), counts.get(choice.pk, 0) / row["n"]
-                    )
+                    ChoiceShare(choice, picked, picked / sums.responses)
                     for choice in question.choices.all()
+                    for picked in [counted.get(choice.pk, 0)]
                 ]
         results.append(stats)
     return results
+
+
+def record_first_attempt(responses: Iterable[Response]) -> None:
+    """Add one first finished attempt to the running sums (inside the finishing
+    transaction). `responses` are all of the attempt's responses."""
+    responses = list(responses)
+    total = sum((r.points for r in responses), Decimal(0))
+    for response in responses:
+        x = float(response.points)
+        y = float(total - response.points)
+        QuestionStatistics.objects.get_or_create(question_id=response.question_id)
+        QuestionStatistics.objects.filter(question_id=response.question_id).update(
+            responses=F("responses") + 1,
+            sum_x=F("sum_x") + x,
+            sum_xx=F("sum_xx") + x * x,
+            sum_y=F("sum_y") + y,
+            sum_yy=F("sum_yy") + y * y,
+            sum_xy=F("sum_xy") + x * y,
+        )
+        for choice_id in response.answer.get("choices", []):
+            ChoicePickCount.objects.get_or_create(
+                question_id=response.question_id, choice_id=choice_id
+            )
+            ChoicePickCount.objects.filter(
+                question_id=response.question_id, choice_id=choice_id
+            ).update(picks=F("picks") + 1)
+
+
+@transaction.atomic
+def rebuild_item_statistics() -> int:
+    """Recompute every running sum from the responses themselves, with one GROUP BY per
+    table. Returns how many questions have statistics."""
+    responses = first_attempt_responses()
+    score = Cast("points", FloatField())
+    rest = Cast(F("attempt__points") - F("points"), FloatField())
+    rows = responses.values("question_id").annotate(
+        n=Count("id"),
+        sx=Sum(score),
+        sxx=Sum(score * score),
+        sy=Sum(rest),
+        syy=Sum(rest * rest),
+        sxy=Sum(score * rest),
+    )
+    QuestionStatistics.objects.all().delete()
+    QuestionStatistics.objects.bulk_create(
+        QuestionStatistics(
+            question_id=row["question_id"],
+            responses=row["n"],
+            sum_x=row["sx"],
+            sum_xx=row["sxx"],
+            sum_y=row["sy"],
+            sum_yy=row["syy"],
+            sum_xy=row["sxy"],
+        )
+        for row in rows
+    )
+    picks = (
+        PickedChoice.objects.filter(response__in=responses.values("pk"))
+        .values("question_id", "choice_id")
+        .annotate(picks=Count("id"))
+    )
+    ChoicePickCount.objects.all().delete()
+    ChoicePickCount.objects.bulk_create(
+        ChoicePickCount(
+            question_id=row["question_id"], choice_id=row["choice_id"], picks=row["picks"]
+        )
+        for row in picks
+    )
+    return QuestionStatistics.objects.count()
 
 
 # -- the progress report ------------------------------------------------------------------

@@ -487,3 +487,42 @@ class ProgressReport(TopicProgress):
         proxy = True
         verbose_name = "progress report"
         verbose_name_plural = "progress report"
+
+
+class QuestionStatistics(models.Model):
+    """Running sums over learners' first finished attempts at topic quizzes, from which the
+    item analysis computes facility, spread and discrimination. x is the question's score
+    in an attempt, y the score on the rest of that attempt. Kept up to date in the same
+    transaction as each attempt finishes; `rebuild_item_statistics` recomputes them."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, primary_key=True, related_name="statistics"
+    )
+    responses = models.PositiveIntegerField(default=0)
+    sum_x = models.FloatField(default=0)
+    sum_xx = models.FloatField(default=0)
+    sum_y = models.FloatField(default=0)
+    sum_yy = models.FloatField(default=0)
+    sum_xy = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name_plural = "question statistics"
+
+    def __str__(self) -> str:
+        return f"Statistics of question {self.question_id}"
+
+
+class ChoicePickCount(models.Model):
+    """How many first finished attempts picked each choice."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="pick_counts")
+    choice_id = models.BigIntegerField()
+    picks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question", "choice_id"], name="one_count_per_choice")
+        ]
+
+    def __str__(self) -> str:
+        return f"Choice {self.choice_id}: {self.picks} picks"

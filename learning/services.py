@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from learning import reviews, scoring
+from learning import insight, reviews, scoring
 from learning.models import (
     Attempt,
     AttemptState,
@@ -368,20 +368,16 @@ def finish_attempt(*, attempt: Attempt) -> Attempt:
         return attempt
     if not attempt.quiz.is_topic_quiz:
         return _finish_course_attempt(attempt)
-    total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
-    now = timezone.now()
-    attempt.points = total_points
-    attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
-    attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
-    attempt.state = AttemptState.FINISHED
-    attempt.finished_at = now
     attempt.sequence = (
         Attempt.objects.filter(
             learner_id=attempt.learner_id, quiz_id=attempt.quiz_id, state=AttemptState.FINISHED
         ).count()
         + 1
     )
-    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at", "sequence"])
+    _close(attempt, extra_fields=["sequence"])
+    if attempt.sequence == 1:
+        insight.record_first_attempt(attempt.responses.all())
+    now = attempt.finished_at
 
     progress = _locked_progress(learner_id=attempt.learner_id, topic_id=attempt.quiz.topic_id)
     new_state = mastery_after_attempt(
@@ -407,14 +403,16 @@ def finish_attempt(*, attempt: Attempt) -> Attempt:
     return attempt
 
 
-def _close(attempt: Attempt) -> Attempt:
+def _close(attempt: Attempt, extra_fields: tuple[str, ...] | list[str] = ()) -> Attempt:
+    """Score a finished attempt: its points over its questions, and pass or fail."""
     total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
     attempt.points = total_points
     attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
     attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
     attempt.state = AttemptState.FINISHED
     attempt.finished_at = timezone.now()
-    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at"])
+    fields = ["points", "percent", "passed", "state", "finished_at", *extra_fields]
+    attempt.save(update_fields=fields)
     return attempt
 
 

@@ -189,5 +189,8 @@ CSRF_COOKIE_SECURE = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# `make bench` serves a bare view at /bench/ceiling: the fastest any page can be here.
+BENCHMARK = envbool("DJANGO_BENCHMARK", False)
+
 # Where the course content lives; `load_content` reads it.
 COURSE_CONTENT_DIR = Path(os.environ.get("COURSE_CONTENT_DIR", BASE_DIR / "fixtures"))

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from learning.views import healthz
@@ -9,3 +11,12 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("learning.urls")),
 ]
+
+
+def bench_ceiling(request: HttpRequest) -> HttpResponse:
+    """No database, no template: what the same server and middleware do at best."""
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+if settings.BENCHMARK:
+    urlpatterns.append(path("bench/ceiling", bench_ceiling))

@@ -9,7 +9,15 @@ from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from learning import insight, services
-from learning.models import Classroom, Membership, Question, Quiz, Response
+from learning.models import (
+    ChoicePickCount,
+    Classroom,
+    Membership,
+    Question,
+    QuestionStatistics,
+    Quiz,
+    Response,
+)
 from learning.scoring import ChoiceAnswer, NumericAnswer
 from learning.teachers import TEACHERS_GROUP
 from tests.factories import (
@@ -103,6 +111,7 @@ class TestItemAnalysis:
 
     def test_no_flags_before_ten_responses(self, quiz_taken):
         Response.objects.filter(attempt__learner__username__gte="learner-03").delete()
+        insight.rebuild_item_statistics()
         stats = {item.question.key: item for item in insight.item_analysis(quiz_taken.topic)}
         assert stats["easy"].responses == 3
         assert stats["easy"].flags == []
@@ -116,9 +125,26 @@ class TestItemAnalysis:
     def test_it_costs_three_queries_however_many_responses(
         self, quiz_taken, django_assert_num_queries
     ):
-        # aggregates per question, pick counts, questions, their choices
-        with django_assert_num_queries(4):
+        # pick counts, questions with their running sums, their choices
+        with django_assert_num_queries(3):
             insight.item_analysis(quiz_taken.topic)
+
+    def test_the_running_sums_equal_a_rebuild_from_every_response(self, quiz_taken):
+        def sums():
+            return {
+                row.question_id: (row.responses, round(row.sum_x, 9), round(row.sum_xx, 9),
+                                  round(row.sum_y, 9), round(row.sum_yy, 9), round(row.sum_xy, 9))
+                for row in QuestionStatistics.objects.all()
+            }  # fmt: skip
+
+        def picks():
+            return set(ChoicePickCount.objects.values_list("question_id", "choice_id", "picks"))
+
+        running, running_picks = sums(), picks()
+        assert len(running) == 4 and running_picks
+        assert insight.rebuild_item_statistics() == 4
+        assert sums() == running
+        assert picks() == running_picks
 
 
 @pytest.fixture

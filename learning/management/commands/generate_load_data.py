@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from learning import scoring
+from learning import insight, scoring
 from learning.models import (
     Attempt,
     AttemptState,
@@ -92,6 +92,8 @@ class Command(BaseCommand):
             )
             self.stdout.flush()
         self.stdout.write("")
+        # Bulk inserts bypass the services: bring the item statistics up to date in one go.
+        insight.rebuild_item_statistics()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Added {count} learners and {responses_made} responses "
