@@ -26,7 +26,20 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, FloatField, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 
 from learning.models import (
@@ -161,29 +174,40 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
 
 
 def record_first_attempt(responses: Iterable[Response]) -> None:
-    """Add one first finished attempt to the running sums (inside the finishing
-    transaction). `responses` are all of the attempt's responses."""
+    """Add one first finished attempt to the running sums, inside the finishing
+    transaction: one insert and one UPDATE per table, however many questions."""
     responses = list(responses)
     total = sum((r.points for r in responses), Decimal(0))
-    for response in responses:
-        x = float(response.points)
-        y = float(total - response.points)
-        QuestionStatistics.objects.get_or_create(question_id=response.question_id)
-        QuestionStatistics.objects.filter(question_id=response.question_id).update(
-            responses=F("responses") + 1,
-            sum_x=F("sum_x") + x,
-            sum_xx=F("sum_xx") + x * x,
-            sum_y=F("sum_y") + y,
-            sum_yy=F("sum_yy") + y * y,
-            sum_xy=F("sum_xy") + x * y,
+    increments = {r.question_id: (float(r.points), float(total - r.points)) for r in responses}
+    QuestionStatistics.objects.bulk_create(
+        [QuestionStatistics(question_id=question_id) for question_id in increments],
+        ignore_conflicts=True,
+    )
+
+    def add(term) -> Case:
+        whens = [When(question_id=q, then=Value(term(x, y))) for q, (x, y) in increments.items()]
+        return Case(*whens, default=Value(0.0), output_field=FloatField())
+
+    QuestionStatistics.objects.filter(question_id__in=increments).update(
+        responses=F("responses") + 1,
+        sum_x=F("sum_x") + add(lambda x, y: x),
+        sum_xx=F("sum_xx") + add(lambda x, y: x * x),
+        sum_y=F("sum_y") + add(lambda x, y: y),
+        sum_yy=F("sum_yy") + add(lambda x, y: y * y),
+        sum_xy=F("sum_xy") + add(lambda x, y: x * y),
+    )
+    picked = [
+        (r.question_id, choice_id) for r in responses for choice_id in r.answer.get("choices", [])
+    ]
+    if picked:
+        ChoicePickCount.objects.bulk_create(
+            [ChoicePickCount(question_id=q, choice_id=c) for q, c in picked],
+            ignore_conflicts=True,
         )
-        for choice_id in response.answer.get("choices", []):
-            ChoicePickCount.objects.get_or_create(
-                question_id=response.question_id, choice_id=choice_id
-            )
-            ChoicePickCount.objects.filter(
-                question_id=response.question_id, choice_id=choice_id
-            ).update(picks=F("picks") + 1)
+        matching = Q()
+        for question_id, choice_id in picked:
+            matching |= Q(question_id=question_id, choice_id=choice_id)
+        ChoicePickCount.objects.filter(matching).update(picks=F("picks") + 1)
 
 
 @transaction.atomic

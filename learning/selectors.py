@@ -249,6 +249,21 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     )
 
 
+def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionScreen:
+    """The screen once its question is answered, from the response just stored: no need
+    to read the attempt and its responses again."""
+    response.version.question = screen.question
+    lessons = lessons_for({response.version.snapshot.get("topic_slug", "")})
+    return QuestionScreen(
+        attempt=response.attempt,
+        position=screen.position,
+        question=None,
+        choices=(),
+        feedback=feedback_for(response, lessons),
+        answered_count=screen.answered_count + 1,
+    )
+
+
 def next_unanswered_position(attempt: Attempt) -> int | None:
     answered = set(attempt.responses.values_list("question_id", flat=True))
     for index, question_id in enumerate(attempt.question_ids, start=1):

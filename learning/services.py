@@ -308,7 +308,8 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
     if attempt.quiz.kind == QuizKind.CHALLENGE:
         _apply_challenge_answer(learner_id=attempt.learner_id, question=question, points=points)
     if attempt.responses.count() >= attempt.question_total:
-        finish_attempt(attempt=attempt)
+        attempt = finish_attempt(attempt=attempt)
+    response.attempt = attempt  # as it stands after this answer (finished or not)
     return response
 
 

@@ -216,15 +216,15 @@ def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -
     if not form.is_valid():
         return _render_question(request, screen, form=form, status=400)
     try:
-        services.record_answer(
+        stored = services.record_answer(
             attempt=attempt, question_id=screen.question.pk, answer=form.to_answer()
         )
     except services.QuizError as error:
         return _render_question(request, screen, form=form, error=str(error), status=400)
     if not request.htmx:
         return redirect("learning:question", attempt_id=attempt.pk, position=position)
-    attempt.refresh_from_db()
-    response = _render_question(request, selectors.question_screen(attempt, position))
+    stored.attempt.quiz = attempt.quiz  # keep the loaded quiz and topic for the template
+    response = _render_question(request, selectors.screen_after_answer(screen, stored))
     return trigger_client_event(response, "progress-changed")
 
 
