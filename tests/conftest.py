@@ -2,9 +2,11 @@ import random
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from learning.models import Quiz
+from learning.teachers import sync_teachers_group
 from tests.factories import (
     LessonFactory,
     NumericQuestionFactory,
@@ -39,6 +41,20 @@ def learner():
 @pytest.fixture
 def other_learner():
     return UserFactory(username="grace")
+
+
+@pytest.fixture
+def teacher():
+    """A staff user in the Teachers group (rebuilt if a transactional test emptied it)."""
+    user = UserFactory(username="mrs-hill", is_staff=True)
+    user.groups.add(sync_teachers_group(Group, Permission))
+    return user
+
+
+@pytest.fixture
+def teacher_client(client: Client, teacher) -> Client:
+    client.force_login(teacher)
+    return client
 
 
 @pytest.fixture

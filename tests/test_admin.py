@@ -24,19 +24,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def teacher():
-    user = UserFactory(username="mrs-hill", is_staff=True)
-    user.groups.add(Group.objects.get(name=TEACHERS_GROUP))
-    return user
-
-
-@pytest.fixture
-def teacher_client(client, teacher):
-    client.force_login(teacher)
-    return client
-
-
-@pytest.fixture
 def topic():
     topic = TopicFactory(title="Heat")
     LessonFactory(topic=topic)

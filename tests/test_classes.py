@@ -1,20 +1,10 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from learning.models import Classroom, Membership
-from learning.teachers import TEACHERS_GROUP
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def teacher():
-    user = UserFactory(username="mrs-hill", is_staff=True)
-    user.groups.add(Group.objects.get(name=TEACHERS_GROUP))
-    return user
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import statistics
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -19,7 +18,6 @@ from learning.models import (
     Response,
 )
 from learning.scoring import ChoiceAnswer, NumericAnswer
-from learning.teachers import TEACHERS_GROUP
 from tests.factories import (
     LessonFactory,
     NumericQuestionFactory,
@@ -147,15 +145,6 @@ class TestItemAnalysis:
         assert picks() == running_picks
 
 
-@pytest.fixture
-def teacher_client(client):
-    teacher = UserFactory(username="mrs-hill", is_staff=True)
-    teacher.groups.add(Group.objects.get(name=TEACHERS_GROUP))
-    client.force_login(teacher)
-    client.teacher = teacher
-    return client
-
-
 class TestReportPages:
     def test_item_analysis_page(self, teacher_client, quiz_taken):
         url = reverse("admin:learning_itemanalysis_changelist")
@@ -166,9 +155,11 @@ class TestReportPages:
         assertContains(flagged, "too hard")
         assertNotContains(flagged, ">mixed<")
 
-    def test_the_progress_report_grid_filters_by_class_and_sorts(self, teacher_client, quiz_taken):
+    def test_the_progress_report_grid_filters_by_class_and_sorts(
+        self, teacher_client, teacher, quiz_taken
+    ):
         classroom = Classroom.objects.create(name="Year 10")
-        classroom.teachers.add(teacher_client.teacher)
+        classroom.teachers.add(teacher)
         for username in ("learner-05", "learner-01"):
             Membership.objects.create(classroom=classroom, learner=UserFactory(username=username))
         url = reverse("admin:learning_progressreport_changelist")

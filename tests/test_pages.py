@@ -147,6 +147,11 @@ class TestDashboard:
         assertContains(response, "80%")
         assertContains(response, "Passed")
 
+    def test_the_page_title_is_plain_text(self, learner_client):
+        response = learner_client.get(reverse("learning:dashboard"))
+        assertContains(response, "<title>Your dashboard · Muscle Spasms, Explained</title>")
+        assert response.content.decode().count('id="classes-heading"') == 1
+
     def test_someone_elses_attempts_are_not_listed(self, learner_client, other_learner):
         (topic,) = make_topics(1)
         AttemptFactory(

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -15,7 +14,6 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from learning import question_bank
 from learning.models import Choice, Question, QuestionOrigin, QuestionType, Topic
-from learning.teachers import TEACHERS_GROUP
 from tests.factories import LessonFactory, QuizFactory, TopicFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -215,13 +213,6 @@ class TestAiken:
 
 
 class TestAdminImport:
-    @pytest.fixture
-    def teacher_client(self, client):
-        teacher = UserFactory(username="mr-k", is_staff=True)
-        teacher.groups.add(Group.objects.get(name=TEACHERS_GROUP))
-        client.force_login(teacher)
-        return client
-
     def upload(self, client, content: bytes, name="qs.gift", **fields):
         data = {"file": SimpleUploadedFile(name, content), "file_format": "gift", **fields}
         return client.post(reverse("admin:learning_question_import"), data)

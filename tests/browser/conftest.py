@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
-from learning.teachers import sync_teachers_group
 from tests.factories import PASSWORD, UserFactory
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
@@ -72,14 +70,6 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture
 def course(transactional_db):
     call_command("load_content", verbosity=0)
-
-
-@pytest.fixture
-def teacher(transactional_db):
-    # A transactional test's flush empties the group the data migration made.
-    user = UserFactory(username="mrs-hill", is_staff=True)
-    user.groups.add(sync_teachers_group(Group, Permission))
-    return user
 
 
 @pytest.fixture
