@@ -252,7 +252,6 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
 def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionScreen:
     """The screen once its question is answered, from the response just stored: no need
     to read the attempt and its responses again."""
-    response.version.question = screen.question
     lessons = lessons_for({response.version.snapshot.get("topic_slug", "")})
     return QuestionScreen(
         attempt=response.attempt,
