@@ -263,6 +263,15 @@ def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionS
     )
 
 
+def response_at(attempt: Attempt, position: int) -> Response:
+    question_id = attempt.question_ids[position - 1]
+    return (
+        attempt.responses.select_related("question")
+        .prefetch_related("question__choices")
+        .get(question_id=question_id)
+    )
+
+
 def next_unanswered_position(attempt: Attempt) -> int | None:
     answered = set(attempt.responses.values_list("question_id", flat=True))
     for index, question_id in enumerate(attempt.question_ids, start=1):

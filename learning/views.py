@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from learning import charts, progress, selectors, services
+from learning import charts, progress, scoring, selectors, services
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgress
 from learning.progress import topic_rows_for
@@ -209,9 +209,7 @@ def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -
         return _render_question(request, screen)
 
     if screen.question is None:
-        return _render_question(
-            request, screen, error="You have already answered this question.", status=400
-        )
+        return _answer_again(request, screen)
     form = AnswerForm(request.POST, question=screen.question, choices=screen.choices)
     if not form.is_valid():
         return _render_question(request, screen, form=form, status=400)
@@ -226,6 +224,22 @@ def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -
     stored.attempt.quiz = attempt.quiz  # keep the loaded quiz and topic for the template
     response = _render_question(request, selectors.screen_after_answer(screen, stored))
     return trigger_client_event(response, "progress-changed")
+
+
+def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) -> HttpResponse:
+    """A question already answered is posted again: the same answer (a double click, a
+    retried request) gets the same feedback; a different one is refused."""
+    stored = selectors.response_at(screen.attempt, screen.position)
+    question = stored.question
+    form = AnswerForm(request.POST, question=question, choices=tuple(question.choices.all()))
+    if form.is_valid() and scoring.answer_as_json(form.to_answer()) == stored.answer:
+        if not request.htmx:
+            return redirect(
+                "learning:question", attempt_id=screen.attempt.pk, position=screen.position
+            )
+        return _render_question(request, screen)
+    message = "You have already answered this question; answers cannot be changed."
+    return _render_question(request, screen, error=message, status=400)
 
 
 @login_required

@@ -170,6 +170,29 @@ class TestBadInput:
         response = learner_client.post(question_url(attempt, position), data)
         assertContains(response, "Enter a number", status_code=400)
 
+    def test_the_same_answer_twice_stores_one_response_and_gives_the_same_feedback(
+        self, learner_client, attempt
+    ):
+        question = question_at(attempt, 1)
+        data = answer_post(question, right=False)
+        first = learner_client.post(question_url(attempt, 1), data, **HTMX)
+        again = learner_client.post(question_url(attempt, 1), data, **HTMX)
+        assert first.status_code == again.status_code == 200
+        assert first.content == again.content
+        assert Response.objects.count() == 1
+        plain = learner_client.post(question_url(attempt, 1), data)
+        assertRedirects(plain, question_url(attempt, 1))
+        assert Response.objects.count() == 1
+
+    def test_a_different_second_answer_is_refused_and_changes_nothing(
+        self, learner_client, attempt
+    ):
+        question = question_at(attempt, 1)
+        learner_client.post(question_url(attempt, 1), answer_post(question, right=False))
+        response = learner_client.post(question_url(attempt, 1), answer_post(question, right=True))
+        assertContains(response, "answers cannot be changed", status_code=400)
+        assert Response.objects.get().points == 0
+
     def test_answering_a_finished_attempt_is_a_400_and_keeps_the_score(
         self, learner_client, attempt
     ):
