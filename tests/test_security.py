@@ -1,5 +1,6 @@
 """Only your own data, no answer key before answering, inert hostile markup, CSRF."""
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -117,14 +118,26 @@ class LiveMarkupFinder(HTMLParser):
             if name == "style" and "javascript:" in text:
                 self.found.append(f"{tag} style=javascript:")
 
+    def handle_data(self, data: str) -> None:
+        # Tags inside <style> are text to this parser, but a browser's foreign-content
+        # rules can turn them live (mutation XSS): a page of ours never needs them.
+        if self.cdata_elem == "style" and re.search(r"<[a-z]", data, re.IGNORECASE):
+            self.found.append("markup inside <style>")
+
 
 def live_markup(html: str) -> list[str]:
     finder = LiveMarkupFinder()
     finder.feed(html)
+    finder.close()  # flushes text the parser still holds, such as an unclosed <style>
     return finder.found
 
 
-@pytest.mark.parametrize("payload", [p for p in XSS if p.startswith("<") or p.startswith('"')])
+# Each payload but the Markdown link, and the split tag that only fools naive strippers,
+# is live markup when left raw: the detector must say so.
+RAW_LIVE = [p for p in XSS if p[0] in '<"' and not p.startswith("<scr<")]
+
+
+@pytest.mark.parametrize("payload", RAW_LIVE)
 def test_the_detector_flags_each_payload_left_raw(payload):
     assert live_markup(payload)
 
