@@ -112,3 +112,20 @@ def test_collected_static_files_are_hashed_compressed_and_used(tmp_path):
     assert page.stdout.startswith("200"), page.stderr[-2000:]
     assert f"/static/{hashed}" in page.stdout
     assert Path(manifest["django_htmx/htmx-2.min.js"]).name in page.stdout
+
+
+@pytest.mark.parametrize("name", ["learning:course", "login", "learning:signup"])
+def test_pages_carry_a_strict_csp_and_the_usual_security_headers(client, name):
+    response = client.get(reverse(name))
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self' 'nonce-" in policy
+    assert "style-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    nonce = policy.split("'nonce-")[1].split("'")[0]
+    html = response.content.decode()
+    assert html.count("<script") == html.count(f'nonce="{nonce}"') + html.count('src="/static/js/')
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"
