@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -56,4 +57,7 @@ def test_demo_accounts_are_made_once_and_can_log_in(settings, client, capsys):
     assert User.objects.count() == 2
     teacher = User.objects.get(username="teacher")
     assert teacher.is_staff and not teacher.is_superuser
-    assert client.login(username="student", password="learn-muscles-2026")
+    response = client.post(
+        reverse("login"), {"username": "student", "password": "learn-muscles-2026"}
+    )
+    assert response.status_code == 302 and "_auth_user_id" in client.session
