@@ -121,7 +121,7 @@ def first_attempt_responses() -> QuerySet[Response]:
     """Responses in learners' first finished attempt at a topic quiz (not reviews or the
     challenge, which are drawn per learner)."""
     return Response.objects.filter(
-        attempt__state=AttemptState.FINISHED,
+        attempt__state__in=AttemptState.closed(),
         attempt__sequence=1,
         attempt__quiz__kind=QuizKind.TOPIC,
     )

@@ -190,6 +190,12 @@ class Quiz(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Percentage needed to pass.",
     )
+    time_limit_minutes = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text="Leave empty for no time limit.",
+    )
     shuffle_questions = models.BooleanField(default=True)
     shuffle_choices = models.BooleanField(default=True)
 
@@ -221,8 +227,16 @@ class Quiz(models.Model):
 
 
 class AttemptState(models.TextChoices):
+    """An attempt starts in progress and ends once: finished when its last question is
+    answered, expired when its time limit passes first. Both are scored."""
+
     IN_PROGRESS = "in_progress", "In progress"
     FINISHED = "finished", "Finished"
+    EXPIRED = "expired", "Time ran out"
+
+    @classmethod
+    def closed(cls) -> list[str]:
+        return [cls.FINISHED, cls.EXPIRED]
 
 
 class Attempt(models.Model):
@@ -242,6 +256,8 @@ class Attempt(models.Model):
     passed = models.BooleanField(null=True)
     # 1 for the learner's first finished attempt at this quiz, 2 for the second, ...
     sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # When the quiz has a time limit: past this moment no answer is taken.
+    deadline = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -264,7 +280,7 @@ class Attempt(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.state == AttemptState.FINISHED
+        return self.state != AttemptState.IN_PROGRESS
 
     @property
     def question_total(self) -> int:

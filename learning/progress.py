@@ -225,7 +225,7 @@ def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
     the learner's history."""
     latest_first = (
         Attempt.objects.filter(
-            learner=learner, state=AttemptState.FINISHED, quiz__kind=QuizKind.TOPIC
+            learner=learner, state__in=AttemptState.closed(), quiz__kind=QuizKind.TOPIC
         )
         .annotate(
             recency=Window(

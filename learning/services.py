@@ -7,6 +7,7 @@ Services take keyword arguments, never a request; they validate before they save
 import hashlib
 import json
 import random
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,31 @@ from learning.progress import (
 
 class QuizError(Exception):
     """A request about a quiz that cannot be honoured; the message is shown to the learner."""
+
+
+TIME_IS_UP = "Time is up: this attempt has ended, and it is scored on what you answered."
+
+
+@transaction.atomic
+def expire_if_overdue(*, attempt: Attempt) -> Attempt:
+    """Close an attempt whose deadline has passed, scoring what was answered (once)."""
+    if attempt.state != AttemptState.IN_PROGRESS or attempt.deadline is None:
+        return attempt
+    if timezone.now() <= attempt.deadline:
+        return attempt
+    return finish_attempt(attempt=attempt, state=AttemptState.EXPIRED)
+
+
+def expire_overdue_attempts(*, learner: AbstractBaseUser) -> int:
+    """Close every attempt of the learner whose time ran out while they were away."""
+    overdue = list(
+        Attempt.objects.filter(
+            learner=learner, state=AttemptState.IN_PROGRESS, deadline__lt=timezone.now()
+        )
+    )
+    for attempt in overdue:
+        expire_if_overdue(attempt=attempt)
+    return len(overdue)
 
 
 class ClassError(Exception):
@@ -185,7 +211,15 @@ def start_attempt(
     try:
         with transaction.atomic():
             attempt = Attempt.objects.create(
-                learner=learner, quiz=quiz, question_ids=question_ids, choice_orders=choice_orders
+                learner=learner,
+                quiz=quiz,
+                question_ids=question_ids,
+                choice_orders=choice_orders,
+                deadline=(
+                    timezone.now() + timedelta(minutes=quiz.time_limit_minutes)
+                    if quiz.time_limit_minutes
+                    else None
+                ),
             )
     except IntegrityError:
         # Another request from the same learner started one a moment ago: use that one.
@@ -276,6 +310,8 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if attempt.state != AttemptState.IN_PROGRESS:
         raise QuizError("This attempt is already finished, so it takes no more answers.")
+    if attempt.deadline is not None and timezone.now() > attempt.deadline:
+        raise QuizError(TIME_IS_UP)
     if question_id not in attempt.question_ids:
         raise QuizError("That question is not part of this attempt.")
     existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
@@ -362,20 +398,22 @@ def drop_deleted_questions(*, attempt: Attempt) -> Attempt:
 
 
 @transaction.atomic
-def finish_attempt(*, attempt: Attempt) -> Attempt:
-    """Score the attempt, close it, and update the topic's progress, all at once."""
+def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> Attempt:
+    """Score the attempt, close it, and update the topic's progress, all at once, once."""
     attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
-    if attempt.state == AttemptState.FINISHED:
+    if attempt.state != AttemptState.IN_PROGRESS:
         return attempt
     if not attempt.quiz.is_topic_quiz:
-        return _finish_course_attempt(attempt)
+        return _finish_course_attempt(attempt, state)
     attempt.sequence = (
         Attempt.objects.filter(
-            learner_id=attempt.learner_id, quiz_id=attempt.quiz_id, state=AttemptState.FINISHED
+            learner_id=attempt.learner_id,
+            quiz_id=attempt.quiz_id,
+            state__in=AttemptState.closed(),
         ).count()
         + 1
     )
-    _close(attempt, extra_fields=["sequence"])
+    _close(attempt, state, extra_fields=["sequence"])
     if attempt.sequence == 1:
         insight.record_first_attempt(attempt.responses.all())
     now = attempt.finished_at
@@ -404,23 +442,25 @@ def finish_attempt(*, attempt: Attempt) -> Attempt:
     return attempt
 
 
-def _close(attempt: Attempt, extra_fields: tuple[str, ...] | list[str] = ()) -> Attempt:
+def _close(
+    attempt: Attempt, state: str, extra_fields: tuple[str, ...] | list[str] = ()
+) -> Attempt:
     """Score a finished attempt: its points over its questions, and pass or fail."""
     total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
     attempt.points = total_points
     attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
     attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
-    attempt.state = AttemptState.FINISHED
+    attempt.state = state
     attempt.finished_at = timezone.now()
     fields = ["points", "percent", "passed", "state", "finished_at", *extra_fields]
     attempt.save(update_fields=fields)
     return attempt
 
 
-def _finish_course_attempt(attempt: Attempt) -> Attempt:
+def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
     """A review session or a course challenge ends: score it; a review session's wrong
     answers may take topics down a level (the challenge already moved them answer by answer)."""
-    _close(attempt)
+    _close(attempt, state)
     if attempt.quiz.kind == QuizKind.REVIEW:
         points_by_topic: dict[int, list[Decimal]] = {}
         for topic_id, points in attempt.responses.values_list("question__topic_id", "points"):

@@ -29,9 +29,15 @@ def _get_topic(slug: str) -> Topic:
 
 
 def _get_attempt_for_user(request: HttpRequest, attempt_id: int) -> Attempt:
-    return get_object_or_404(
+    """The learner's own attempt (404 for anyone else's), closed first if its time ran out."""
+    attempt = get_object_or_404(
         Attempt.objects.select_related("quiz__topic"), pk=attempt_id, learner=request.user
     )
+    overdue = attempt.deadline is not None and timezone.now() > attempt.deadline
+    if overdue and attempt.state == AttemptState.IN_PROGRESS:
+        services.expire_if_overdue(attempt=attempt)
+        attempt.refresh_from_db()
+    return attempt
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -47,6 +53,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def course(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        services.expire_overdue_attempts(learner=request.user)
     context = {"rows": topic_rows_for(request.user)}
     if request.user.is_authenticated:
         context["reviews"] = progress.review_summary(request.user)
@@ -83,6 +91,7 @@ def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "quiz"):
         raise Http404("This topic has no quiz yet.")
+    services.expire_overdue_attempts(learner=request.user)
     topic_progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
     open_attempt = Attempt.objects.filter(
         learner=request.user, quiz=topic.quiz, state=AttemptState.IN_PROGRESS
@@ -208,6 +217,8 @@ def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -
             return redirect("learning:result", attempt_id=attempt.pk)
         return _render_question(request, screen)
 
+    if attempt.state == AttemptState.EXPIRED:
+        return _render_question(request, screen, error=services.TIME_IS_UP, status=400)
     if screen.question is None:
         return _answer_again(request, screen)
     form = AnswerForm(request.POST, question=screen.question, choices=screen.choices)
@@ -260,13 +271,14 @@ def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
 
 
 def _dashboard_context(request: HttpRequest) -> dict:
+    services.expire_overdue_attempts(learner=request.user)
     rows = topic_rows_for(request.user)
     reviews = progress.review_summary(request.user)
     history = progress.score_history(request.user)
     today = timezone.localdate()
     by_day = progress.answers_by_day(request.user, today)
     finished = (
-        Attempt.objects.filter(learner=request.user, state=AttemptState.FINISHED)
+        Attempt.objects.filter(learner=request.user, state__in=AttemptState.closed())
         .select_related("quiz__topic")
         .order_by("-finished_at", "-id")
     )
