@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 DEV_ENV := DJANGO_DEBUG=1
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret
 
-.PHONY: run test setup install lint format clean screenshots serve bench
+.PHONY: run test setup install lint format clean screenshots serve bench loadtest
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none found on PATH." >&2; exit 1; }
@@ -51,6 +51,9 @@ serve: install
 # Not part of `make test`: timings belong here, query budgets in the tests.
 bench: install
 	$(PY) scripts/bench.py
+
+loadtest: install
+	$(PY) scripts/loadtest.py
 
 screenshots: install
 	scripts/ensure-chromium

@@ -308,17 +308,20 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
     response unchanged; a different answer to an answered question is refused.
     """
     attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
+    if question_id not in attempt.question_ids:
+        raise QuizError("That question is not part of this attempt.")
+    # A repeat first: the twin of a double click on the last question finds the attempt
+    # already finished by its first click, and must get the same answer back.
+    existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
+    if existing is not None:
+        if existing.answer == scoring.answer_as_json(answer):
+            existing.attempt = attempt
+            return existing
+        raise QuizError("You have already answered this question; answers cannot be changed.")
     if attempt.state != AttemptState.IN_PROGRESS:
         raise QuizError("This attempt is already finished, so it takes no more answers.")
     if attempt.deadline is not None and timezone.now() > attempt.deadline:
         raise QuizError(TIME_IS_UP)
-    if question_id not in attempt.question_ids:
-        raise QuizError("That question is not part of this attempt.")
-    existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
-    if existing is not None:
-        if existing.answer == scoring.answer_as_json(answer):
-            return existing
-        raise QuizError("You have already answered this question; answers cannot be changed.")
 
     question = (
         Question.objects.select_related("topic").prefetch_related("choices").get(pk=question_id)

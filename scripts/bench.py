@@ -33,15 +33,16 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "8"))
 LEARNERS = int(os.environ.get("BENCH_LEARNERS", "10000"))
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
 CSRF = secrets.token_hex(16)  # 32 characters: a valid unmasked CSRF secret
+FOLDER = ROOT / os.environ.get("DJANGO_BENCH_FOLDER", "bench")
 ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_BENCHMARK": "1",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,testserver",
-    "DJANGO_STATIC_ROOT": str(ROOT / "bench" / "static"),
+    "DJANGO_STATIC_ROOT": str(FOLDER / "static"),
 }
 if not os.environ.get("DATABASE_URL"):
-    ENV["SQLITE_PATH"] = str(ROOT / "bench" / "bench.sqlite3")
+    ENV["SQLITE_PATH"] = str(FOLDER / "db.sqlite3")
 os.environ.update(ENV)
 os.environ["DJANGO_SETTINGS_MODULE"] = "quizsite.settings"
 
@@ -72,6 +73,7 @@ def manage(*args: str) -> None:
 
 
 def reset_database() -> None:
+    FOLDER.mkdir(exist_ok=True)
     sqlite = ENV.get("SQLITE_PATH")
     if sqlite:
         for suffix in ("", "-wal", "-shm"):

@@ -1,0 +1,47 @@
+"""`make loadtest`: 50 learners at once against gunicorn on loopback (production mode),
+then checks that every accepted answer is stored once, every finished attempt's score is
+the sum of its answers, every topic's progress agrees with its attempts, and nothing
+answered 5xx. SQLite by default (loadtest/ folder); set DATABASE_URL for PostgreSQL."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_BENCH_FOLDER"] = "loadtest"
+
+from scripts import bench  # noqa: E402 - after the environment above
+
+LEARNERS = int(os.environ.get("LOAD_LEARNERS", "50"))
+TOPICS = ["how-muscles-work", "kinds-of-muscle", "causes", "heat", "the-brain"]
+
+
+def main() -> None:
+    bench.reset_database()
+    import django
+
+    django.setup()
+    from tests.load import check_invariants, run_load
+
+    port = bench.free_port()
+    server = bench.start_server(port)
+    try:
+        report = run_load("127.0.0.1", port, TOPICS, LEARNERS, secure_proxy=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    problems = check_invariants(report)
+    if report.statuses[400]:
+        problems.append(f"{report.statuses[400]} well-formed answers were refused")
+    print(f"{LEARNERS} learners in {report.seconds:.1f}s: {dict(report.statuses)}")
+    print(f"{len(report.accepted)} answers accepted")
+    for problem in problems:
+        print("PROBLEM:", problem)
+    if problems:
+        raise SystemExit(1)
+    print("Every accepted answer stored once, every score and progress consistent, no 5xx.")
+
+
+if __name__ == "__main__":
+    main()
