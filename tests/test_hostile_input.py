@@ -158,3 +158,27 @@ def test_random_urls_under_the_learner_paths_never_fail(learner_client, world, p
     for prefix in ("/attempts/", "/topics/", "/attempts/1/questions/"):
         response = learner_client.get(prefix + path)
         assert response.status_code < 500, prefix + path
+
+
+@HYPOTHESIS
+@given(data=FORMS)
+def test_random_posts_to_the_teachers_forms_never_fail(teacher_client, world, data):
+    from learning.models import Question
+
+    questions_before = Question.objects.count()
+    for name in (
+        "admin:learning_question_add",
+        "admin:learning_question_import",
+        "admin:learning_classroom_add",
+        "admin:learning_topic_add",
+    ):
+        response = teacher_client.post(reverse(name), data)
+        assert response.status_code < 500, (name, data)
+    question = Question.objects.first()
+    response = teacher_client.post(
+        reverse("admin:learning_question_preview", args=[question.pk]),
+        data,
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code < 500
+    assert Question.objects.count() >= questions_before  # nothing random deletes questions
