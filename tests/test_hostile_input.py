@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learning import services
-from learning.models import Attempt, Response, TopicProgress
+from learning.models import Attempt, Question, Response, TopicProgress
 from tests.factories import (
     LessonFactory,
     MatchingQuestionFactory,
@@ -163,8 +163,6 @@ def test_random_urls_under_the_learner_paths_never_fail(learner_client, world, p
 @HYPOTHESIS
 @given(data=FORMS)
 def test_random_posts_to_the_teachers_forms_never_fail(teacher_client, world, data):
-    from learning.models import Question
-
     questions_before = Question.objects.count()
     for name in (
         "admin:learning_question_add",
