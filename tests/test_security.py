@@ -259,3 +259,32 @@ def test_students_answers_stay_their_own_in_the_dashboard(client, learner, other
     UserFactory(username="third")
     client.force_login(other_learner)
     assert client.get(reverse("learning:dashboard")).status_code == 200
+
+
+def every_admin_url() -> list[str]:
+    """The list and add page of every model in the admin, and the teachers' own pages."""
+    from django.contrib import admin
+    from django.urls import NoReverseMatch
+
+    urls = [reverse("admin:index"), reverse("admin:learning_question_import")]
+    urls.append(reverse("admin:learning_question_export"))
+    for model in admin.site._registry:
+        for page in ("changelist", "add"):
+            try:
+                urls.append(
+                    reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
+                )
+            except NoReverseMatch:
+                continue
+    return urls
+
+
+def test_every_admin_page_turns_a_student_away(client, learner):
+    client.force_login(learner)
+    urls = every_admin_url()
+    assert len(urls) > 20
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 403), url
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("admin:login")), url
