@@ -313,13 +313,13 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
     # A repeat first: the twin of a double click on the last question finds the attempt
     # already finished by its first click, and must get the same answer back.
     existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
-    if existing is not None:
-        if existing.answer == scoring.answer_as_json(answer):
-            existing.attempt = attempt
-            return existing
-        raise QuizError("You have already answered this question; answers cannot be changed.")
+    if existing is not None and existing.answer == scoring.answer_as_json(answer):
+        existing.attempt = attempt
+        return existing
     if attempt.state != AttemptState.IN_PROGRESS:
         raise QuizError("This attempt is already finished, so it takes no more answers.")
+    if existing is not None:
+        raise QuizError("You have already answered this question; answers cannot be changed.")
     if attempt.deadline is not None and timezone.now() > attempt.deadline:
         raise QuizError(TIME_IS_UP)
 
