@@ -1,5 +1,4 @@
 import uuid
-from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from learning import insight, question_bank, scoring, selectors
+from learning import insight, question_bank, question_types, selectors
 from learning.forms import AnswerForm
 from learning.models import (
     Attempt,
@@ -27,13 +26,13 @@ from learning.models import (
     ProgressReport,
     Question,
     QuestionOrigin,
-    QuestionType,
     Quiz,
     Response,
     Topic,
     TopicProgress,
     new_join_code,
 )
+from learning.question_types.base import keys_of_rows
 from learning.teachers import TEACHERS_GROUP
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
@@ -157,31 +156,11 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        rows = [
-            scoring.ChoiceKey(
-                id=index,
-                is_correct=bool(data.get("is_correct")),
-                text=data.get("text") or "",
-                credit=data.get("credit") if data.get("credit") is not None else Decimal(100),
-                match_text=data.get("match_text") or "",
-                numeric_value=data.get("numeric_value"),
-                numeric_tolerance=data.get("numeric_tolerance") or Decimal(0),
-            )
-            for index, data in enumerate(kept)
-        ]
-        if question.type == QuestionType.NUMERIC:
-            if any(row.numeric_value is None for row in rows):
-                raise ValidationError(
-                    "A numeric question's extra rows are graded answers: give each a numeric "
-                    "value (and a credit), or remove it."
-                )
-            return
-        choice_types = (QuestionType.SINGLE, QuestionType.TRUE_FALSE, QuestionType.MULTIPLE)
-        if question.type in choice_types and any(not row.text.strip() for row in rows):
-            raise ValidationError("Every choice needs its text.")
-        errors = scoring.answerability_errors(
-            question.type, [row.is_correct for row in rows], None, rows
-        )
+        try:
+            question_type = question_types.get(question.type)
+        except question_types.UnknownQuestionType:
+            return  # the question form reports the type
+        errors = question_type.answer_row_errors(keys_of_rows(kept))
         if errors:
             raise ValidationError(errors)
 
@@ -227,9 +206,10 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        question_type = data.get("type")
-        if question_type == QuestionType.NUMERIC and data.get("numeric_answer") is None:
-            self.add_error("numeric_answer", "A numeric question needs a right value.")
+        if data.get("type"):
+            question_type = question_types.get(data["type"])
+            for name, message in question_type.question_field_errors(data).items():
+                self.add_error(name, message)
         topic, anchor = data.get("topic"), data.get("lesson_anchor")
         if topic and anchor:
             lesson = Lesson.objects.filter(topic=topic).first()

@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 from django.db import transaction
 
-from learning import gift
+from learning import question_types
+from learning.formats import gift
 from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
-from learning.question_bank import answerability, choice_rows, question_values, sync_choices
+from learning.question_bank import authoring_errors, imported, sync_choices
 from learning.rendering import render_lesson
 
 _QUIZ_SETTINGS = ("question_count", "pass_mark", "shuffle_questions", "shuffle_choices")
@@ -126,7 +127,7 @@ def read_course(directory: Path) -> CourseSource:
         except UnicodeDecodeError as error:
             problems.append(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
             continue
-        document = gift.parse_gift(text)
+        document = question_types.parse_gift(text)
         problems.extend(f"{path}:{problem}" for problem in document.problems)
         for question in document.questions:
             where = f"{path}:line {question.line}"
@@ -144,7 +145,7 @@ def read_course(directory: Path) -> CourseSource:
             anchor = question.metadata.get("anchor", "")
             if anchor and anchor not in lesson.anchors:
                 problems.append(f"{where}: anchor {anchor!r} is not a section of {lesson.path}")
-            problems.extend(f"{where}: {error}" for error in answerability(question))
+            problems.extend(f"{where}: {error}" for error in authoring_errors(question))
             course.questions.append((path, question))
     if problems:
         raise ContentError(problems)
@@ -199,17 +200,18 @@ def load_course(directory: Path) -> LoadReport:
 
     loaded_keys = set()
     for _path, source in course.questions:
+        wanted = imported(source)
         question, status = _upsert(
             Question,
             {"key": source.title},
-            {**question_values(source, topics[source.category]), "is_published": True},
+            {**wanted.values, "topic": topics[source.category], "is_published": True},
             report,
             "questions",
         )
         if question.origin != QuestionOrigin.FIXTURES:
             question.origin = QuestionOrigin.FIXTURES
             question.save(update_fields=["origin"])
-        if sync_choices(question, choice_rows(source)) and status == "unchanged":
+        if sync_choices(question, wanted.rows) and status == "unchanged":
             report.count(report.updated, "questions")  # only its answers changed
         loaded_keys.add(source.title)
 

@@ -8,46 +8,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from learning import scoring
+from learning import question_types
 from learning.models import Attempt, Choice, Lesson, Question, Response
-from learning.scoring import normalize_text
-
-
-@dataclass(frozen=True)
-class ChoiceFeedback:
-    id: int
-    text: str
-    is_correct: bool
-    picked: bool
-    feedback: str
-
-
-@dataclass(frozen=True)
-class MatchRow:
-    item: str
-    chosen: str
-    right: str
-    is_right: bool
+from learning.question_types.base import key_from_snapshot
+from learning.versions import snapshot_question
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """What a learner sees once a question is answered."""
+    """What a learner sees once a question is answered: the verdict and explanation every
+    type shares, and the type's own `detail`, shown by the type's `template`."""
 
     position: int
     question_type: str
     prompt: str
     explanation: str
     points: Decimal
-    choices: tuple[ChoiceFeedback, ...]
-    given_value: str | None
-    expected_value: str | None
-    tolerance: str | None
     section_url: str | None
     section_title: str
-    given_text: str | None = None
-    accepted_answers: tuple[tuple[str, str], ...] = ()  # (text, credit shown as "50%")
-    match_rows: tuple[MatchRow, ...] = ()
+    detail: Any
+    template: str
+    correction: str
 
     @property
     def is_correct(self) -> bool:
@@ -58,41 +39,12 @@ class Feedback:
         return 0 < self.points < 1
 
     @property
-    def picked_feedback(self) -> list[ChoiceFeedback]:
-        return [choice for choice in self.choices if choice.picked and choice.feedback]
-
-    @property
-    def right_answers(self) -> list[str]:
-        return [choice.text for choice in self.choices if choice.is_correct]
-
-    @property
     def announcement(self) -> str:
         """A one-line verdict for screen readers."""
         if self.is_correct:
             return "Right."
         verdict = "Partly right." if self.is_partly_correct else "Not right."
-        if self.question_type == "numeric":
-            return f"{verdict} The right answer is {self.expected_value}."
-        if self.question_type == "matching":
-            right = sum(row.is_right for row in self.match_rows)
-            return f"{verdict} {right} of {len(self.match_rows)} pairs matched."
-        if self.question_type == "short_answer":
-            full = [text for text, credit in self.accepted_answers if credit == "100%"]
-            return f"{verdict} Accepted: {'; '.join(full)}."
-        answers = "; ".join(self.right_answers)
-        noun = "answers are" if len(self.right_answers) > 1 else "answer is"
-        return f"{verdict} The right {noun}: {answers}."
-
-
-def _clean_number(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    number = Decimal(raw)
-    return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
-
-
-def _percent(raw: Any) -> str:
-    return f"{Decimal(str(raw)).normalize():f}%"
+        return f"{verdict} {self.correction}"
 
 
 def lessons_for(slugs: set[str]) -> dict[str, Lesson]:
@@ -134,52 +86,21 @@ def feedback_from(
 ) -> Feedback:
     """Feedback on an answer to a question as it was asked (its snapshot)."""
     topic_url = lesson.topic.get_absolute_url() if lesson is not None else ""
-    picked = set(answer.get("choices", []))
-    question_type = snapshot["type"]
-    chosen_matches = answer.get("matches", {})
-    match_rows = tuple(
-        MatchRow(
-            item=choice["text"],
-            chosen=chosen_matches.get(str(choice["id"]), ""),
-            right=choice["match_text"],
-            is_right=normalize_text(chosen_matches.get(str(choice["id"]), ""))
-            == normalize_text(choice["match_text"]),
-        )
-        for choice in snapshot.get("choices", [])
-        if question_type == "matching" and choice.get("match_text")
-    )
-    accepted = tuple(
-        (choice["text"], _percent(choice.get("credit", 100)))
-        for choice in snapshot.get("choices", [])
-        if question_type == "short_answer" and Decimal(str(choice.get("credit", 100))) > 0
-    )
+    question_type = question_types.get(snapshot["type"])
+    detail = question_type.feedback_detail(snapshot, answer)
     anchor = snapshot.get("lesson_anchor") or ""
     section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
-    tolerance = _clean_number(snapshot.get("numeric_tolerance"))
     return Feedback(
         position=position,
-        question_type=question_type,
+        question_type=question_type.value,
         prompt=snapshot["prompt"],
         explanation=snapshot.get("explanation", ""),
         points=points,
-        choices=tuple(
-            ChoiceFeedback(
-                id=choice["id"],
-                text=choice["text"],
-                is_correct=choice["is_correct"],
-                picked=choice["id"] in picked,
-                feedback=choice.get("feedback", ""),
-            )
-            for choice in snapshot.get("choices", [])
-        ),
-        given_value=_clean_number(answer.get("value")),
-        expected_value=_clean_number(snapshot.get("numeric_answer")),
-        tolerance=tolerance if tolerance not in (None, "0") else None,
         section_url=(f"{topic_url}#{anchor}" if section_title else topic_url) or None,
         section_title=section_title,
-        given_text=answer.get("text"),
-        accepted_answers=accepted,
-        match_rows=match_rows,
+        detail=detail,
+        template=question_type.feedback_template,
+        correction=question_type.correction(detail),
     )
 
 
@@ -201,10 +122,6 @@ class QuestionScreen:
     @property
     def total(self) -> int:
         return self.attempt.question_total
-
-    @property
-    def is_last(self) -> bool:
-        return self.position == self.total
 
     @property
     def progress_text(self) -> str:
@@ -303,11 +220,10 @@ class PreviewItem:
         return f"#preview-{self.question.pk}"
 
 
-def preview_feedback(question: Question, answer: scoring.Answer) -> Feedback:
+def preview_feedback(question: Question, answer: Any) -> Feedback:
     """Grade an answer exactly as an attempt would, and record nothing."""
-    from learning.services import snapshot_question
-
+    question_type = question_types.get(question.type)
     snapshot = snapshot_question(question)
-    points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
+    points = question_type.grade(key_from_snapshot(snapshot), answer)
     lesson = lessons_for({question.topic.slug}).get(question.topic.slug)
-    return feedback_from(snapshot, scoring.answer_as_json(answer), points, 1, lesson)
+    return feedback_from(snapshot, question_type.answer_to_json(answer), points, 1, lesson)

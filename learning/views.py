@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from learning import charts, progress, scoring, selectors, services
+from learning import charts, progress, selectors, services
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgress
 from learning.progress import topic_rows_for
@@ -243,7 +243,7 @@ def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) ->
     stored = selectors.response_at(screen.attempt, screen.position)
     question = stored.question
     form = AnswerForm(request.POST, question=question, choices=tuple(question.choices.all()))
-    if form.is_valid() and scoring.answer_as_json(form.to_answer()) == stored.answer:
+    if form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer:
         if not request.htmx:
             return redirect(
                 "learning:question", attempt_id=screen.attempt.pk, position=screen.position

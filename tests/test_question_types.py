@@ -1,0 +1,244 @@
+"""Each registered question type: grading, the author's checks, samples and forms."""
+
+from decimal import Decimal
+
+import pytest
+
+from learning import question_types
+from learning.question_types.base import ChoiceKey, QuestionKey, key_from_snapshot
+from learning.question_types.matching import MatchingAnswer
+from learning.question_types.numeric import NumericAnswer
+from learning.question_types.picking import ChoiceAnswer
+from learning.question_types.short_answer import TextAnswer
+
+
+def choice_key(question_type: str, *flags: bool) -> QuestionKey:
+    return QuestionKey(
+        type=question_type,
+        choices=tuple(ChoiceKey(id=i, is_correct=flag) for i, flag in enumerate(flags, start=1)),
+    )
+
+
+def picked(*ids: int) -> ChoiceAnswer:
+    return ChoiceAnswer(frozenset(ids))
+
+
+def authoring_errors(question_type: str, flags: list[bool], numeric: Decimal | None) -> list[str]:
+    rows = [ChoiceKey(id=i, is_correct=flag, text=f"Option {i}") for i, flag in enumerate(flags)]
+    return question_types.get(question_type).authoring_errors({"numeric_answer": numeric}, rows)
+
+
+class TestSingleChoice:
+    key = choice_key("single", False, True, False)
+
+    def test_the_right_choice_scores_one(self):
+        assert question_types.grade(self.key, picked(2)) == 1
+
+    def test_a_wrong_choice_scores_zero(self):
+        assert question_types.grade(self.key, picked(1)) == 0
+
+    def test_picking_several_scores_zero(self):
+        assert question_types.grade(self.key, picked(1, 2)) == 0
+
+    def test_a_number_for_a_choice_question_scores_zero(self):
+        assert question_types.grade(self.key, NumericAnswer(Decimal(2))) == 0
+
+
+class TestTrueFalse:
+    key = choice_key("true_false", True, False)
+
+    def test_right_and_wrong(self):
+        assert question_types.grade(self.key, picked(1)) == 1
+        assert question_types.grade(self.key, picked(2)) == 0
+
+
+class TestMultipleAnswers:
+    # Three right choices (1, 2, 3) and two wrong ones (4, 5).
+    key = choice_key("multiple", True, True, True, False, False)
+
+    @pytest.mark.parametrize(
+        ("ids", "expected"),
+        [
+            ((1, 2, 3), Decimal(1)),
+            ((1, 2), Decimal("0.6667")),
+            ((1,), Decimal("0.3333")),
+            ((1, 2, 3, 4), Decimal("0.6667")),
+            ((1, 2, 4), Decimal("0.3333")),
+            ((1, 4), Decimal(0)),
+            ((1, 4, 5), Decimal(0)),  # would be negative: floored at zero
+            ((4, 5), Decimal(0)),
+            ((), Decimal(0)),
+        ],
+    )
+    def test_right_picked_minus_wrong_picked_over_number_right(self, ids, expected):
+        assert question_types.grade(self.key, picked(*ids)) == expected
+
+
+class TestNumeric:
+    key = QuestionKey(type="numeric", numeric_answer=Decimal(15), numeric_tolerance=Decimal("0.5"))
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [("15", 1), ("14.5", 1), ("15.5", 1), ("15.51", 0), ("14", 0), ("-15", 0)],
+    )
+    def test_right_within_tolerance(self, value, expected):
+        assert question_types.grade(self.key, NumericAnswer(Decimal(value))) == expected
+
+    def test_exact_answers_need_the_exact_value(self):
+        exact = QuestionKey(type="numeric", numeric_answer=Decimal(800))
+        assert question_types.grade(exact, NumericAnswer(Decimal(800))) == 1
+        assert question_types.grade(exact, NumericAnswer(Decimal("800.01"))) == 0
+
+    def test_a_choice_for_a_numeric_question_scores_zero(self):
+        assert question_types.grade(self.key, picked(15)) == 0
+
+
+class TestAnswerability:
+    @pytest.mark.parametrize(
+        ("question_type", "flags", "numeric", "problem"),
+        [
+            ("single", [False, False], None, "exactly one correct"),
+            ("single", [True, True], None, "exactly one correct"),
+            ("single", [True], None, "at least two choices"),
+            ("true_false", [True, True], None, "exactly two choices"),
+            ("true_false", [True, False, False], None, "exactly two choices"),
+            ("multiple", [False, False, False], None, "at least one correct"),
+            ("numeric", [], None, "needs a right value"),
+        ],
+    )
+    def test_it_explains_why_no_one_could_answer(self, question_type, flags, numeric, problem):
+        errors = authoring_errors(question_type, flags, numeric)
+        assert len(errors) == 1
+        assert problem in errors[0]
+
+    @pytest.mark.parametrize(
+        ("question_type", "flags", "numeric"),
+        [
+            ("single", [False, True, False], None),
+            ("true_false", [False, True], None),
+            ("multiple", [True, False, True], None),
+            ("numeric", [], Decimal(0)),
+        ],
+    )
+    def test_it_accepts_answerable_questions(self, question_type, flags, numeric):
+        assert authoring_errors(question_type, flags, numeric) == []
+
+
+def test_key_from_snapshot_reads_the_stored_answer_key():
+    snapshot = {
+        "type": "numeric",
+        "choices": [],
+        "numeric_answer": "12.5",
+        "numeric_tolerance": "0.5",
+    }
+    key = key_from_snapshot(snapshot)
+    assert question_types.grade(key, NumericAnswer(Decimal(13))) == 1
+    assert question_types.grade(key, NumericAnswer(Decimal("13.01"))) == 0
+
+
+class TestShortAnswer:
+    key = QuestionKey(
+        type="short_answer",
+        choices=(
+            ChoiceKey(id=1, text="Calcium", credit=Decimal(100)),
+            ChoiceKey(id=2, text="calcium ions", credit=Decimal(100)),
+            ChoiceKey(id=3, text="Ca", credit=Decimal(50)),
+        ),
+    )
+
+    @pytest.mark.parametrize(
+        ("typed", "expected"),
+        [
+            ("Calcium", Decimal(1)),
+            ("  cALCIUM ", Decimal(1)),
+            ("calcium   ions", Decimal(1)),
+            ("ca", Decimal("0.5")),
+            ("magnesium", Decimal(0)),
+            ("", Decimal(0)),
+            ("   ", Decimal(0)),
+        ],
+    )
+    def test_case_and_surrounding_space_are_ignored_partial_credit_kept(self, typed, expected):
+        assert question_types.grade(self.key, TextAnswer(typed)) == expected
+
+    def test_a_negative_credit_never_takes_points_below_zero(self):
+        key = QuestionKey(
+            type="short_answer", choices=(ChoiceKey(id=1, text="x", credit=Decimal(-50)),)
+        )
+        assert question_types.grade(key, TextAnswer("x")) == 0
+
+
+class TestMatching:
+    key = QuestionKey(
+        type="matching",
+        choices=(
+            ChoiceKey(id=1, text="Tic", match_text="Rapid repeating twitch"),
+            ChoiceKey(id=2, text="Cramp", match_text="Painful lasting contraction"),
+            ChoiceKey(id=3, text="Convulsion", match_text="Jerking caused by a seizure"),
+            ChoiceKey(id=4, text="Cramp again", match_text="Painful lasting contraction"),
+        ),
+    )
+
+    def answer(self, **chosen: str) -> MatchingAnswer:
+        ids = {"tic": 1, "cramp": 2, "convulsion": 3, "again": 4}
+        return MatchingAnswer(tuple((ids[name], text) for name, text in chosen.items()))
+
+    def test_score_is_the_share_of_pairs_matched_right(self):
+        all_right = self.answer(
+            tic="Rapid repeating twitch",
+            cramp="Painful lasting contraction",
+            convulsion="Jerking caused by a seizure",
+            again="Painful lasting contraction",
+        )
+        assert question_types.grade(self.key, all_right) == 1
+        half = self.answer(
+            tic="Rapid repeating twitch",
+            cramp="Jerking caused by a seizure",
+            convulsion="Painful lasting contraction",
+            again="Painful lasting contraction",
+        )
+        assert question_types.grade(self.key, half) == Decimal("0.5")
+
+    def test_missing_matches_count_as_wrong(self):
+        assert question_types.grade(
+            self.key, self.answer(tic="Rapid repeating twitch")
+        ) == Decimal("0.25")
+
+
+def test_numeric_extra_answers_give_partial_credit():
+    key = QuestionKey(
+        type="numeric",
+        numeric_answer=Decimal(60),
+        numeric_tolerance=Decimal(5),
+        choices=(
+            ChoiceKey(
+                id=1, numeric_value=Decimal(45), numeric_tolerance=Decimal(5), credit=Decimal(50)
+            ),
+        ),
+    )
+    assert question_types.grade(key, NumericAnswer(Decimal(63))) == 1
+    assert question_types.grade(key, NumericAnswer(Decimal(41))) == Decimal("0.5")
+    assert question_types.grade(key, NumericAnswer(Decimal(30))) == 0
+
+
+@pytest.mark.parametrize(
+    ("question_type", "rows", "problem"),
+    [
+        ("short_answer", [ChoiceKey(id=1, text="Ca", credit=Decimal(50))], "worth 100%"),
+        ("short_answer", [], "worth 100%"),
+        ("matching", [ChoiceKey(id=1, text="a", match_text="b")], "at least two pairs"),
+        (
+            "matching",
+            [ChoiceKey(id=1, text="a", match_text="b"), ChoiceKey(id=2, text="c")],
+            "both an item and its match",
+        ),
+        (
+            "matching",
+            [ChoiceKey(id=1, text="a", match_text="b"), ChoiceKey(id=2, text="A", match_text="c")],
+            "must all differ",
+        ),
+    ],
+)
+def test_answerability_of_the_typed_types(question_type, rows, problem):
+    errors = question_types.get(question_type).answer_row_errors(rows)
+    assert errors and problem in errors[0]
