@@ -1,15 +1,34 @@
 """Each registered question type: grading, the author's checks, samples and forms."""
 
+import json
+import re
+from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.http import QueryDict
 
 from learning import question_types
-from learning.question_types.base import ChoiceKey, QuestionKey, key_from_snapshot
+from learning.formats.gift import write_gift
+from learning.forms import AnswerForm
+from learning.models import Question
+from learning.question_bank import imported, to_gift
+from learning.question_types.base import ChoiceKey, QuestionKey, key_from_snapshot, keys_of_rows
 from learning.question_types.matching import MatchingAnswer
 from learning.question_types.numeric import NumericAnswer
 from learning.question_types.picking import ChoiceAnswer
 from learning.question_types.short_answer import TextAnswer
+from learning.versions import current_key
+from tests.factories import (
+    MatchingQuestionFactory,
+    MultipleAnswerQuestionFactory,
+    NumericQuestionFactory,
+    QuestionFactory,
+    ShortAnswerQuestionFactory,
+    TrueFalseQuestionFactory,
+)
 
 
 def choice_key(question_type: str, *flags: bool) -> QuestionKey:
@@ -242,3 +261,115 @@ def test_numeric_extra_answers_give_partial_credit():
 def test_answerability_of_the_typed_types(question_type, rows, problem):
     errors = question_types.get(question_type).answer_row_errors(rows)
     assert errors and problem in errors[0]
+
+
+# -- every registered type, through its whole interface ---------------------------------
+
+QUESTION_FACTORIES = {
+    "single": QuestionFactory,
+    "multiple": MultipleAnswerQuestionFactory,
+    "true_false": TrueFalseQuestionFactory,
+    "numeric": NumericQuestionFactory,
+    "short_answer": ShortAnswerQuestionFactory,
+    "matching": MatchingQuestionFactory,
+}
+
+
+def test_every_default_type_has_a_factory_here():
+    assert set(QUESTION_FACTORIES) == {t.value for t in question_types.registered()}
+
+
+@pytest.fixture(params=sorted(QUESTION_FACTORIES))
+def question(request, db) -> Question:
+    made = QUESTION_FACTORIES[request.param]()
+    return Question.objects.prefetch_related("choices").select_related("topic").get(pk=made.pk)
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_the_sample_answer_is_fully_right_or_earns_nothing(question, right):
+    question_type = question_types.get(question.type)
+    key = current_key(question)
+    answer = question_type.sample_answer(key, right=right)
+    assert question_type.answer_problem(key, answer) is None
+    assert question_types.grade(key, answer) == (1 if right else 0)
+
+
+def test_a_stored_answer_reads_back_the_same(question):
+    question_type = question_types.get(question.type)
+    answer = question_type.sample_answer(current_key(question))
+    stored = json.loads(json.dumps(question_type.answer_to_json(answer)))
+    assert question_type.answer_from_json(stored) == answer
+
+
+@pytest.mark.parametrize("right", [True, False])
+def test_the_form_a_learner_fills_gives_the_answer_back(question, right):
+    question_type = question_types.get(question.type)
+    answer = question_type.sample_answer(current_key(question), right=right)
+    data = QueryDict(mutable=True)
+    data["question"] = str(question.pk)
+    for name, value in question_type.form_data(answer).items():
+        data.setlist(name, value if isinstance(value, list) else [value])
+    form = AnswerForm(data, question=question, choices=tuple(question.choices.all()))
+    assert form.is_valid(), form.errors
+    assert form.to_answer() == answer
+
+
+def test_an_answer_of_another_types_shape_is_refused(question):
+    question_type = question_types.get(question.type)
+    key = current_key(question)
+    others = [
+        t for t in question_types.registered() if t.answer_class is not question_type.answer_class
+    ]
+    foreign = QUESTION_FACTORIES[others[0].value]()
+    wrong_shape = others[0].sample_answer(current_key(foreign))
+    assert question_type.answer_problem(key, wrong_shape)
+    assert question_types.grade(key, wrong_shape) == 0
+
+
+def test_gift_export_reads_back_as_the_same_question(question):
+    text = write_gift([to_gift(question)])
+    document = question_types.parse_gift(text)
+    assert document.problems == []
+    (source,) = document.questions
+    assert source.kind == question.type
+    read = imported(source)
+    assert (read.values["prompt"], read.values["explanation"]) == (
+        question.prompt,
+        question.explanation,
+    )
+    choices = list(question.choices.all())
+    assert [row["text"] for row in read.rows] == [choice.text for choice in choices]
+    read_key = QuestionKey(
+        type=source.kind,
+        choices=tuple(
+            replace(row, id=choice.id)
+            for row, choice in zip(keys_of_rows(read.rows), choices, strict=True)
+        ),
+        numeric_answer=read.values["numeric_answer"],
+        numeric_tolerance=read.values["numeric_tolerance"],
+    )
+    key = current_key(question)
+    for right in (True, False):
+        answer = question_types.get(question.type).sample_answer(key, right=right)
+        assert question_types.grade(read_key, answer) == question_types.grade(key, answer)
+
+
+def test_no_module_outside_question_types_asks_which_type_a_question_is():
+    root = Path(settings.BASE_DIR)
+    asks = re.compile(
+        r"""(\.type|question_type|\.kind)\s*(==|!=|\bin\b)"""
+        r"""|["'](single|multiple|true_false|numeric|short_answer|matching)["']"""
+    )
+    sources = [
+        *(root / "learning").rglob("*.py"),
+        *(root / "templates").rglob("*.html"),
+        *(root / "scripts").glob("*.py"),
+    ]
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sources
+        if "question_types" not in path.parts and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if asks.search(line) and not re.search(r"QuizKind|quiz\.kind|problem\.kind", line)
+    ]
+    assert not found, "\n".join(found)

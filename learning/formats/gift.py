@@ -20,9 +20,9 @@ from decimal import Decimal, InvalidOperation
 
 # The three shapes of an answer block; which question type a shape makes is for
 # `learning.question_types` to say.
-TRUE_FALSE_SYNTAX = "true_false"  # {T} or {FALSE}
-NUMERIC_SYNTAX = "numeric"  # {#...}
-CHOICES_SYNTAX = "choices"  # {=a ~b}, {=a =b}, {=a -> b}
+TRUE_FALSE_SYNTAX = "{T}"  # {T} or {FALSE}
+NUMERIC_SYNTAX = "{#}"  # {#...}
+CHOICES_SYNTAX = "{=~}"  # {=a ~b}, {=a =b}, {=a -> b}
 
 SKIPPED = "skipped"  # a question type we do not support: reported, the rest imports
 ERROR = "error"  # a malformed question: the file is refused
