@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.db.models import Model
 
 from learning import question_types
 from learning.formats import gift
@@ -152,9 +153,11 @@ def read_course(directory: Path) -> CourseSource:
     return course
 
 
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], report: LoadReport, kind: str):
+def _upsert[M: Model](
+    model: type[M], lookup: dict[str, Any], values: dict[str, Any], report: LoadReport, kind: str
+) -> tuple[M, str]:
     """Create or update one row; returns it and "created", "updated" or "unchanged"."""
-    instance = model.objects.filter(**lookup).first()
+    instance = model._default_manager.filter(**lookup).first()
     if instance is None:
         instance = model(**lookup, **values)
         instance.save()
@@ -175,30 +178,30 @@ def load_course(directory: Path) -> LoadReport:
     course = read_course(directory)
     report = LoadReport()
     topics: dict[str, Topic] = {}
-    for source in course.lessons:
+    for lesson in course.lessons:
         topic, _ = _upsert(
             Topic,
-            {"slug": source.slug},
-            {"title": source.title, "order": source.order, "summary": source.summary},
+            {"slug": lesson.slug},
+            {"title": lesson.title, "order": lesson.order, "summary": lesson.summary},
             report,
             "topics",
         )
-        topics[source.slug] = topic
+        topics[lesson.slug] = topic
         _upsert(
             Lesson,
             {"topic": topic},
-            {"title": source.title, "body_markdown": source.body},
+            {"title": lesson.title, "body_markdown": lesson.body},
             report,
             "lessons",
         )
         quiz = Quiz.objects.filter(topic=topic).first()
         if quiz is None:
-            Quiz.objects.create(topic=topic, **source.quiz)
+            Quiz.objects.create(topic=topic, **lesson.quiz)
             report.count(report.created, "quizzes")
-        elif source.quiz:
-            _upsert(Quiz, {"topic": topic}, source.quiz, report, "quizzes")
+        elif lesson.quiz:
+            _upsert(Quiz, {"topic": topic}, lesson.quiz, report, "quizzes")
 
-    loaded_keys = set()
+    loaded_keys: set[str] = set()
     for _path, source in course.questions:
         wanted = imported(source)
         question, status = _upsert(
