@@ -15,6 +15,13 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from learning import insight, question_types, reviews, scoring
+from learning.mastery import (
+    MasteryState,
+    mastery_after_attempt,
+    mastery_after_challenge_answer,
+    mastery_after_review,
+    topics_falling_after_review,
+)
 from learning.models import (
     Attempt,
     AttemptState,
@@ -29,13 +36,6 @@ from learning.models import (
     ReviewCard,
     Topic,
     TopicProgress,
-)
-from learning.progress import (
-    MasteryState,
-    mastery_after_attempt,
-    mastery_after_challenge_answer,
-    mastery_after_review,
-    topics_falling_after_review,
 )
 from learning.question_types.base import key_from_snapshot
 from learning.versions import question_version

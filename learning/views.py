@@ -11,11 +11,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from learning import charts, progress, selectors, services
+from learning import charts, selectors, services
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
 from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgress
-from learning.progress import topic_rows_for
+from learning.selectors import topic_rows_for
 
 ATTEMPTS_PER_PAGE = 20
 
@@ -54,12 +54,11 @@ def course(request: HttpRequest) -> HttpResponse:
         services.expire_overdue_attempts(learner=learner)
     context: dict[str, object] = {"rows": topic_rows_for(learner)}
     if learner is not None:
-        context["reviews"] = progress.review_summary(learner)
+        context["reviews"] = selectors.review_summary(learner)
     return render(request, "learning/course.html", context)
 
 
-@vary_on_headers("HX-Request")
-def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "lesson"):
         raise Http404("This topic has no lesson yet.")
@@ -136,7 +135,7 @@ def _open_course_attempt(request: AuthenticatedHttpRequest, kind: str) -> Attemp
 @login_required
 def review(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
-        "reviews": progress.review_summary(request.user),
+        "reviews": selectors.review_summary(request.user),
         "open_attempt": _open_course_attempt(request, QuizKind.REVIEW),
         "session_size": services.course_quiz(QuizKind.REVIEW).question_count,
     }
@@ -275,10 +274,10 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
 def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
     services.expire_overdue_attempts(learner=request.user)
     rows = topic_rows_for(request.user)
-    reviews = progress.review_summary(request.user)
-    history = progress.score_history(request.user)
+    reviews = selectors.review_summary(request.user)
+    history = selectors.score_history(request.user)
     today = timezone.localdate()
-    by_day = progress.answers_by_day(request.user, today)
+    by_day = selectors.answers_by_day(request.user, today)
     finished = (
         Attempt.objects.filter(learner=request.user, state__in=AttemptState.closed())
         .select_related("quiz__topic")
@@ -291,9 +290,9 @@ def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
             row.topic.pk: charts.sparkline(history.get(row.topic.pk, [])) for row in rows
         },
         "reviews": reviews,
-        "next_step": progress.next_step(rows, reviews),
+        "next_step": selectors.next_step(rows, reviews),
         "activity": charts.activity_chart(by_day, today),
-        "streak": progress.streak(set(by_day), today),
+        "streak": selectors.streak(set(by_day), today),
         "attempts_page": page,
         "classes": list(request.user.classes_joined.order_by("name")),
         "join_form": JoinClassForm(),

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from learning import insight, question_types, scoring
+from learning.mastery import MasteryState, mastery_after_attempt
 from learning.models import (
     Attempt,
     AttemptState,
@@ -30,7 +31,6 @@ from learning.models import (
     ReviewCard,
     TopicProgress,
 )
-from learning.progress import MasteryState, mastery_after_attempt
 from learning.question_types.base import key_from_snapshot
 from learning.versions import question_version
 
