@@ -49,7 +49,7 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def envloglevel(name: str, default: str) -> str:
@@ -57,8 +57,8 @@ def envloglevel(name: str, default: str) -> str:
     if raw is None or raw.strip() == "":
         return default
     level = raw.strip().upper()
-    if level not in LOG_LEVELS:
-        raise ImproperlyConfigured(f"{name} must be one of {', '.join(LOG_LEVELS)}; got {raw!r}")
+    if level not in _LOG_LEVELS:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(_LOG_LEVELS)}; got {raw!r}")
     return level
 
 
