@@ -54,6 +54,7 @@ run: setup
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(TEST_ENV) $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
