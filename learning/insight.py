@@ -199,9 +199,11 @@ def record_first_attempt(responses: Iterable[Response]) -> None:
         sum_yy=F("sum_yy") + add(lambda x, y: y * y),
         sum_xy=F("sum_xy") + add(lambda x, y: x * y),
     )
-    picked = [
-        (r.question_id, choice_id) for r in responses for choice_id in r.answer.get("choices", [])
-    ]
+    picked = list(
+        PickedChoice.objects.filter(response__in=[r.pk for r in responses]).values_list(
+            "question_id", "choice_id"
+        )
+    )
     if picked:
         ChoicePickCount.objects.bulk_create(
             [ChoicePickCount(question_id=q, choice_id=c) for q, c in picked],
