@@ -40,7 +40,6 @@ class Feedback:
     type shares, and the type's own `detail`, shown by the type's `template`."""
 
     position: int
-    question_type: str
     prompt: str
     explanation: str
     points: Decimal
@@ -112,7 +111,6 @@ def feedback_from(
     section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
     return Feedback(
         position=position,
-        question_type=question_type.value,
         prompt=snapshot["prompt"],
         explanation=snapshot.get("explanation", ""),
         points=points,
