@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Min, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
@@ -274,10 +274,10 @@ class TopicRow:
         return bool(self.progress and self.progress.lesson_read)
 
 
-def topic_rows_for(learner: AbstractBaseUser | None) -> list[TopicRow]:
+def topic_rows_for(learner: User | None) -> list[TopicRow]:
     """Every topic with the learner's progress: three queries, however many topics."""
     topics = list(Topic.objects.all())
-    if learner is None or not learner.is_authenticated:
+    if learner is None:
         return [TopicRow(topic, None, None) for topic in topics]
     progress_by_topic = {p.topic_id: p for p in TopicProgress.objects.filter(learner=learner)}
     open_attempts = dict(
@@ -297,7 +297,7 @@ class ReviewSummary:
     next_due: datetime | None
 
 
-def review_summary(learner: AbstractBaseUser) -> ReviewSummary:
+def review_summary(learner: User) -> ReviewSummary:
     """How many reviews are due now and when the next falls due: one query."""
     now = timezone.now()
     published = Q(question__is_published=True)
@@ -374,7 +374,7 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
 HISTORY_PER_TOPIC = 10
 
 
-def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
+def score_history(learner: User) -> dict[int, list[Decimal]]:
     """The last ten topic-quiz scores per topic, oldest first: one query, however long
     the learner's history."""
     latest_first = (
@@ -399,7 +399,7 @@ def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
 STREAK_LOOKBACK_DAYS = 366
 
 
-def answers_by_day(learner: AbstractBaseUser, today: date) -> dict[date, int]:
+def answers_by_day(learner: User, today: date) -> dict[date, int]:
     """Answers given per day over the last year (for the chart and the streak)."""
     since = timezone.now() - timedelta(days=STREAK_LOOKBACK_DAYS)
     rows = (

@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -58,7 +58,7 @@ def expire_if_overdue(*, attempt: Attempt) -> Attempt:
     return finish_attempt(attempt=attempt, state=AttemptState.EXPIRED)
 
 
-def expire_overdue_attempts(*, learner: AbstractBaseUser) -> int:
+def expire_overdue_attempts(*, learner: User) -> int:
     """Close every attempt of the learner whose time ran out while they were away."""
     overdue = list(
         Attempt.objects.filter(
@@ -79,7 +79,7 @@ def normalize_join_code(code: str) -> str:
 
 
 @transaction.atomic
-def join_class(*, learner: AbstractBaseUser, code: str) -> tuple[Classroom, bool]:
+def join_class(*, learner: User, code: str) -> tuple[Classroom, bool]:
     """Add the learner to the class with this code; True when they were not in it yet."""
     classroom = Classroom.objects.filter(join_code=normalize_join_code(code)).first()
     if classroom is None:
@@ -121,7 +121,7 @@ def course_quiz(kind: str) -> Quiz:
     return quiz
 
 
-def due_review_question_ids(*, learner: AbstractBaseUser, limit: int) -> list[int]:
+def due_review_question_ids(*, learner: User, limit: int) -> list[int]:
     """The learner's due cards, most overdue first."""
     return list(
         ReviewCard.objects.filter(
@@ -141,7 +141,7 @@ CHALLENGE_WEIGHTS = {
 }
 
 
-def draw_challenge(*, learner: AbstractBaseUser, count: int, rng: random.Random) -> list[int]:
+def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int]:
     """Questions from every topic the learner has started, weak topics drawn more often."""
     started = {
         progress.topic_id: CHALLENGE_WEIGHTS[Mastery(progress.mastery)]
@@ -166,7 +166,7 @@ def draw_challenge(*, learner: AbstractBaseUser, count: int, rng: random.Random)
 
 
 def _draw(
-    *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random
+    *, learner: User, quiz: Quiz, rng: random.Random
 ) -> tuple[list[int], dict[str, list[int]]]:
     if quiz.kind == QuizKind.TOPIC:
         return draw_questions(quiz=quiz, rng=rng)
@@ -187,9 +187,7 @@ def _draw(
 
 
 @transaction.atomic
-def start_attempt(
-    *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random | None = None
-) -> Attempt:
+def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None) -> Attempt:
     """Resume the learner's open attempt at this quiz, or start one with a fresh draw.
 
     A topic quiz draws from its topic; a review session takes the learner's due cards,
@@ -418,7 +416,7 @@ def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
 
 
 @transaction.atomic
-def mark_lesson_read(*, learner: AbstractBaseUser, topic: Topic) -> TopicProgress:
+def mark_lesson_read(*, learner: User, topic: Topic) -> TopicProgress:
     progress = _locked_progress(learner_id=learner.pk, topic_id=topic.pk)
     now = timezone.now()
     if progress.lesson_read_at is None:
@@ -435,7 +433,7 @@ def _locked_progress(*, learner_id: int, topic_id: int) -> TopicProgress:
     return progress
 
 
-def _touch_progress(*, learner: AbstractBaseUser, topic_id: int) -> None:
+def _touch_progress(*, learner: User, topic_id: int) -> None:
     progress = _locked_progress(learner_id=learner.pk, topic_id=topic_id)
     progress.last_activity_at = timezone.now()
     progress.save(update_fields=["last_activity_at"])
