@@ -156,8 +156,8 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     """The screen for `position` (1-based); the caller has checked it is in range."""
     question_id = attempt.question_ids[position - 1]
     responses = list(attempt.responses.select_related("version", "question__topic"))
-    for response in responses:
-        response.attempt = attempt  # already loaded: spare feedback_for a query
+    for each in responses:
+        each.attempt = attempt  # already loaded: spare feedback_for a query
     response = next((r for r in responses if r.question_id == question_id), None)
     if response is not None:
         lessons = lessons_for({_topic_slug(response)})
@@ -273,6 +273,10 @@ class TopicRow:
     def lesson_read(self) -> bool:
         return bool(self.progress and self.progress.lesson_read)
 
+    @property
+    def best_percent(self) -> Decimal | None:
+        return self.progress.best_percent if self.progress else None
+
 
 def topic_rows_for(learner: User | None) -> list[TopicRow]:
     """Every topic with the learner's progress: three queries, however many topics."""
@@ -348,11 +352,11 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
             )
     weak = [row for row in rows if row.mastery == Mastery.ATTEMPTED]
     if weak:
-        weakest = min(weak, key=lambda row: (row.progress.best_percent or 0, row.topic.order))
+        weakest = min(weak, key=lambda row: (row.best_percent or 0, row.topic.order))
         return NextStep(
             "retake",
             f"Retake the quiz on {weakest.topic.title}",
-            f"Your best there is {weakest.progress.best_percent:.0f}%; 70% makes it familiar.",
+            f"Your best there is {weakest.best_percent or 0:.0f}%; 70% makes it familiar.",
             reverse("learning:quiz", args=[weakest.topic.slug]),
         )
     for row in rows:
@@ -392,6 +396,7 @@ def score_history(learner: User) -> dict[int, list[Decimal]]:
     )
     history: dict[int, list[Decimal]] = {}
     for topic_id, percent in latest_first:
+        assert percent is not None, "a closed attempt has been scored"
         history.setdefault(topic_id, []).insert(0, percent)
     return history
 

@@ -90,6 +90,7 @@ def join_class(*, learner: User, code: str) -> tuple[Classroom, bool]:
 
 def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[str, list[int]]]:
     """Pick the questions of a new attempt and the order of each one's choices."""
+    assert quiz.topic_id is not None, "only a topic quiz draws from its topic"
     questions = list(
         Question.objects.filter(topic_id=quiz.topic_id, is_published=True)
         .order_by("id")
@@ -355,20 +356,22 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
         ).count()
         + 1
     )
-    _close(attempt, state, extra_fields=["sequence"])
+    percent = _close(attempt, state, extra_fields=["sequence"])
     if attempt.sequence == 1:
         insight.record_first_attempt(attempt.responses.all())
     now = attempt.finished_at
 
-    progress = _locked_progress(learner_id=attempt.learner_id, topic_id=attempt.quiz.topic_id)
+    topic_id = attempt.quiz.topic_id
+    assert topic_id is not None, "a topic quiz has a topic (a database constraint)"
+    progress = _locked_progress(learner_id=attempt.learner_id, topic_id=topic_id)
     new_state = mastery_after_attempt(
         MasteryState(Mastery(progress.mastery), progress.high_score_on),
-        attempt.percent,
+        percent,
         timezone.localdate(now),
     )
     progress.attempt_count = F("attempt_count") + 1
-    if progress.best_percent is None or attempt.percent > progress.best_percent:
-        progress.best_percent = attempt.percent
+    if progress.best_percent is None or percent > progress.best_percent:
+        progress.best_percent = percent
     progress.mastery = new_state.level
     progress.high_score_on = new_state.high_score_on
     progress.last_activity_at = now
@@ -386,17 +389,19 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
 
 def _close(
     attempt: Attempt, state: str, extra_fields: tuple[str, ...] | list[str] = ()
-) -> Attempt:
-    """Score a finished attempt: its points over its questions, and pass or fail."""
+) -> Decimal:
+    """Score a finished attempt: its points over its questions, and pass or fail; returns
+    its percent."""
     total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
+    percent = scoring.attempt_percent([total_points], attempt.question_total)
     attempt.points = total_points
-    attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
-    attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
+    attempt.percent = percent
+    attempt.passed = scoring.has_passed(percent, attempt.quiz.pass_mark)
     attempt.state = state
     attempt.finished_at = timezone.now()
     fields = ["points", "percent", "passed", "state", "finished_at", *extra_fields]
     attempt.save(update_fields=fields)
-    return attempt
+    return percent
 
 
 def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
