@@ -1,6 +1,7 @@
 import secrets
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -41,7 +42,7 @@ class Lesson(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         rendered = render_lesson(self.body_markdown)
         self.body_html = rendered.html
         self.sections = [
@@ -111,7 +112,7 @@ class Question(models.Model):
     def __str__(self) -> str:
         return self.prompt if len(self.prompt) <= 80 else self.prompt[:79] + "…"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.key:
             self.key = f"q-{uuid.uuid4().hex[:12]}"
         super().save(*args, **kwargs)
@@ -211,7 +212,7 @@ class Quiz(models.Model):
 
     @property
     def title(self) -> str:
-        return self.topic.title if self.topic_id else self.get_kind_display()
+        return self.topic.title if self.topic is not None else self.get_kind_display()
 
     @property
     def is_topic_quiz(self) -> bool:
@@ -268,7 +269,7 @@ class Attempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Attempt {self.pk} by {self.learner} on {self.quiz.topic}"
+        return f"Attempt {self.pk} by {self.learner} on {self.quiz.title}"
 
     @property
     def is_finished(self) -> bool:

@@ -114,13 +114,14 @@ class ImportRefused(Exception):
         super().__init__("; ".join(str(problem) for problem in plan.errors))
 
 
-def decode_upload(raw: bytes) -> tuple[str | None, gift.GiftProblem | None]:
+def decode_upload(raw: bytes) -> str | gift.GiftProblem:
+    """The uploaded file's text, or the problem that keeps it from being text."""
     try:
-        return raw.decode("utf-8-sig"), None
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         byte = raw[error.start : error.start + 1].hex()
-        return None, gift.GiftProblem(
+        return gift.GiftProblem(
             line, f"the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8 and retry"
         )
 
@@ -159,13 +160,10 @@ def plan_import(
     raw: bytes | str, *, filename: str = "", topic: Topic | None = None, file_format: str = "gift"
 ) -> ImportPlan:
     plan = ImportPlan(filename=filename)
-    if isinstance(raw, bytes):
-        text, problem = decode_upload(raw)
-        if problem is not None:
-            plan.errors.append(problem)
-            return plan
-    else:
-        text = raw
+    text = decode_upload(raw) if isinstance(raw, bytes) else raw
+    if isinstance(text, gift.GiftProblem):
+        plan.errors.append(text)
+        return plan
     document = question_types.read_gift(
         parse_aiken(text) if file_format == "aiken" else gift.parse_gift(text)
     )

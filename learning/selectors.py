@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Min, Q, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
@@ -154,8 +154,8 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     """The screen for `position` (1-based); the caller has checked it is in range."""
     question_id = attempt.question_ids[position - 1]
     responses = list(attempt.responses.select_related("version", "question__topic"))
-    for response in responses:
-        response.attempt = attempt  # already loaded: spare feedback_for a query
+    for each in responses:
+        each.attempt = attempt  # already loaded: spare feedback_for a query
     response = next((r for r in responses if r.question_id == question_id), None)
     if response is not None:
         lessons = lessons_for({_topic_slug(response)})
@@ -271,11 +271,15 @@ class TopicRow:
     def lesson_read(self) -> bool:
         return bool(self.progress and self.progress.lesson_read)
 
+    @property
+    def best_percent(self) -> Decimal | None:
+        return self.progress.best_percent if self.progress else None
 
-def topic_rows_for(learner: AbstractBaseUser | None) -> list[TopicRow]:
+
+def topic_rows_for(learner: User | None) -> list[TopicRow]:
     """Every topic with the learner's progress: three queries, however many topics."""
     topics = list(Topic.objects.all())
-    if learner is None or not learner.is_authenticated:
+    if learner is None:
         return [TopicRow(topic, None, None) for topic in topics]
     progress_by_topic = {p.topic_id: p for p in TopicProgress.objects.filter(learner=learner)}
     open_attempts = dict(
@@ -295,7 +299,7 @@ class ReviewSummary:
     next_due: datetime | None
 
 
-def review_summary(learner: AbstractBaseUser) -> ReviewSummary:
+def review_summary(learner: User) -> ReviewSummary:
     """How many reviews are due now and when the next falls due: one query."""
     now = timezone.now()
     published = Q(question__is_published=True)
@@ -346,11 +350,11 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
             )
     weak = [row for row in rows if row.mastery == Mastery.ATTEMPTED]
     if weak:
-        weakest = min(weak, key=lambda row: (row.progress.best_percent or 0, row.topic.order))
+        weakest = min(weak, key=lambda row: (row.best_percent or 0, row.topic.order))
         return NextStep(
             "retake",
             f"Retake the quiz on {weakest.topic.title}",
-            f"Your best there is {weakest.progress.best_percent:.0f}%; 70% makes it familiar.",
+            f"Your best there is {weakest.best_percent or 0:.0f}%; 70% makes it familiar.",
             reverse("learning:quiz", args=[weakest.topic.slug]),
         )
     for row in rows:
@@ -372,7 +376,7 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
 HISTORY_PER_TOPIC = 10
 
 
-def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
+def score_history(learner: User) -> dict[int, list[Decimal]]:
     """The last ten topic-quiz scores per topic, oldest first: one query, however long
     the learner's history."""
     latest_first = (
@@ -390,6 +394,7 @@ def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
     )
     history: dict[int, list[Decimal]] = {}
     for topic_id, percent in latest_first:
+        assert percent is not None, "a closed attempt has been scored"
         history.setdefault(topic_id, []).insert(0, percent)
     return history
 
@@ -397,7 +402,7 @@ def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
 STREAK_LOOKBACK_DAYS = 366
 
 
-def answers_by_day(learner: AbstractBaseUser, today: date) -> dict[date, int]:
+def answers_by_day(learner: User, today: date) -> dict[date, int]:
     """Answers given per day over the last year (for the chart and the streak)."""
     since = timezone.now() - timedelta(days=STREAK_LOOKBACK_DAYS)
     rows = (

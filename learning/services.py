@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
@@ -58,7 +58,7 @@ def expire_if_overdue(*, attempt: Attempt) -> Attempt:
     return finish_attempt(attempt=attempt, state=AttemptState.EXPIRED)
 
 
-def expire_overdue_attempts(*, learner: AbstractBaseUser) -> int:
+def expire_overdue_attempts(*, learner: User) -> int:
     """Close every attempt of the learner whose time ran out while they were away."""
     overdue = list(
         Attempt.objects.filter(
@@ -79,7 +79,7 @@ def normalize_join_code(code: str) -> str:
 
 
 @transaction.atomic
-def join_class(*, learner: AbstractBaseUser, code: str) -> tuple[Classroom, bool]:
+def join_class(*, learner: User, code: str) -> tuple[Classroom, bool]:
     """Add the learner to the class with this code; True when they were not in it yet."""
     classroom = Classroom.objects.filter(join_code=normalize_join_code(code)).first()
     if classroom is None:
@@ -90,6 +90,7 @@ def join_class(*, learner: AbstractBaseUser, code: str) -> tuple[Classroom, bool
 
 def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[str, list[int]]]:
     """Pick the questions of a new attempt and the order of each one's choices."""
+    assert quiz.topic_id is not None, "only a topic quiz draws from its topic"
     questions = list(
         Question.objects.filter(topic_id=quiz.topic_id, is_published=True)
         .order_by("id")
@@ -121,7 +122,7 @@ def course_quiz(kind: str) -> Quiz:
     return quiz
 
 
-def due_review_question_ids(*, learner: AbstractBaseUser, limit: int) -> list[int]:
+def due_review_question_ids(*, learner: User, limit: int) -> list[int]:
     """The learner's due cards, most overdue first."""
     return list(
         ReviewCard.objects.filter(
@@ -141,7 +142,7 @@ CHALLENGE_WEIGHTS = {
 }
 
 
-def draw_challenge(*, learner: AbstractBaseUser, count: int, rng: random.Random) -> list[int]:
+def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int]:
     """Questions from every topic the learner has started, weak topics drawn more often."""
     started = {
         progress.topic_id: CHALLENGE_WEIGHTS[Mastery(progress.mastery)]
@@ -166,7 +167,7 @@ def draw_challenge(*, learner: AbstractBaseUser, count: int, rng: random.Random)
 
 
 def _draw(
-    *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random
+    *, learner: User, quiz: Quiz, rng: random.Random
 ) -> tuple[list[int], dict[str, list[int]]]:
     if quiz.kind == QuizKind.TOPIC:
         return draw_questions(quiz=quiz, rng=rng)
@@ -187,9 +188,7 @@ def _draw(
 
 
 @transaction.atomic
-def start_attempt(
-    *, learner: AbstractBaseUser, quiz: Quiz, rng: random.Random | None = None
-) -> Attempt:
+def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None) -> Attempt:
     """Resume the learner's open attempt at this quiz, or start one with a fresh draw.
 
     A topic quiz draws from its topic; a review session takes the learner's due cards,
@@ -357,20 +356,22 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
         ).count()
         + 1
     )
-    _close(attempt, state, extra_fields=["sequence"])
+    percent = _close(attempt, state, extra_fields=["sequence"])
     if attempt.sequence == 1:
         insight.record_first_attempt(attempt.responses.all())
     now = attempt.finished_at
 
-    progress = _locked_progress(learner_id=attempt.learner_id, topic_id=attempt.quiz.topic_id)
+    topic_id = attempt.quiz.topic_id
+    assert topic_id is not None, "a topic quiz has a topic (a database constraint)"
+    progress = _locked_progress(learner_id=attempt.learner_id, topic_id=topic_id)
     new_state = mastery_after_attempt(
         MasteryState(Mastery(progress.mastery), progress.high_score_on),
-        attempt.percent,
+        percent,
         timezone.localdate(now),
     )
     progress.attempt_count = F("attempt_count") + 1
-    if progress.best_percent is None or attempt.percent > progress.best_percent:
-        progress.best_percent = attempt.percent
+    if progress.best_percent is None or percent > progress.best_percent:
+        progress.best_percent = percent
     progress.mastery = new_state.level
     progress.high_score_on = new_state.high_score_on
     progress.last_activity_at = now
@@ -388,17 +389,19 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
 
 def _close(
     attempt: Attempt, state: str, extra_fields: tuple[str, ...] | list[str] = ()
-) -> Attempt:
-    """Score a finished attempt: its points over its questions, and pass or fail."""
+) -> Decimal:
+    """Score a finished attempt: its points over its questions, and pass or fail; returns
+    its percent."""
     total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
+    percent = scoring.attempt_percent([total_points], attempt.question_total)
     attempt.points = total_points
-    attempt.percent = scoring.attempt_percent([total_points], attempt.question_total)
-    attempt.passed = scoring.has_passed(attempt.percent, attempt.quiz.pass_mark)
+    attempt.percent = percent
+    attempt.passed = scoring.has_passed(percent, attempt.quiz.pass_mark)
     attempt.state = state
     attempt.finished_at = timezone.now()
     fields = ["points", "percent", "passed", "state", "finished_at", *extra_fields]
     attempt.save(update_fields=fields)
-    return attempt
+    return percent
 
 
 def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
@@ -418,7 +421,7 @@ def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
 
 
 @transaction.atomic
-def mark_lesson_read(*, learner: AbstractBaseUser, topic: Topic) -> TopicProgress:
+def mark_lesson_read(*, learner: User, topic: Topic) -> TopicProgress:
     progress = _locked_progress(learner_id=learner.pk, topic_id=topic.pk)
     now = timezone.now()
     if progress.lesson_read_at is None:
@@ -435,7 +438,7 @@ def _locked_progress(*, learner_id: int, topic_id: int) -> TopicProgress:
     return progress
 
 
-def _touch_progress(*, learner: AbstractBaseUser, topic_id: int) -> None:
+def _touch_progress(*, learner: User, topic_id: int) -> None:
     progress = _locked_progress(learner_id=learner.pk, topic_id=topic_id)
     progress.last_activity_at = timezone.now()
     progress.save(update_fields=["last_activity_at"])

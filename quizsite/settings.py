@@ -133,7 +133,7 @@ SQLITE_OPTIONS = {
 }
 
 
-def database_from_env() -> dict:
+def database_from_env() -> dj_database_url.DBConfig:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return {

@@ -54,7 +54,7 @@ class Endpoint:
     path: str
     cookie: str = ""
     method: str = "GET"
-    jobs: list[tuple[str, str]] = field(default_factory=list)  # POSTs: (path, body)
+    jobs: list[tuple[str, str, str]] = field(default_factory=list)  # POSTs: (cookie, path, body)
     htmx: bool = False
 
 
@@ -91,8 +91,7 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group, Permission
+    from django.contrib.auth.models import Group, Permission, User
     from django.test import Client
 
     from learning import question_types, services
@@ -100,17 +99,15 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
     from learning.teachers import sync_teachers_group
     from learning.versions import current_key
 
-    User = get_user_model()
-
-    def session(user) -> str:
+    def session(user: User) -> str:
         client = Client()
         client.force_login(user)
         return f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
 
-    def right_answer(question):
+    def right_answer(question: Question) -> object:
         return question_types.get(question.type).sample_answer(current_key(question))
 
-    def answer_form(question) -> str:
+    def answer_form(question: Question) -> str:
         form = question_types.get(question.type).form_data(right_answer(question))
         fields = [("question", str(question.pk))] + [
             (name, value)
@@ -329,6 +326,7 @@ def main() -> None:
     (ROOT / "bench").mkdir(exist_ok=True)
     print("Building the benchmark database...", flush=True)
     reset_database()
+    runs: list[dict[str, object]] = []
     report = {
         "machine": {
             "cpus": os.cpu_count(),
@@ -339,7 +337,7 @@ def main() -> None:
             "concurrency": CONCURRENCY,
             "seconds per page": DURATION,
         },
-        "runs": [],
+        "runs": runs,
     }
     port = free_port()
     for label in ("empty", "loaded"):
@@ -355,9 +353,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-        report["runs"].append(
-            {"label": label, "database": counts, "results": [asdict(r) for r in results]}
-        )
+        runs.append({"label": label, "database": counts, "results": [asdict(r) for r in results]})
         print()
         print(table(f"{label} database: {counts['responses']:,} responses", results))
         print()

@@ -55,12 +55,12 @@ def take(base_url: str, env: dict[str, str]) -> None:
     import django
 
     django.setup()
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Page, sync_playwright
 
     from learning.models import Question
     from tests.browser.answers import fill_answer
 
-    def answer(page, right: bool) -> None:
+    def answer(page: Page, right: bool) -> None:
         question_id = int(page.locator("input[name=question]").input_value())
         fill_answer(page, Question.objects.prefetch_related("choices").get(pk=question_id), right)
 

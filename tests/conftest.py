@@ -2,7 +2,7 @@ import random
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
 
 from learning.models import Quiz
@@ -35,31 +35,31 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture
-def learner():
-    return UserFactory(username="ada")
+def learner() -> User:
+    return UserFactory.create(username="ada")
 
 
 @pytest.fixture
-def other_learner():
-    return UserFactory(username="grace")
+def other_learner() -> User:
+    return UserFactory.create(username="grace")
 
 
 @pytest.fixture
-def teacher():
+def teacher() -> User:
     """A staff user in the Teachers group (rebuilt if a transactional test emptied it)."""
-    user = UserFactory(username="mrs-hill", is_staff=True)
+    user = UserFactory.create(username="mrs-hill", is_staff=True)
     user.groups.add(sync_teachers_group(Group, Permission))
     return user
 
 
 @pytest.fixture
-def teacher_client(client: Client, teacher) -> Client:
+def teacher_client(client: Client, teacher: User) -> Client:
     client.force_login(teacher)
     return client
 
 
 @pytest.fixture
-def learner_client(client: Client, learner) -> Client:
+def learner_client(client: Client, learner: User) -> Client:
     client.force_login(learner)
     return client
 
@@ -73,7 +73,7 @@ def quiz() -> Quiz:
     QuestionFactory(topic=topic, key="single")
     MultipleAnswerQuestionFactory(topic=topic, key="multiple")
     NumericQuestionFactory(topic=topic, key="numeric")
-    return QuizFactory(topic=topic, question_count=3)
+    return QuizFactory.create(topic=topic, question_count=3)
 
 
 @pytest.fixture

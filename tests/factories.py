@@ -63,7 +63,9 @@ class QuizFactory(DjangoModelFactory[Quiz]):
 def options(default: list[tuple[str, bool]]) -> factory.PostGeneration:
     """The question's options: `default`, or those passed as `choices=[("text", True)]`."""
 
-    def make(obj: Question, create: bool, extracted: list | None, **kwargs) -> None:
+    def make(
+        obj: Question, create: bool, extracted: list[tuple[str, bool]] | None, **kwargs: object
+    ) -> None:
         if not create:
             return
         for order, (text, is_correct) in enumerate(default if extracted is None else extracted):
@@ -154,7 +156,9 @@ class ShortAnswerQuestionFactory(QuestionFactory):
     choices = options([])
 
     @factory.post_generation
-    def accepted(obj, create, extracted, **kwargs) -> None:
+    def accepted(
+        obj: Question, create: bool, extracted: list[tuple[str, int]] | None, **kwargs: object
+    ) -> None:
         if not create:
             return
         for order, (text, credit) in enumerate(extracted or [("Calcium", 100), ("Ca", 50)]):
@@ -166,7 +170,9 @@ class MatchingQuestionFactory(QuestionFactory):
     choices = options([])
 
     @factory.post_generation
-    def pairs(obj, create, extracted, **kwargs) -> None:
+    def pairs(
+        obj: Question, create: bool, extracted: list[tuple[str, str]] | None, **kwargs: object
+    ) -> None:
         if not create:
             return
         default = [

@@ -9,6 +9,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from learning import insight, services
 from learning.models import (
+    Attempt,
     ChoicePickCount,
     Classroom,
     Membership,
@@ -33,8 +34,9 @@ pytestmark = pytest.mark.django_db
 LEARNERS = 12
 
 
-def answer(attempt, question: Question, right: bool) -> None:
+def answer(attempt: Attempt, question: Question, right: bool) -> None:
     if question.type == "numeric":
+        assert question.numeric_answer is not None, "a numeric question has its answer"
         value = question.numeric_answer if right else question.numeric_answer + 50
         services.record_answer(
             attempt=attempt, question_id=question.pk, answer=NumericAnswer(value)
@@ -54,13 +56,13 @@ def quiz_taken() -> Quiz:
     two learners in three (so each tells the stronger learners apart)."""
     topic = TopicFactory(slug="heat", title="Heat")
     LessonFactory(topic=topic)
-    easy = QuestionFactory(topic=topic, key="easy")
-    hard = QuestionFactory(topic=topic, key="hard")
-    mixed = NumericQuestionFactory(topic=topic, key="mixed")
-    partner = QuestionFactory(topic=topic, key="partner")
-    quiz = QuizFactory(topic=topic, question_count=4)
+    easy = QuestionFactory.create(topic=topic, key="easy")
+    hard = QuestionFactory.create(topic=topic, key="hard")
+    mixed = NumericQuestionFactory.create(topic=topic, key="mixed")
+    partner = QuestionFactory.create(topic=topic, key="partner")
+    quiz = QuizFactory.create(topic=topic, question_count=4)
     for index in range(LEARNERS):
-        learner = UserFactory(username=f"learner-{index:02d}")
+        learner = UserFactory.create(username=f"learner-{index:02d}")
         attempt = services.start_attempt(learner=learner, quiz=quiz)
         answer(attempt, easy, right=True)
         answer(attempt, hard, right=index == 0)

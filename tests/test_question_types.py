@@ -281,7 +281,7 @@ def test_every_default_type_has_a_factory_here():
 
 @pytest.fixture(params=sorted(QUESTION_FACTORIES))
 def question(request, db) -> Question:
-    made = QUESTION_FACTORIES[request.param]()
+    made = QUESTION_FACTORIES[request.param].create()
     return Question.objects.prefetch_related("choices").select_related("topic").get(pk=made.pk)
 
 

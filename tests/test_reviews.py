@@ -155,6 +155,26 @@ def test_good_reviews_leave_mastery_alone(learner, heat_quiz):
     assert TopicProgress.objects.get(learner=learner).mastery == Mastery.ATTEMPTED
 
 
+def test_the_dashboard_history_names_a_review_session(learner_client, learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right=set())
+    with time_machine.travel(MONDAY_9AM + timedelta(days=2), tick=False):
+        take_quiz(learner, services.course_quiz(QuizKind.REVIEW), right=set())
+        page = learner_client.get(reverse("learning:dashboard"))
+    # The history's second column names the quiz: a review session has no topic.
+    assertContains(page, "<td>Heat</td>", html=True)
+    assertContains(page, "<td>Spaced review</td>", html=True)
+
+
+def test_an_attempt_is_named_after_its_quiz_even_without_a_topic(learner, heat_quiz):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        quiz_attempt = take_quiz(learner, heat_quiz, right=set())
+    with time_machine.travel(MONDAY_9AM + timedelta(days=2), tick=False):
+        review_attempt = start_review(learner)
+    assert str(quiz_attempt) == f"Attempt {quiz_attempt.pk} by ada on Heat"
+    assert str(review_attempt) == f"Attempt {review_attempt.pk} by ada on Spaced review"
+
+
 def test_the_dashboard_says_when_the_next_review_falls_due(learner_client, learner, heat_quiz):
     with time_machine.travel(MONDAY_9AM, tick=False):
         take_quiz(learner, heat_quiz, right={"h1", "h2", "h3"})

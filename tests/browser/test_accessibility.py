@@ -91,6 +91,7 @@ def test_admin_pages_teachers_use_have_no_serious_violations(
     browser: Browser, live_server, teacher, course
 ):
     question = Question.objects.filter(type="multiple").first()
+    assert question is not None, "the course has a multiple-answer question"
     page = browser.new_context().new_page()
     page.goto(f"{live_server.url}/admin/login/")
     page.get_by_label("Username").fill(teacher.username)

@@ -68,6 +68,7 @@ def test_no_page_breaks_the_content_security_policy(
     admin.get_by_label("Password").fill("correct-horse-battery")
     admin.get_by_role("button", name="Log in").click()
     question = Question.objects.filter(topic__slug="heat").first()
+    assert question is not None, "the heat topic has questions"
     for name, args in (
         ("admin:index", []),
         ("admin:learning_question_changelist", []),

@@ -7,11 +7,12 @@ question answered. 10,000 learners make about a million responses.
 
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -43,7 +44,7 @@ DAYS = 90
 class Command(BaseCommand):
     help = "Add N realistic learners with attempts, responses and review cards (bulk inserts)."
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._samples: dict[tuple[int, bool], tuple[dict, list[int]]] = {}
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--prefix", default="load", help="Username prefix.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         count: int = options["learners"]
         if count < 1:
             raise CommandError("--learners must be at least 1.")
@@ -78,7 +79,6 @@ class Command(BaseCommand):
         }
         rng = random.Random(options["seed"])  # noqa: S311 - repeatable test data, not secrets
         password = make_password("load-test-password")
-        User = get_user_model()
         first = User.objects.filter(username__startswith=f"{options['prefix']}-").count()
         started = time.monotonic()
         responses_made = 0
@@ -107,10 +107,18 @@ class Command(BaseCommand):
             )
         )
 
-    def _fill(self, learners, quizzes, bank, versions, rng: random.Random) -> int:
+    def _fill(
+        self,
+        learners: list[User],
+        quizzes: list[Quiz],
+        bank: dict[int, list[Question]],
+        versions: dict[int, QuestionVersion],
+        rng: random.Random,
+    ) -> int:
         now = timezone.now()
         attempts: list[Attempt] = []
-        plans: list[tuple[Attempt, list[tuple[Question, bool]]]] = []
+        # Each attempt with when it finished and its answers (right or not).
+        plans: list[tuple[Attempt, datetime, list[tuple[Question, bool]]]] = []
         progress_rows: list[TopicProgress] = []
         cards: dict[tuple[int, int], ReviewCard] = {}
         for learner in learners:
@@ -143,7 +151,7 @@ class Command(BaseCommand):
                         finished_at=finished,
                     )
                     attempts.append(attempt)
-                    plans.append((attempt, answers))
+                    plans.append((attempt, finished, answers))
                     state = mastery_after_attempt(state, percent, finished.date())
                     best = percent if best is None else max(best, percent)
                     for question, right in answers:
@@ -172,7 +180,7 @@ class Command(BaseCommand):
         Attempt.objects.bulk_create(attempts)
         responses: list[Response] = []
         chosen: list[list[int]] = []
-        for attempt, answers in plans:
+        for attempt, finished, answers in plans:
             for position, (question, right) in enumerate(answers, start=1):
                 answer, picked = self._answer(versions[question.pk], right)
                 responses.append(
@@ -183,7 +191,7 @@ class Command(BaseCommand):
                         answer=answer,
                         points=Decimal(1) if right else Decimal(0),
                         version=versions[question.pk],
-                        answered_at=attempt.finished_at - timedelta(minutes=10 - position),
+                        answered_at=finished - timedelta(minutes=10 - position),
                     )
                 )
                 chosen.append(picked)
