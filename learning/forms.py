@@ -2,9 +2,11 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from learning import scoring
-from learning.models import Choice, Question, QuestionType
+from learning.models import Choice, Lesson, Question, QuestionType, Topic
 
 
 class AnswerForm(forms.Form):
@@ -139,3 +141,112 @@ class JoinClassForm(forms.Form):
         error_messages={"required": "Type the code your teacher gave you."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+
+class ChoiceInlineFormSet(forms.BaseInlineFormSet):
+    """Refuse a question no learner could answer right, naming what is missing."""
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        # A table row has no visible label per input: name each one for screen readers.
+        number = index + 1 if index is not None else "new"
+        for field in form.fields.values():
+            if not field.widget.is_hidden:
+                field.widget.attrs["aria-label"] = f"Choice {number}: {field.label}"
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        question: Question = self.instance
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        rows = [
+            scoring.ChoiceKey(
+                id=index,
+                is_correct=bool(data.get("is_correct")),
+                text=data.get("text") or "",
+                credit=data.get("credit") if data.get("credit") is not None else Decimal(100),
+                match_text=data.get("match_text") or "",
+                numeric_value=data.get("numeric_value"),
+                numeric_tolerance=data.get("numeric_tolerance") or Decimal(0),
+            )
+            for index, data in enumerate(kept)
+        ]
+        if question.type == QuestionType.NUMERIC:
+            if any(row.numeric_value is None for row in rows):
+                raise ValidationError(
+                    "A numeric question's extra rows are graded answers: give each a numeric "
+                    "value (and a credit), or remove it."
+                )
+            return
+        choice_types = (QuestionType.SINGLE, QuestionType.TRUE_FALSE, QuestionType.MULTIPLE)
+        if question.type in choice_types and any(not row.text.strip() for row in rows):
+            raise ValidationError("Every choice needs its text.")
+        errors = scoring.answerability_errors(
+            question.type, [row.is_correct for row in rows], None, rows
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = (
+            "topic",
+            "type",
+            "prompt",
+            "is_published",
+            "explanation",
+            "lesson_anchor",
+            "numeric_answer",
+            "numeric_tolerance",
+            "key",
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        question_type = data.get("type")
+        if question_type == QuestionType.NUMERIC and data.get("numeric_answer") is None:
+            self.add_error("numeric_answer", "A numeric question needs a right value.")
+        topic, anchor = data.get("topic"), data.get("lesson_anchor")
+        if topic and anchor:
+            lesson = Lesson.objects.filter(topic=topic).first()
+            if lesson is not None and anchor not in lesson.anchors:
+                self.add_error(
+                    "lesson_anchor",
+                    f"“{anchor}” is not a section of the lesson. Its sections are: "
+                    + (", ".join(sorted(lesson.anchors)) or "none"),
+                )
+        return data
+
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class QuestionImportForm(forms.Form):
+    file = forms.FileField(
+        label="Question file",
+        help_text="A GIFT file (.gift or .txt, as Moodle exports) or an Aiken file, UTF-8.",
+    )
+    file_format = forms.ChoiceField(
+        label="Format", choices=[("gift", "GIFT"), ("aiken", "Aiken")], initial="gift"
+    )
+    topic = forms.ModelChoiceField(
+        queryset=Topic.objects.all(),
+        required=False,
+        help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            limit = MAX_IMPORT_BYTES // 1024
+            raise ValidationError(
+                f"The file is {upload.size // 1024} KB; the limit is {limit} KB."
+            )
+        return upload
