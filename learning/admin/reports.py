@@ -1,6 +1,7 @@
 """The teachers' reports: item analysis and the progress of learners per topic."""
 
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
@@ -10,26 +11,18 @@ from django.urls import URLPattern, path
 from learning import insight
 from learning.admin.read_only import ReadOnlyAdminMixin
 from learning.models import Classroom, ItemAnalysis, ProgressReport, Topic
-from learning.teachers import TEACHERS_GROUP
-
-
-def is_teacher(user) -> bool:
-    """In the Teachers group (or a superuser); asked many times a page, queried once."""
-    if not hasattr(user, "_is_teacher"):
-        user._is_teacher = user.is_active and (
-            user.is_superuser or user.groups.filter(name=TEACHERS_GROUP).exists()
-        )
-    return user._is_teacher
 
 
 class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """A read-only page in the admin that only the Teachers group (and superusers) see."""
+    """A read-only page in the admin in place of a proxy model's list, for those with the
+    proxy's view permission (the Teachers group, and superusers)."""
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return is_teacher(request.user)
+        codename = get_permission_codename("view", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_teacher(request.user)
+        return self.has_view_permission(request)
 
     def get_urls(self) -> list[URLPattern]:
         name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
