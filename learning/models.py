@@ -276,7 +276,7 @@ class Attempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Attempt {self.pk} by {self.learner} on {self.quiz.topic}"
+        return f"Attempt {self.pk} by {self.learner} on {self.quiz.title}"
 
     @property
     def is_finished(self) -> bool:

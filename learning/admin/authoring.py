@@ -19,6 +19,7 @@ from learning.models import (
     Question,
     QuestionOrigin,
     Quiz,
+    QuizKind,
     Topic,
 )
 
@@ -68,6 +69,23 @@ class LessonAdmin(admin.ModelAdmin):
         return ", ".join(section["anchor"] for section in lesson.sections) or "–"
 
 
+# A course-wide quiz has no fixed set of questions: what it draws depends on the learner.
+COURSE_QUIZ_INTROS = {
+    QuizKind.REVIEW: (
+        "A spaced review has no fixed set of questions: each session takes up to {count} of "
+        "the learner's own due review cards, most overdue first (questions they answered "
+        "before, coming back on a spaced schedule). Any of these {total} published questions "
+        "can come up; the pass mark is {pass_mark}%."
+    ),
+    QuizKind.CHALLENGE: (
+        "The course challenge has no fixed set of questions: each attempt takes up to "
+        "{count} from the topics the learner has started (read the lesson or taken the "
+        "quiz), weaker topics more often. Any of these {total} published questions can come "
+        "up; the pass mark is {pass_mark}%."
+    ),
+}
+
+
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
     list_display = ("topic", "question_count", "pass_mark", "shuffle_questions", "preview_link")
@@ -93,7 +111,9 @@ class QuizAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         quiz = get_object_or_404(Quiz.objects.select_related("topic"), pk=object_id)
-        questions = quiz.topic.questions.filter(is_published=True).prefetch_related("choices")
+        questions = Question.objects.filter(is_published=True).prefetch_related("choices")
+        if quiz.is_topic_quiz:
+            questions = questions.filter(topic=quiz.topic)
         items = [
             selectors.PreviewItem(
                 question,
@@ -103,13 +123,21 @@ class QuizAdmin(admin.ModelAdmin):
             )
             for question in questions.select_related("topic")
         ]
-        context = {
-            "items": items,
-            "heading": f"Preview: quiz on {quiz.topic.title}",
-            "intro": (
+        if quiz.is_topic_quiz:
+            heading = f"Preview: quiz on {quiz.topic.title}"
+            intro = (
                 f"Each attempt draws {min(quiz.question_count, len(items))} of these "
                 f"{len(items)} published questions; the pass mark is {quiz.pass_mark}%."
-            ),
+            )
+        else:
+            heading = f"Preview: {quiz.title}"
+            intro = COURSE_QUIZ_INTROS[quiz.kind].format(
+                count=quiz.question_count, total=len(items), pass_mark=quiz.pass_mark
+            )
+        context = {
+            "items": items,
+            "heading": heading,
+            "intro": intro,
             "back_url": reverse("admin:learning_quiz_change", args=[quiz.pk]),
         }
         return render(request, "learning/preview.html", context)

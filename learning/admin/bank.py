@@ -101,9 +101,9 @@ class QuestionBankAdmin(admin.ModelAdmin):
             raise PermissionDenied
         topic = None
         if request.GET.get("topic"):
-            topic_id = request.GET["topic"]
-            topic = Topic.objects.filter(pk=topic_id).first() if topic_id.isdigit() else None
-            if topic is None:
+            try:
+                topic = Topic.objects.get(pk=int(request.GET["topic"]))
+            except (ValueError, Topic.DoesNotExist):
                 return HttpResponseBadRequest("No such topic.")
         name = f"questions-{topic.slug if topic else 'all'}.gift"
         response = HttpResponse(

@@ -43,15 +43,16 @@ class ResponseInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Attempt)
 class AttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "learner", "topic", "state", "score", "passed", "started_at")
-    list_filter = ("state", "passed", "quiz__topic")
+    list_display = ("id", "learner", "quiz_title", "state", "score", "passed", "started_at")
+    list_filter = ("state", "passed", "quiz__kind", "quiz__topic")
     list_select_related = ("learner", "quiz__topic")
     search_fields = ("learner__username",)
     inlines = (ResponseInline,)
 
-    @admin.display(description="Topic", ordering="quiz__topic__order")
-    def topic(self, attempt: Attempt) -> str:
-        return attempt.quiz.topic.title
+    @admin.display(description="Quiz", ordering="quiz__topic__order")
+    def quiz_title(self, attempt: Attempt) -> str:
+        # A topic's title, or the kind of a course-wide quiz ("Spaced review").
+        return attempt.quiz.title
 
     @admin.display(description="Score", ordering="percent")
     def score(self, attempt: Attempt) -> str:
