@@ -34,6 +34,14 @@ class QuestionBankAdmin(admin.ModelAdmin):
         ]
         return bank_urls + super().get_urls()
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        # The export link exports the topic the list is filtered by, if any.
+        topic_id = request.GET.get("topic__id__exact")
+        export_query = {"topic": topic_id} if topic_id else {}
+        return super().changelist_view(
+            request, {"export_query": export_query, **(extra_context or {})}
+        )
+
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload, preview what would change (a dry run), then confirm."""
         if not (self.has_add_permission(request) and self.has_change_permission(request)):

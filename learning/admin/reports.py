@@ -95,6 +95,5 @@ class ProgressReportAdmin(ReportAdmin):
             "sort": sort,
             "page": page,
             "rows": rows,
-            "query": request.GET.copy(),
         }
         return TemplateResponse(request, "admin/learning/progress_report.html", context)
