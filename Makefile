@@ -14,7 +14,8 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 DEV_ENV := DJANGO_DEBUG=1
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret
 
-.PHONY: run test setup install lint format clean screenshots serve bench loadtest
+.PHONY: run test setup install lint format clean screenshots serve bench loadtest \
+	requirements check-requirements
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none found on PATH." >&2; exit 1; }
@@ -23,6 +24,23 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 
 install: $(VENV)/.installed
+
+# The direct dependencies live in requirements.in (runtime) and requirements-dev.in (tests,
+# tools); pip-compile pins them and all they pull in, with hashes, in the .txt files, and
+# keeps the versions already pinned there. This needs the package index. To move a package:
+#   make requirements COMPILE_FLAGS="--upgrade-package django"
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make requirements" $(VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-emit-trusted-host
+
+requirements: install
+	$(PIP_COMPILE) $(COMPILE_FLAGS) --output-file=requirements.txt requirements.in
+	$(PIP_COMPILE) $(COMPILE_FLAGS) --output-file=requirements-dev.txt requirements-dev.in
+	$(PY) scripts/check_requirements.py --stamp
+
+# Offline and quick: the .txt files are what `make requirements` made of the .in files.
+check-requirements: install
+	$(PY) scripts/check_requirements.py
 
 setup: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput -v 0
@@ -36,12 +54,13 @@ run: setup
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(TEST_ENV) $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup lint
+test: check-requirements setup lint
 	scripts/ensure-chromium
 	$(TEST_ENV) $(VENV)/bin/pytest
 

@@ -16,10 +16,12 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.db.models import Model
 
-from learning import gift
+from learning import question_types
+from learning.formats import gift
 from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
-from learning.question_bank import answerability, choice_rows, question_values, sync_choices
+from learning.question_bank import authoring_errors, imported, sync_choices
 from learning.rendering import render_lesson
 
 _QUIZ_SETTINGS = ("question_count", "pass_mark", "shuffle_questions", "shuffle_choices")
@@ -126,7 +128,7 @@ def read_course(directory: Path) -> CourseSource:
         except UnicodeDecodeError as error:
             problems.append(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})")
             continue
-        document = gift.parse_gift(text)
+        document = question_types.parse_gift(text)
         problems.extend(f"{path}:{problem}" for problem in document.problems)
         for question in document.questions:
             where = f"{path}:line {question.line}"
@@ -144,16 +146,18 @@ def read_course(directory: Path) -> CourseSource:
             anchor = question.metadata.get("anchor", "")
             if anchor and anchor not in lesson.anchors:
                 problems.append(f"{where}: anchor {anchor!r} is not a section of {lesson.path}")
-            problems.extend(f"{where}: {error}" for error in answerability(question))
+            problems.extend(f"{where}: {error}" for error in authoring_errors(question))
             course.questions.append((path, question))
     if problems:
         raise ContentError(problems)
     return course
 
 
-def _upsert(model, lookup: dict[str, Any], values: dict[str, Any], report: LoadReport, kind: str):
+def _upsert[M: Model](
+    model: type[M], lookup: dict[str, Any], values: dict[str, Any], report: LoadReport, kind: str
+) -> tuple[M, str]:
     """Create or update one row; returns it and "created", "updated" or "unchanged"."""
-    instance = model.objects.filter(**lookup).first()
+    instance = model._default_manager.filter(**lookup).first()
     if instance is None:
         instance = model(**lookup, **values)
         instance.save()
@@ -174,42 +178,43 @@ def load_course(directory: Path) -> LoadReport:
     course = read_course(directory)
     report = LoadReport()
     topics: dict[str, Topic] = {}
-    for source in course.lessons:
+    for lesson in course.lessons:
         topic, _ = _upsert(
             Topic,
-            {"slug": source.slug},
-            {"title": source.title, "order": source.order, "summary": source.summary},
+            {"slug": lesson.slug},
+            {"title": lesson.title, "order": lesson.order, "summary": lesson.summary},
             report,
             "topics",
         )
-        topics[source.slug] = topic
+        topics[lesson.slug] = topic
         _upsert(
             Lesson,
             {"topic": topic},
-            {"title": source.title, "body_markdown": source.body},
+            {"title": lesson.title, "body_markdown": lesson.body},
             report,
             "lessons",
         )
         quiz = Quiz.objects.filter(topic=topic).first()
         if quiz is None:
-            Quiz.objects.create(topic=topic, **source.quiz)
+            Quiz.objects.create(topic=topic, **lesson.quiz)
             report.count(report.created, "quizzes")
-        elif source.quiz:
-            _upsert(Quiz, {"topic": topic}, source.quiz, report, "quizzes")
+        elif lesson.quiz:
+            _upsert(Quiz, {"topic": topic}, lesson.quiz, report, "quizzes")
 
-    loaded_keys = set()
+    loaded_keys: set[str] = set()
     for _path, source in course.questions:
+        wanted = imported(source)
         question, status = _upsert(
             Question,
             {"key": source.title},
-            {**question_values(source, topics[source.category]), "is_published": True},
+            {**wanted.values, "topic": topics[source.category], "is_published": True},
             report,
             "questions",
         )
         if question.origin != QuestionOrigin.FIXTURES:
             question.origin = QuestionOrigin.FIXTURES
             question.save(update_fields=["origin"])
-        if sync_choices(question, choice_rows(source)) and status == "unchanged":
+        if sync_choices(question, wanted.rows) and status == "unchanged":
             report.count(report.updated, "questions")  # only its answers changed
         loaded_keys.add(source.title)
 

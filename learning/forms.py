@@ -1,20 +1,25 @@
-from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from learning import scoring
-from learning.models import Choice, Lesson, Question, QuestionType, Topic
+from learning import question_types
+from learning.models import Choice, Lesson, Question, Topic
+from learning.question_types.base import keys_of_rows
 
 
 class AnswerForm(forms.Form):
-    """The answer to one question, shaped by its type; only its own choices are valid."""
+    """The answer to one question: its type gives the fields; only its own choices are
+    valid."""
 
-    def __init__(self, *args, question: Question, choices: tuple[Choice, ...], **kwargs) -> None:
+    def __init__(
+        self, *args: Any, question: Question, choices: tuple[Choice, ...], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.question = question
+        self.question_type = question_types.get(question.type)
         self.fields["question"] = forms.IntegerField(
             widget=forms.HiddenInput,
             initial=question.pk,
@@ -23,64 +28,11 @@ class AnswerForm(forms.Form):
                 "invalid": "The answer did not say which question it is for.",
             },
         )
-        options = [(str(choice.id), choice.text) for choice in choices]
-        if question.type == QuestionType.NUMERIC:
-            self.fields["value"] = forms.DecimalField(
-                label="Your answer",
-                max_digits=20,
-                decimal_places=6,
-                error_messages={
-                    "required": "Type a number to answer.",
-                    "invalid": "Enter a number, such as 12 or 3.5.",
-                    "max_digits": "That number is too long.",
-                    "max_decimal_places": "Use at most 6 decimal places.",
-                    "max_whole_digits": "That number is too large.",
-                },
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-            )
-        elif question.type == QuestionType.SHORT_ANSWER:
-            self.fields["text"] = forms.CharField(
-                label="Your answer",
-                max_length=500,
-                error_messages={
-                    "required": "Type an answer.",
-                    "max_length": "Keep the answer under 500 characters.",
-                },
-                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-            )
-        elif question.type == QuestionType.MATCHING:
-            options = sorted({c.match_text for c in choices if c.match_text}, key=str.casefold)
-            for choice in choices:
-                if not choice.match_text:
-                    continue
-                self.fields[f"match-{choice.id}"] = forms.ChoiceField(
-                    label=choice.text,
-                    choices=[("", "Choose a match…"), *((o, o) for o in options)],
-                    error_messages={
-                        "required": "Choose a match for this item.",
-                        "invalid_choice": "Choose one of the matches offered.",
-                    },
-                )
-        elif question.type == QuestionType.MULTIPLE:
-            self.fields["choice"] = forms.MultipleChoiceField(
-                label="Choose all that apply",
-                choices=options,
-                widget=forms.CheckboxSelectMultiple,
-                error_messages={
-                    "required": "Pick at least one answer.",
-                    "invalid_choice": "That choice does not belong to this question.",
-                },
-            )
-        else:
-            self.fields["choice"] = forms.ChoiceField(
-                label="Choose one",
-                choices=options,
-                widget=forms.RadioSelect,
-                error_messages={
-                    "required": "Pick an answer.",
-                    "invalid_choice": "That choice does not belong to this question.",
-                },
-            )
+        self.fields.update(self.question_type.form_fields(choices))
+
+    @property
+    def input_template(self) -> str:
+        return self.question_type.input_template
 
     def clean_question(self) -> int:
         question_id = self.cleaned_data["question"]
@@ -90,15 +42,9 @@ class AnswerForm(forms.Form):
             )
         return question_id
 
-    def clean_choice(self) -> str | list[str]:
-        picked = self.cleaned_data["choice"]
-        if self.question.type != QuestionType.MULTIPLE and len(self.data.getlist("choice")) > 1:
-            raise forms.ValidationError("Pick exactly one answer.")
-        return picked
-
     @property
-    def match_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if name.startswith("match-")]
+    def answer_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name != "question"]
 
     @property
     def answer_errors(self) -> list[str]:
@@ -109,23 +55,8 @@ class AnswerForm(forms.Form):
             for error in errors
         ]
 
-    def to_answer(self) -> scoring.Answer:
-        if self.question.type == QuestionType.NUMERIC:
-            value: Decimal = self.cleaned_data["value"]
-            return scoring.NumericAnswer(value)
-        if self.question.type == QuestionType.SHORT_ANSWER:
-            return scoring.TextAnswer(self.cleaned_data["text"])
-        if self.question.type == QuestionType.MATCHING:
-            return scoring.MatchingAnswer(
-                tuple(
-                    (int(name.removeprefix("match-")), value)
-                    for name, value in sorted(self.cleaned_data.items())
-                    if name.startswith("match-")
-                )
-            )
-        picked = self.cleaned_data["choice"]
-        ids = picked if isinstance(picked, list) else [picked]
-        return scoring.ChoiceAnswer(frozenset(int(i) for i in ids))
+    def to_answer(self) -> Any:
+        return self.question_type.answer_from_form(self.cleaned_data)
 
 
 class SignUpForm(UserCreationForm):
@@ -164,31 +95,11 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        rows = [
-            scoring.ChoiceKey(
-                id=index,
-                is_correct=bool(data.get("is_correct")),
-                text=data.get("text") or "",
-                credit=data.get("credit") if data.get("credit") is not None else Decimal(100),
-                match_text=data.get("match_text") or "",
-                numeric_value=data.get("numeric_value"),
-                numeric_tolerance=data.get("numeric_tolerance") or Decimal(0),
-            )
-            for index, data in enumerate(kept)
-        ]
-        if question.type == QuestionType.NUMERIC:
-            if any(row.numeric_value is None for row in rows):
-                raise ValidationError(
-                    "A numeric question's extra rows are graded answers: give each a numeric "
-                    "value (and a credit), or remove it."
-                )
-            return
-        choice_types = (QuestionType.SINGLE, QuestionType.TRUE_FALSE, QuestionType.MULTIPLE)
-        if question.type in choice_types and any(not row.text.strip() for row in rows):
-            raise ValidationError("Every choice needs its text.")
-        errors = scoring.answerability_errors(
-            question.type, [row.is_correct for row in rows], None, rows
-        )
+        try:
+            question_type = question_types.get(question.type)
+        except question_types.UnknownQuestionType:
+            return  # the question form reports the type
+        errors = question_type.answer_row_errors(keys_of_rows(kept))
         if errors:
             raise ValidationError(errors)
 
@@ -210,9 +121,10 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        question_type = data.get("type")
-        if question_type == QuestionType.NUMERIC and data.get("numeric_answer") is None:
-            self.add_error("numeric_answer", "A numeric question needs a right value.")
+        if data.get("type"):
+            question_type = question_types.get(data["type"])
+            for name, message in question_type.question_field_errors(data).items():
+                self.add_error(name, message)
         topic, anchor = data.get("topic"), data.get("lesson_anchor")
         if topic and anchor:
             lesson = Lesson.objects.filter(topic=topic).first()

@@ -19,10 +19,11 @@ easy (facility above 95%), too hard (below 20%) or not discriminating (index bel
 import csv
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -127,7 +128,9 @@ def first_attempt_responses() -> QuerySet[Response]:
     )
 
 
-def _statistics(n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float) -> tuple:
+def _statistics(
+    n: int, sx: float, sxx: float, sy: float, syy: float, sxy: float
+) -> tuple[float, float | None, float | None]:
     facility = sx / n
     variance = (sxx - sx * sx / n) / (n - 1) if n > 1 else None
     deviation = math.sqrt(max(variance, 0.0)) if variance is not None else None
@@ -184,7 +187,7 @@ def record_first_attempt(responses: Iterable[Response]) -> None:
         ignore_conflicts=True,
     )
 
-    def add(term) -> Case:
+    def add(term: Callable[[float, float], float]) -> Case:
         whens = [When(question_id=q, then=Value(term(x, y))) for q, (x, y) in increments.items()]
         return Case(*whens, default=Value(0.0), output_field=FloatField())
 
@@ -196,9 +199,11 @@ def record_first_attempt(responses: Iterable[Response]) -> None:
         sum_yy=F("sum_yy") + add(lambda x, y: y * y),
         sum_xy=F("sum_xy") + add(lambda x, y: x * y),
     )
-    picked = [
-        (r.question_id, choice_id) for r in responses for choice_id in r.answer.get("choices", [])
-    ]
+    picked = list(
+        PickedChoice.objects.filter(response__in=[r.pk for r in responses]).values_list(
+            "question_id", "choice_id"
+        )
+    )
     if picked:
         ChoicePickCount.objects.bulk_create(
             [ChoicePickCount(question_id=q, choice_id=c) for q, c in picked],
@@ -273,8 +278,8 @@ class ReportCell:
 
 
 def report_learners(
-    *, classroom: Classroom | None = None, sort: str = "learner", topics: list[Topic] = ()
-) -> QuerySet:
+    *, classroom: Classroom | None = None, sort: str = "learner", topics: Sequence[Topic] = ()
+) -> QuerySet[Any]:
     """Learners (not staff) with their last activity, filtered by class and sorted.
 
     `sort` is one of SORTS or "topic:<slug>" / "-topic:<slug>" (by best score there).
@@ -324,7 +329,9 @@ class _Echo:
         return value
 
 
-def report_csv_rows(learners: QuerySet, topics: list[Topic], chunk: int = 1000) -> Iterator[str]:
+def report_csv_rows(
+    learners: QuerySet[Any], topics: list[Topic], chunk: int = 1000
+) -> Iterator[str]:
     """The report as CSV lines, produced a chunk of learners at a time, so a download of
     many thousands of learners starts at once and holds little memory."""
     writer = csv.writer(_Echo())
@@ -337,20 +344,21 @@ def report_csv_rows(learners: QuerySet, topics: list[Topic], chunk: int = 1000) 
             f"{topic.title}: last activity",
         ]
     yield writer.writerow(header)
-    batch: list = []
+    batch: list[Any] = []
     for learner in learners.iterator(chunk_size=chunk):
         batch.append(learner)
         if len(batch) == chunk:
-            yield from _csv_batch(writer, batch, topics)
+            yield from map(writer.writerow, _csv_rows(batch, topics))
             batch = []
     if batch:
-        yield from _csv_batch(writer, batch, topics)
+        yield from map(writer.writerow, _csv_rows(batch, topics))
 
 
-def _csv_batch(writer, learners: list, topics: list[Topic]) -> Iterator[str]:
+def _csv_rows(learners: list[Any], topics: list[Topic]) -> Iterator[list[object]]:
+    """One row per learner (from `report_learners`, so annotated with last_activity)."""
     cells = report_cells(learner.pk for learner in learners)
     for learner in learners:
-        row = [learner.get_username(), _iso(learner.last_activity)]
+        row: list[object] = [learner.get_username(), _iso(learner.last_activity)]
         for topic in topics:
             cell = cells.get((learner.pk, topic.pk))
             if cell is None:
@@ -358,7 +366,7 @@ def _csv_batch(writer, learners: list, topics: list[Topic]) -> Iterator[str]:
             else:
                 best = "" if cell.best_percent is None else f"{cell.best_percent:f}"
                 row += [cell.mastery.label, best, cell.attempts, _iso(cell.last_activity_at)]
-        yield writer.writerow(row)
+        yield row
 
 
 def _iso(moment: datetime | None) -> str:

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from learning import question_types
 from learning.rendering import render_lesson
 
 
@@ -61,15 +62,6 @@ class Lesson(models.Model):
         return ""
 
 
-class QuestionType(models.TextChoices):
-    SINGLE = "single", "Single choice"
-    MULTIPLE = "multiple", "Multiple answers"
-    TRUE_FALSE = "true_false", "True or false"
-    NUMERIC = "numeric", "Numeric"
-    SHORT_ANSWER = "short_answer", "Short answer"
-    MATCHING = "matching", "Matching"
-
-
 class QuestionOrigin(models.TextChoices):
     FIXTURES = "fixtures", "Course files"
     ADMIN = "admin", "Admin"
@@ -85,7 +77,7 @@ class Question(models.Model):
         help_text="Stable identifier used by the course files and exports; "
         "left blank, one is made for you.",
     )
-    type = models.CharField(max_length=20, choices=QuestionType.choices)
+    type = models.CharField(max_length=20, choices=question_types.type_choices)
     prompt = models.TextField()
     explanation = models.TextField(
         help_text="Shown after answering: why the right answer is right."
@@ -127,7 +119,7 @@ class Question(models.Model):
     @property
     def uses_picked_choices(self) -> bool:
         """Whether learners answer by picking among the choices (so picks can be counted)."""
-        return self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE)
+        return question_types.get(self.type).answers_by_picking
 
 
 class Choice(models.Model):

@@ -7,138 +7,53 @@ with errors: a malformed file never half-imports. Questions of a type we do not 
 reported and skipped; the rest of the file still imports.
 """
 
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.utils.text import slugify
 
-from learning import gift, scoring
-from learning.models import Choice, Question, QuestionOrigin, QuestionType, Topic
-
-_HUNDRED = Decimal(100)
-
+from learning import question_types
+from learning.formats import gift
+from learning.formats.aiken import parse_aiken
+from learning.models import Choice, Question, QuestionOrigin, Topic
+from learning.question_types.base import ImportedQuestion, keys_of_rows
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
 
 
-def question_values(source: gift.GiftQuestion, topic: Topic) -> dict[str, Any]:
-    """The Question fields a GIFT question sets."""
-    full_credit = next((a for a in source.numeric_answers if a.weight >= _HUNDRED), None)
-    return {
-        "topic": topic,
-        "type": source.kind,
-        "prompt": source.prompt,
-        "explanation": source.general_feedback,
-        "lesson_anchor": source.metadata.get("anchor", ""),
-        "numeric_answer": full_credit.value if full_credit else None,
-        "numeric_tolerance": full_credit.tolerance if full_credit else Decimal(0),
-    }
+def imported(source: gift.GiftQuestion) -> ImportedQuestion:
+    """The Question fields (but the topic) and Choice rows a typed GIFT question sets."""
+    return question_types.get(source.kind).from_gift(source)
 
 
-def choice_rows(source: gift.GiftQuestion) -> list[dict[str, Any]]:
-    """The Choice rows a GIFT question sets, in order."""
-    if source.kind == gift.NUMERIC:
-        extra = [a for a in source.numeric_answers if a.weight < _HUNDRED]
-        full = [a for a in source.numeric_answers if a.weight >= _HUNDRED][1:]
-        return [
-            {
-                "text": "",
-                "is_correct": False,
-                "credit": answer.weight,
-                "match_text": "",
-                "numeric_value": answer.value,
-                "numeric_tolerance": answer.tolerance,
-                "feedback": answer.feedback,
-            }
-            for answer in full + extra
-        ]
-    return [
-        {
-            "text": choice.text,
-            "is_correct": choice.is_correct if source.kind != gift.MATCHING else False,
-            "credit": choice.weight,
-            "match_text": choice.match_text,
-            "numeric_value": None,
-            "numeric_tolerance": Decimal(0),
-            "feedback": choice.feedback,
-        }
-        for choice in source.choices
-    ]
-
-
-def answerability(source: gift.GiftQuestion) -> list[str]:
-    rows = [
-        scoring.ChoiceKey(
-            id=index,
-            is_correct=row["is_correct"],
-            text=row["text"],
-            credit=row["credit"],
-            match_text=row["match_text"],
-        )
-        for index, row in enumerate(choice_rows(source))
-    ]
-    numeric = question_values(source, Topic())["numeric_answer"]
-    return scoring.answerability_errors(
-        source.kind, [row.is_correct for row in rows], numeric, rows
+def authoring_errors(source: gift.GiftQuestion) -> list[str]:
+    """Why a question read from a file could not be answered right."""
+    question = imported(source)
+    return question_types.get(source.kind).authoring_errors(
+        question.values, keys_of_rows(question.rows)
     )
 
 
 def to_gift(question: Question) -> gift.GiftQuestion:
     choices = list(question.choices.all())
+    answers = question_types.get(question.type).to_gift(question, choices)
     metadata = {"anchor": question.lesson_anchor} if question.lesson_anchor else {}
-    result = gift.GiftQuestion(
+    return gift.GiftQuestion(
         line=0,
+        syntax=answers.syntax,
         kind=question.type,
         prompt=question.prompt,
         title=question.key,
         category=question.topic.slug,
         text_format="markdown",
+        choices=answers.choices,
+        numeric_answers=answers.numeric_answers,
         general_feedback=question.explanation,
         metadata=metadata,
     )
-    if question.type == QuestionType.NUMERIC:
-        result.numeric_answers = [
-            gift.GiftNumericAnswer(question.numeric_answer, question.numeric_tolerance)
-        ] + [
-            gift.GiftNumericAnswer(c.numeric_value, c.numeric_tolerance, c.credit, c.feedback)
-            for c in choices
-            if c.numeric_value is not None
-        ]
-        return result
-    weights = (
-        _multiple_weights(choices)
-        if question.type == QuestionType.MULTIPLE
-        else [_single_weight(question.type, c) for c in choices]
-    )
-    result.choices = [
-        gift.GiftChoice(text=c.text, weight=weight, feedback=c.feedback, match_text=c.match_text)
-        for c, weight in zip(choices, weights, strict=True)
-    ]
-    return result
-
-
-def _single_weight(question_type: str, choice: Choice) -> Decimal:
-    if question_type == QuestionType.SHORT_ANSWER:
-        return choice.credit
-    if question_type == QuestionType.MATCHING:
-        return _HUNDRED
-    return _HUNDRED if choice.is_correct else Decimal(0)
-
-
-def _multiple_weights(choices: list[Choice]) -> list[Decimal]:
-    """GIFT weights for a multiple-answer question: the imported ones when they agree with
-    the ticks, else Moodle's usual split (right ones share 100%, wrong ones -100%)."""
-    right = [c for c in choices if c.is_correct]
-    agrees = all((c.credit > 0) == c.is_correct for c in choices)
-    if agrees and abs(sum(c.credit for c in right) - _HUNDRED) < Decimal("0.001"):
-        return [c.credit for c in choices]
-    share = (_HUNDRED / max(len(right), 1)).quantize(Decimal("0.00001"))
-    return [share if c.is_correct else Decimal(-100) for c in choices]
 
 
 def export_gift(topic: Topic | None = None) -> str:
@@ -148,68 +63,6 @@ def export_gift(topic: Topic | None = None) -> str:
     exported = [to_gift(q) for q in questions.order_by("topic__order", "topic__slug", "id")]
     scope = f"topic {topic.slug}" if topic else "the whole bank"
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
-
-
-# -- Aiken -------------------------------------------------------------------------------
-
-_AIKEN_OPTION = re.compile(r"^([A-Z])[.)]\s+(.+)$")
-_AIKEN_ANSWER = re.compile(r"^ANSWER:\s*([A-Z])\s*$")
-
-
-def parse_aiken(text: str) -> gift.GiftDocument:
-    """Aiken: a question line, options 'A. text' or 'A) text', then 'ANSWER: B'."""
-    document = gift.GiftDocument()
-    lines = text.lstrip("\ufeff").splitlines()
-    index = 0
-    while index < len(lines):
-        if not lines[index].strip():
-            index += 1
-            continue
-        start = index + 1
-        prompt_lines: list[str] = []
-        options: list[tuple[str, str]] = []
-        answer = None
-        while index < len(lines) and lines[index].strip():
-            line = lines[index].strip()
-            option = _AIKEN_OPTION.match(line)
-            answer_match = _AIKEN_ANSWER.match(line)
-            if answer_match:
-                answer = answer_match.group(1)
-                index += 1
-                break
-            if option and prompt_lines:
-                options.append((option.group(1), option.group(2).strip()))
-            elif options:
-                document.problems.append(
-                    gift.GiftProblem(index + 1, "an option must look like 'A. text'")
-                )
-            else:
-                prompt_lines.append(line)
-            index += 1
-        letters = [letter for letter, _ in options]
-        if not prompt_lines:
-            document.problems.append(gift.GiftProblem(start, "a question has no text"))
-        elif len(options) < 2:
-            document.problems.append(gift.GiftProblem(start, "a question needs two options"))
-        elif answer is None:
-            document.problems.append(gift.GiftProblem(start, "the 'ANSWER: X' line is missing"))
-        elif answer not in letters:
-            document.problems.append(gift.GiftProblem(start, f"ANSWER: {answer} names no option"))
-        else:
-            document.questions.append(
-                gift.GiftQuestion(
-                    line=start,
-                    kind=gift.SINGLE,
-                    prompt=" ".join(prompt_lines),
-                    choices=[
-                        gift.GiftChoice(text, _HUNDRED if letter == answer else Decimal(0))
-                        for letter, text in options
-                    ],
-                )
-            )
-        while index < len(lines) and lines[index].strip():
-            index += 1  # skip the rest of a broken block
-    return document
 
 
 # -- planning and applying an import ------------------------------------------------------
@@ -230,7 +83,7 @@ class PlannedQuestion:
 
     @property
     def kind_label(self) -> str:
-        return QuestionType(self.source.kind).label
+        return question_types.label(self.source.kind)
 
 
 @dataclass
@@ -287,10 +140,11 @@ def _key_for(source: gift.GiftQuestion) -> str:
 
 
 def _differs(question: Question, source: gift.GiftQuestion, topic: Topic) -> bool:
-    values = question_values(source, topic)
+    wanted_question = imported(source)
+    values = {**wanted_question.values, "topic": topic}
     if any(getattr(question, name) != value for name, value in values.items()):
         return True
-    wanted = choice_rows(source)
+    wanted = wanted_question.rows
     have = list(question.choices.all())
     if len(wanted) != len(have):
         return True
@@ -312,7 +166,9 @@ def plan_import(
             return plan
     else:
         text = raw
-    document = parse_aiken(text) if file_format == "aiken" else gift.parse_gift(text)
+    document = question_types.read_gift(
+        parse_aiken(text) if file_format == "aiken" else gift.parse_gift(text)
+    )
     for problem in document.problems:
         (plan.skipped if problem.kind == gift.SKIPPED else plan.errors).append(problem)
 
@@ -336,7 +192,7 @@ def plan_import(
             plan.errors.append(gift.GiftProblem(source.line, f"the key {key!r} is used twice"))
             continue
         seen.add(key)
-        problems = answerability(source)
+        problems = authoring_errors(source)
         plan.errors.extend(gift.GiftProblem(source.line, message) for message in problems)
         current = existing.get(key)
         if current is None:
@@ -381,7 +237,8 @@ def apply_import(plan: ImportPlan) -> ImportPlan:
     for planned in plan.questions:
         if planned.action == "unchanged":
             continue
-        values = question_values(planned.source, planned.topic)
+        wanted = imported(planned.source)
+        values = {**wanted.values, "topic": planned.topic}
         question = planned.existing
         if question is None:
             question = Question.objects.create(
@@ -391,5 +248,5 @@ def apply_import(plan: ImportPlan) -> ImportPlan:
             for name, value in values.items():
                 setattr(question, name, value)
             question.save()
-        sync_choices(question, choice_rows(planned.source))
+        sync_choices(question, wanted.rows)
     return plan

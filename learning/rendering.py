@@ -6,6 +6,7 @@ stray tag or script in content is shown inert, never run.
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import markdown
 import nh3
@@ -40,7 +41,7 @@ class RenderedLesson:
     sections: tuple[Section, ...]
 
 
-def _flatten_toc(tokens: list[dict]) -> list[Section]:
+def _flatten_toc(tokens: list[dict[str, Any]]) -> list[Section]:
     sections: list[Section] = []
     for token in tokens:
         sections.append(Section(anchor=token["id"], title=token["name"], level=token["level"]))
@@ -60,7 +61,9 @@ def render_lesson(source: str) -> RenderedLesson:
         attributes=_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
     )
-    return RenderedLesson(html=html, sections=tuple(_flatten_toc(converter.toc_tokens)))
+    # The toc extension sets toc_tokens on the converter; the Markdown stubs do not declare it.
+    tokens: list[dict[str, Any]] = converter.toc_tokens  # type: ignore[attr-defined]
+    return RenderedLesson(html=html, sections=tuple(_flatten_toc(tokens)))
 
 
 @lru_cache(maxsize=4096)

@@ -1,53 +1,53 @@
-"""Read-only queries that shape what the quiz screens show.
+"""Read-only queries that shape what pages show: the quiz screens, the course page and the
+dashboard, each in a few lean queries.
 
 Feedback and reviews are built from the snapshot stored with each response, never from the
 live question, so what a learner sees of their past never changes under them.
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from learning import scoring
-from learning.models import Attempt, Choice, Lesson, Question, Response
-from learning.scoring import normalize_text
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, F, Min, Q, Window
+from django.db.models.functions import RowNumber, TruncDate
+from django.urls import reverse
+from django.utils import timezone
 
-
-@dataclass(frozen=True)
-class ChoiceFeedback:
-    id: int
-    text: str
-    is_correct: bool
-    picked: bool
-    feedback: str
-
-
-@dataclass(frozen=True)
-class MatchRow:
-    item: str
-    chosen: str
-    right: str
-    is_right: bool
+from learning import question_types
+from learning.models import (
+    Attempt,
+    AttemptState,
+    Choice,
+    Lesson,
+    Mastery,
+    Question,
+    QuizKind,
+    Response,
+    ReviewCard,
+    Topic,
+    TopicProgress,
+)
+from learning.question_types.base import key_from_snapshot
+from learning.versions import snapshot_question
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """What a learner sees once a question is answered."""
+    """What a learner sees once a question is answered: the verdict and explanation every
+    type shares, and the type's own `detail`, shown by the type's `template`."""
 
     position: int
-    question_type: str
     prompt: str
     explanation: str
     points: Decimal
-    choices: tuple[ChoiceFeedback, ...]
-    given_value: str | None
-    expected_value: str | None
-    tolerance: str | None
     section_url: str | None
     section_title: str
-    given_text: str | None = None
-    accepted_answers: tuple[tuple[str, str], ...] = ()  # (text, credit shown as "50%")
-    match_rows: tuple[MatchRow, ...] = ()
+    detail: Any
+    template: str
+    correction: str
 
     @property
     def is_correct(self) -> bool:
@@ -58,41 +58,12 @@ class Feedback:
         return 0 < self.points < 1
 
     @property
-    def picked_feedback(self) -> list[ChoiceFeedback]:
-        return [choice for choice in self.choices if choice.picked and choice.feedback]
-
-    @property
-    def right_answers(self) -> list[str]:
-        return [choice.text for choice in self.choices if choice.is_correct]
-
-    @property
     def announcement(self) -> str:
         """A one-line verdict for screen readers."""
         if self.is_correct:
             return "Right."
         verdict = "Partly right." if self.is_partly_correct else "Not right."
-        if self.question_type == "numeric":
-            return f"{verdict} The right answer is {self.expected_value}."
-        if self.question_type == "matching":
-            right = sum(row.is_right for row in self.match_rows)
-            return f"{verdict} {right} of {len(self.match_rows)} pairs matched."
-        if self.question_type == "short_answer":
-            full = [text for text, credit in self.accepted_answers if credit == "100%"]
-            return f"{verdict} Accepted: {'; '.join(full)}."
-        answers = "; ".join(self.right_answers)
-        noun = "answers are" if len(self.right_answers) > 1 else "answer is"
-        return f"{verdict} The right {noun}: {answers}."
-
-
-def _clean_number(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    number = Decimal(raw)
-    return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
-
-
-def _percent(raw: Any) -> str:
-    return f"{Decimal(str(raw)).normalize():f}%"
+        return f"{verdict} {self.correction}"
 
 
 def lessons_for(slugs: set[str]) -> dict[str, Lesson]:
@@ -134,52 +105,20 @@ def feedback_from(
 ) -> Feedback:
     """Feedback on an answer to a question as it was asked (its snapshot)."""
     topic_url = lesson.topic.get_absolute_url() if lesson is not None else ""
-    picked = set(answer.get("choices", []))
-    question_type = snapshot["type"]
-    chosen_matches = answer.get("matches", {})
-    match_rows = tuple(
-        MatchRow(
-            item=choice["text"],
-            chosen=chosen_matches.get(str(choice["id"]), ""),
-            right=choice["match_text"],
-            is_right=normalize_text(chosen_matches.get(str(choice["id"]), ""))
-            == normalize_text(choice["match_text"]),
-        )
-        for choice in snapshot.get("choices", [])
-        if question_type == "matching" and choice.get("match_text")
-    )
-    accepted = tuple(
-        (choice["text"], _percent(choice.get("credit", 100)))
-        for choice in snapshot.get("choices", [])
-        if question_type == "short_answer" and Decimal(str(choice.get("credit", 100))) > 0
-    )
+    question_type = question_types.get(snapshot["type"])
+    detail = question_type.feedback_detail(snapshot, answer)
     anchor = snapshot.get("lesson_anchor") or ""
     section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
-    tolerance = _clean_number(snapshot.get("numeric_tolerance"))
     return Feedback(
         position=position,
-        question_type=question_type,
         prompt=snapshot["prompt"],
         explanation=snapshot.get("explanation", ""),
         points=points,
-        choices=tuple(
-            ChoiceFeedback(
-                id=choice["id"],
-                text=choice["text"],
-                is_correct=choice["is_correct"],
-                picked=choice["id"] in picked,
-                feedback=choice.get("feedback", ""),
-            )
-            for choice in snapshot.get("choices", [])
-        ),
-        given_value=_clean_number(answer.get("value")),
-        expected_value=_clean_number(snapshot.get("numeric_answer")),
-        tolerance=tolerance if tolerance not in (None, "0") else None,
         section_url=(f"{topic_url}#{anchor}" if section_title else topic_url) or None,
         section_title=section_title,
-        given_text=answer.get("text"),
-        accepted_answers=accepted,
-        match_rows=match_rows,
+        detail=detail,
+        template=question_type.feedback_template,
+        correction=question_type.correction(detail),
     )
 
 
@@ -201,10 +140,6 @@ class QuestionScreen:
     @property
     def total(self) -> int:
         return self.attempt.question_total
-
-    @property
-    def is_last(self) -> bool:
-        return self.position == self.total
 
     @property
     def progress_text(self) -> str:
@@ -303,11 +238,183 @@ class PreviewItem:
         return f"#preview-{self.question.pk}"
 
 
-def preview_feedback(question: Question, answer: scoring.Answer) -> Feedback:
+def preview_feedback(question: Question, answer: Any) -> Feedback:
     """Grade an answer exactly as an attempt would, and record nothing."""
-    from learning.services import snapshot_question
-
+    question_type = question_types.get(question.type)
     snapshot = snapshot_question(question)
-    points = scoring.grade(scoring.key_from_snapshot(snapshot), answer)
+    points = question_type.grade(key_from_snapshot(snapshot), answer)
     lesson = lessons_for({question.topic.slug}).get(question.topic.slug)
-    return feedback_from(snapshot, scoring.answer_as_json(answer), points, 1, lesson)
+    return feedback_from(snapshot, question_type.answer_to_json(answer), points, 1, lesson)
+
+
+# -- progress: the course page, the dashboard and their guidance -------------------------
+
+
+@dataclass(frozen=True)
+class TopicRow:
+    """One topic as a learner sees it on the course page and dashboard."""
+
+    topic: Topic
+    progress: TopicProgress | None
+    open_attempt_id: int | None
+
+    @property
+    def mastery(self) -> Mastery:
+        return Mastery(self.progress.mastery) if self.progress else Mastery.NOT_STARTED
+
+    @property
+    def mastery_percent(self) -> int:
+        """How far along the five levels the topic is, for a progress bar."""
+        return int(self.mastery) * 25
+
+    @property
+    def lesson_read(self) -> bool:
+        return bool(self.progress and self.progress.lesson_read)
+
+
+def topic_rows_for(learner: AbstractBaseUser | None) -> list[TopicRow]:
+    """Every topic with the learner's progress: three queries, however many topics."""
+    topics = list(Topic.objects.all())
+    if learner is None or not learner.is_authenticated:
+        return [TopicRow(topic, None, None) for topic in topics]
+    progress_by_topic = {p.topic_id: p for p in TopicProgress.objects.filter(learner=learner)}
+    open_attempts = dict(
+        Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS).values_list(
+            "quiz__topic_id", "id"
+        )
+    )
+    return [
+        TopicRow(topic, progress_by_topic.get(topic.pk), open_attempts.get(topic.pk))
+        for topic in topics
+    ]
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    due_now: int
+    next_due: datetime | None
+
+
+def review_summary(learner: AbstractBaseUser) -> ReviewSummary:
+    """How many reviews are due now and when the next falls due: one query."""
+    now = timezone.now()
+    published = Q(question__is_published=True)
+    totals = ReviewCard.objects.filter(published, learner=learner).aggregate(
+        due_now=Count("id", filter=Q(due__lte=now)),
+        next_due=Min("due", filter=Q(due__gt=now)),
+    )
+    return ReviewSummary(totals["due_now"], totals["next_due"])
+
+
+@dataclass(frozen=True)
+class NextStep:
+    action: str  # resume, review, take, retake, read, challenge
+    title: str
+    reason: str
+    url: str
+
+
+def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
+    """The one thing to do next, from the learner's state, in this order of priority:
+    finish an open quiz; do the due reviews; take the quiz of a lesson already read; retake
+    the weakest topic still below 70%; read the next unread lesson; else the course
+    challenge."""
+    for row in rows:
+        if row.open_attempt_id:
+            return NextStep(
+                "resume",
+                f"Finish your quiz on {row.topic.title}",
+                "You stopped part of the way through.",
+                reverse("learning:attempt", args=[row.open_attempt_id]),
+            )
+    if reviews.due_now:
+        plural = "s are" if reviews.due_now != 1 else " is"
+        return NextStep(
+            "review",
+            f"Review {reviews.due_now} question{'s' if reviews.due_now != 1 else ''}",
+            f"{reviews.due_now} question{plural} due: a review now, just as you might forget, "
+            "makes it stick.",
+            reverse("learning:review"),
+        )
+    for row in rows:
+        if row.lesson_read and not (row.progress and row.progress.attempt_count):
+            return NextStep(
+                "take",
+                f"Take the quiz on {row.topic.title}",
+                "You have read the lesson; now check what stayed with you.",
+                reverse("learning:quiz", args=[row.topic.slug]),
+            )
+    weak = [row for row in rows if row.mastery == Mastery.ATTEMPTED]
+    if weak:
+        weakest = min(weak, key=lambda row: (row.progress.best_percent or 0, row.topic.order))
+        return NextStep(
+            "retake",
+            f"Retake the quiz on {weakest.topic.title}",
+            f"Your best there is {weakest.progress.best_percent:.0f}%; 70% makes it familiar.",
+            reverse("learning:quiz", args=[weakest.topic.slug]),
+        )
+    for row in rows:
+        if not row.lesson_read and row.mastery == Mastery.NOT_STARTED:
+            return NextStep(
+                "read",
+                f"Read the lesson on {row.topic.title}",
+                f"Topic {row.topic.order} is next.",
+                reverse("learning:lesson", args=[row.topic.slug]),
+            )
+    return NextStep(
+        "challenge",
+        "Take the course challenge",
+        "A mixed quiz across your topics, weighted to the weaker ones: the road to mastered.",
+        reverse("learning:challenge"),
+    )
+
+
+HISTORY_PER_TOPIC = 10
+
+
+def score_history(learner: AbstractBaseUser) -> dict[int, list[Decimal]]:
+    """The last ten topic-quiz scores per topic, oldest first: one query, however long
+    the learner's history."""
+    latest_first = (
+        Attempt.objects.filter(
+            learner=learner, state__in=AttemptState.closed(), quiz__kind=QuizKind.TOPIC
+        )
+        .annotate(
+            recency=Window(
+                RowNumber(), partition_by=[F("quiz_id")], order_by=F("finished_at").desc()
+            )
+        )
+        .filter(recency__lte=HISTORY_PER_TOPIC)
+        .order_by("quiz__topic_id", "-finished_at")
+        .values_list("quiz__topic_id", "percent")
+    )
+    history: dict[int, list[Decimal]] = {}
+    for topic_id, percent in latest_first:
+        history.setdefault(topic_id, []).insert(0, percent)
+    return history
+
+
+STREAK_LOOKBACK_DAYS = 366
+
+
+def answers_by_day(learner: AbstractBaseUser, today: date) -> dict[date, int]:
+    """Answers given per day over the last year (for the chart and the streak)."""
+    since = timezone.now() - timedelta(days=STREAK_LOOKBACK_DAYS)
+    rows = (
+        Response.objects.filter(attempt__learner=learner, answered_at__gte=since)
+        .annotate(day=TruncDate("answered_at"))
+        .values("day")
+        .annotate(answers=Count("id"))
+        .values_list("day", "answers")
+    )
+    return {day: answers for day, answers in rows if day <= today}
+
+
+def streak(active_days: set[date], today: date) -> int:
+    """Consecutive active days up to today, or up to yesterday while today is still young."""
+    day = today if today in active_days else today - timedelta(days=1)
+    length = 0
+    while day in active_days:
+        length += 1
+        day -= timedelta(days=1)
+    return length

@@ -4,8 +4,6 @@ Services take keyword arguments, never a request; they validate before they save
 `QuizError` with a message a learner can read when the request cannot be honoured.
 """
 
-import hashlib
-import json
 import random
 from datetime import timedelta
 from decimal import Decimal
@@ -16,7 +14,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from learning import insight, reviews, scoring
+from learning import insight, question_types, reviews, scoring
+from learning.mastery import (
+    MasteryState,
+    mastery_after_attempt,
+    mastery_after_challenge_answer,
+    mastery_after_review,
+    topics_falling_after_review,
+)
 from learning.models import (
     Attempt,
     AttemptState,
@@ -25,8 +30,6 @@ from learning.models import (
     Membership,
     PickedChoice,
     Question,
-    QuestionType,
-    QuestionVersion,
     Quiz,
     QuizKind,
     Response,
@@ -34,13 +37,8 @@ from learning.models import (
     Topic,
     TopicProgress,
 )
-from learning.progress import (
-    MasteryState,
-    mastery_after_attempt,
-    mastery_after_challenge_answer,
-    mastery_after_review,
-    topics_falling_after_review,
-)
+from learning.question_types.base import key_from_snapshot
+from learning.versions import question_version
 
 
 class QuizError(Exception):
@@ -110,8 +108,7 @@ def _choice_orders(
     choice_orders: dict[str, list[int]] = {}
     for question in questions:
         choice_ids = [choice.id for choice in question.choices.all()]
-        # True/false keeps True before False; shuffling it only confuses.
-        if quiz.shuffle_choices and question.type != QuestionType.TRUE_FALSE:
+        if quiz.shuffle_choices and question_types.get(question.type).shuffles_choices:
             rng.shuffle(choice_ids)
         choice_orders[str(question.id)] = choice_ids
     return choice_orders
@@ -229,79 +226,16 @@ def start_attempt(
     return attempt
 
 
-def snapshot_question(question: Question) -> dict[str, Any]:
-    """Everything a learner's answer to this question is judged and reviewed by."""
-    ordered = sorted(question.choices.all(), key=lambda choice: (choice.order, choice.id))
-    return {
-        "key": question.key,
-        "topic_slug": question.topic.slug,
-        "type": question.type,
-        "prompt": question.prompt,
-        "explanation": question.explanation,
-        "lesson_anchor": question.lesson_anchor,
-        "choices": [
-            {
-                "id": choice.id,
-                "text": choice.text,
-                "is_correct": choice.is_correct,
-                "credit": str(choice.credit),
-                "match_text": choice.match_text,
-                "numeric_value": (
-                    str(choice.numeric_value) if choice.numeric_value is not None else None
-                ),
-                "numeric_tolerance": str(choice.numeric_tolerance),
-                "feedback": choice.feedback,
-            }
-            for choice in ordered
-        ],
-        "numeric_answer": (
-            str(question.numeric_answer) if question.numeric_answer is not None else None
-        ),
-        "numeric_tolerance": str(question.numeric_tolerance),
-    }
-
-
-def _check_answer_fits(question: Question, answer: scoring.Answer) -> None:
-    if question.type == QuestionType.NUMERIC:
-        if not isinstance(answer, scoring.NumericAnswer):
-            raise QuizError("This question needs a number as its answer.")
-        return
-    if question.type == QuestionType.SHORT_ANSWER:
-        if not isinstance(answer, scoring.TextAnswer) or not answer.text.strip():
-            raise QuizError("Type an answer.")
-        return
-    if question.type == QuestionType.MATCHING:
-        pairs = {choice.id: choice for choice in question.choices.all() if choice.match_text}
-        options = {choice.match_text for choice in pairs.values()}
-        if not isinstance(answer, scoring.MatchingAnswer):
-            raise QuizError("Choose a match for every item.")
-        chosen = answer.as_dict()
-        if set(chosen) != set(pairs) or not set(chosen.values()) <= options:
-            raise QuizError("Choose a match for every item, from the options given.")
-        return
-    if not isinstance(answer, scoring.ChoiceAnswer) or not answer.choice_ids:
-        raise QuizError("Pick an answer from the choices given.")
-    own_choice_ids = {choice.id for choice in question.choices.all()}
-    if not answer.choice_ids <= own_choice_ids:
-        raise QuizError("That choice does not belong to this question.")
-    if question.type != QuestionType.MULTIPLE and len(answer.choice_ids) != 1:
-        raise QuizError("Pick exactly one answer.")
-
-
-def question_version(question: Question) -> QuestionVersion:
-    """The stored version matching the question as it stands now, made on first use."""
-    snapshot = snapshot_question(question)
-    digest = hashlib.sha256(
-        json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
-    version, _ = QuestionVersion.objects.get_or_create(
-        question=question, digest=digest, defaults={"snapshot": snapshot}
-    )
-    return version
+def _same_answer(response: Response, answer: Any) -> bool:
+    """Whether `answer` is the one this response already holds (a double click)."""
+    question_type = question_types.get(response.version.snapshot["type"])
+    if not isinstance(answer, question_type.answer_class):
+        return False
+    return question_type.answer_to_json(answer) == response.answer
 
 
 @transaction.atomic
-def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer) -> Response:
+def record_answer(*, attempt: Attempt, question_id: int, answer: Any) -> Response:
     """Grade and store one answer; the attempt finishes when its last question is answered.
 
     Sending the same answer again (a double click, a retried request) returns the stored
@@ -312,8 +246,12 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
         raise QuizError("That question is not part of this attempt.")
     # A repeat first: the twin of a double click on the last question finds the attempt
     # already finished by its first click, and must get the same answer back.
-    existing = Response.objects.filter(attempt=attempt, question_id=question_id).first()
-    if existing is not None and existing.answer == scoring.answer_as_json(answer):
+    existing = (
+        Response.objects.select_related("version")
+        .filter(attempt=attempt, question_id=question_id)
+        .first()
+    )
+    if existing is not None and _same_answer(existing, answer):
         existing.attempt = attempt
         return existing
     if attempt.state != AttemptState.IN_PROGRESS:
@@ -326,22 +264,25 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: scoring.Answer)
     question = (
         Question.objects.select_related("topic").prefetch_related("choices").get(pk=question_id)
     )
-    _check_answer_fits(question, answer)
+    question_type = question_types.get(question.type)
     version = question_version(question)
-    points = scoring.grade(scoring.key_from_snapshot(version.snapshot), answer)
+    key = key_from_snapshot(version.snapshot)
+    problem = question_type.answer_problem(key, answer)
+    if problem is not None:
+        raise QuizError(problem)
+    points = question_types.grade(key, answer)
     response = Response.objects.create(
         attempt=attempt,
         question=question,
         version=version,
         position=attempt.question_ids.index(question_id) + 1,
-        answer=scoring.answer_as_json(answer),
+        answer=question_type.answer_to_json(answer),
         points=points,
     )
-    if isinstance(answer, scoring.ChoiceAnswer):
-        PickedChoice.objects.bulk_create(
-            PickedChoice(response=response, question=question, choice_id=choice_id)
-            for choice_id in sorted(answer.choice_ids)
-        )
+    PickedChoice.objects.bulk_create(
+        PickedChoice(response=response, question=question, choice_id=choice_id)
+        for choice_id in sorted(question_type.picked_choice_ids(answer))
+    )
     Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
     _schedule_review(learner_id=attempt.learner_id, question=question, points=points)
     if attempt.quiz.kind == QuizKind.CHALLENGE:

@@ -1,5 +1,7 @@
 """The Teachers group: what a teacher may do in the admin, and nothing more."""
 
+from django.contrib.auth.models import Group, Permission
+
 TEACHERS_GROUP = "Teachers"
 
 # (model, actions) in the learning app. Teachers author content and look at learner
@@ -27,10 +29,11 @@ def teacher_codenames() -> set[str]:
     }
 
 
-def sync_teachers_group(group_model, permission_model):
+def sync_teachers_group(group_model: type[Group], permission_model: type[Permission]) -> Group:
     """Create the Teachers group if needed and give it exactly the teacher permissions.
 
-    Takes the models as arguments so the data migration can pass its historical ones.
+    Takes the models as arguments so the data migration can pass its historical ones
+    (which have the same fields, and are typed as these).
     """
     group, _ = group_model.objects.get_or_create(name=TEACHERS_GROUP)
     group.permissions.set(

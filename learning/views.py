@@ -10,25 +10,21 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
-from learning import charts, progress, scoring, selectors, services
+from learning import charts, selectors, services
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
+from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
 from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgress
-from learning.progress import topic_rows_for
+from learning.selectors import topic_rows_for
 
 ATTEMPTS_PER_PAGE = 20
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _get_topic(slug: str) -> Topic:
     return get_object_or_404(Topic.objects.select_related("lesson", "quiz"), slug=slug)
 
 
-def _get_attempt_for_user(request: HttpRequest, attempt_id: int) -> Attempt:
+def _get_attempt_for_user(request: AuthenticatedHttpRequest, attempt_id: int) -> Attempt:
     """The learner's own attempt (404 for anyone else's), closed first if its time ran out."""
     attempt = get_object_or_404(
         Attempt.objects.select_related("quiz__topic"), pk=attempt_id, learner=request.user
@@ -53,16 +49,16 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def course(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        services.expire_overdue_attempts(learner=request.user)
-    context = {"rows": topic_rows_for(request.user)}
-    if request.user.is_authenticated:
-        context["reviews"] = progress.review_summary(request.user)
+    learner = request.user if request.user.is_authenticated else None
+    if learner is not None:
+        services.expire_overdue_attempts(learner=learner)
+    context: dict[str, object] = {"rows": topic_rows_for(learner)}
+    if learner is not None:
+        context["reviews"] = selectors.review_summary(learner)
     return render(request, "learning/course.html", context)
 
 
-@vary_on_headers("HX-Request")
-def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "lesson"):
         raise Http404("This topic has no lesson yet.")
@@ -75,7 +71,7 @@ def lesson(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def mark_read(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+def mark_read(request: AuthenticatedHtmxHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     topic_progress = services.mark_lesson_read(learner=request.user, topic=topic)
     if request.htmx:
@@ -87,7 +83,7 @@ def mark_read(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def quiz_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "quiz"):
         raise Http404("This topic has no quiz yet.")
@@ -109,7 +105,7 @@ def quiz_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def start_quiz(request: HttpRequest, slug: str) -> HttpResponse:
+def start_quiz(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "quiz"):
         raise Http404("This topic has no quiz yet.")
@@ -121,7 +117,7 @@ def start_quiz(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("learning:attempt", attempt_id=attempt.pk)
 
 
-def _start_course_quiz(request: HttpRequest, kind: str, back: str) -> HttpResponse:
+def _start_course_quiz(request: AuthenticatedHttpRequest, kind: str, back: str) -> HttpResponse:
     try:
         attempt = services.start_attempt(learner=request.user, quiz=services.course_quiz(kind))
     except services.QuizError as error:
@@ -130,16 +126,16 @@ def _start_course_quiz(request: HttpRequest, kind: str, back: str) -> HttpRespon
     return redirect("learning:attempt", attempt_id=attempt.pk)
 
 
-def _open_course_attempt(request: HttpRequest, kind: str) -> Attempt | None:
+def _open_course_attempt(request: AuthenticatedHttpRequest, kind: str) -> Attempt | None:
     return Attempt.objects.filter(
         learner=request.user, quiz__kind=kind, state=AttemptState.IN_PROGRESS
     ).first()
 
 
 @login_required
-def review(request: HttpRequest) -> HttpResponse:
+def review(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
-        "reviews": progress.review_summary(request.user),
+        "reviews": selectors.review_summary(request.user),
         "open_attempt": _open_course_attempt(request, QuizKind.REVIEW),
         "session_size": services.course_quiz(QuizKind.REVIEW).question_count,
     }
@@ -148,12 +144,12 @@ def review(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def start_review(request: HttpRequest) -> HttpResponse:
+def start_review(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _start_course_quiz(request, QuizKind.REVIEW, "learning:review")
 
 
 @login_required
-def challenge(request: HttpRequest) -> HttpResponse:
+def challenge(request: AuthenticatedHttpRequest) -> HttpResponse:
     started = [
         row
         for row in topic_rows_for(request.user)
@@ -169,12 +165,12 @@ def challenge(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def start_challenge(request: HttpRequest) -> HttpResponse:
+def start_challenge(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _start_course_quiz(request, QuizKind.CHALLENGE, "learning:challenge")
 
 
 @login_required
-def attempt_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_detail(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
     """Send the learner on to where this attempt stands: its next question, or its result."""
     attempt = _get_attempt_for_user(request, attempt_id)
     position = selectors.next_unanswered_position(attempt)
@@ -200,7 +196,9 @@ def _render_question(
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
-def attempt_question(request: HtmxHttpRequest, attempt_id: int, position: int) -> HttpResponse:
+def attempt_question(
+    request: AuthenticatedHtmxHttpRequest, attempt_id: int, position: int
+) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
     if not 1 <= position <= attempt.question_total:
         raise Http404("This attempt has no question at that position.")
@@ -243,7 +241,7 @@ def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) ->
     stored = selectors.response_at(screen.attempt, screen.position)
     question = stored.question
     form = AnswerForm(request.POST, question=question, choices=tuple(question.choices.all()))
-    if form.is_valid() and scoring.answer_as_json(form.to_answer()) == stored.answer:
+    if form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer:
         if not request.htmx:
             return redirect(
                 "learning:question", attempt_id=screen.attempt.pk, position=screen.position
@@ -254,29 +252,32 @@ def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) ->
 
 
 @login_required
-def attempt_result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpResponse:
     attempt = _get_attempt_for_user(request, attempt_id)
     if not attempt.is_finished:
         return redirect("learning:attempt", attempt_id=attempt.pk)
-    topic_progress = TopicProgress.objects.filter(
-        learner=request.user, topic_id=attempt.quiz.topic_id
-    ).first()
+    topic = attempt.quiz.topic  # None for a review session or the course challenge
+    topic_progress = (
+        TopicProgress.objects.filter(learner=request.user, topic=topic).first()
+        if topic is not None
+        else None
+    )
     context = {
         "attempt": attempt,
-        "topic": attempt.quiz.topic,
+        "topic": topic,
         "review": selectors.attempt_review(attempt),
         "progress": topic_progress,
     }
     return render(request, "learning/result.html", context)
 
 
-def _dashboard_context(request: HttpRequest) -> dict:
+def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
     services.expire_overdue_attempts(learner=request.user)
     rows = topic_rows_for(request.user)
-    reviews = progress.review_summary(request.user)
-    history = progress.score_history(request.user)
+    reviews = selectors.review_summary(request.user)
+    history = selectors.score_history(request.user)
     today = timezone.localdate()
-    by_day = progress.answers_by_day(request.user, today)
+    by_day = selectors.answers_by_day(request.user, today)
     finished = (
         Attempt.objects.filter(learner=request.user, state__in=AttemptState.closed())
         .select_related("quiz__topic")
@@ -289,9 +290,9 @@ def _dashboard_context(request: HttpRequest) -> dict:
             row.topic.pk: charts.sparkline(history.get(row.topic.pk, [])) for row in rows
         },
         "reviews": reviews,
-        "next_step": progress.next_step(rows, reviews),
+        "next_step": selectors.next_step(rows, reviews),
         "activity": charts.activity_chart(by_day, today),
-        "streak": progress.streak(set(by_day), today),
+        "streak": selectors.streak(set(by_day), today),
         "attempts_page": page,
         "classes": list(request.user.classes_joined.order_by("name")),
         "join_form": JoinClassForm(),
@@ -299,13 +300,13 @@ def _dashboard_context(request: HttpRequest) -> dict:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "learning/dashboard.html", _dashboard_context(request))
 
 
 @require_POST
 @login_required
-def join_class(request: HttpRequest) -> HttpResponse:
+def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = JoinClassForm(request.POST)
     if form.is_valid():
         try:

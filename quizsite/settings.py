@@ -49,6 +49,19 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def envloglevel(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    level = raw.strip().upper()
+    if level not in _LOG_LEVELS:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(_LOG_LEVELS)}; got {raw!r}")
+    return level
+
+
 DEBUG = envbool("DJANGO_DEBUG", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -227,6 +240,53 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 X_FRAME_OPTIONS = "DENY"
+
+# Logs go to stderr, where gunicorn's own log goes (and the console under `make run`), one
+# event per record: the timestamp, level, logger and message on one line, then the
+# traceback, if any, indented below it. Every unhandled exception (django.request's 500s)
+# is written with its full traceback, with debug on or off; 4xx responses are warnings.
+# Our own code logs under "learning"; other libraries' warnings and errors reach the root
+# logger. DJANGO_LOG_LEVEL sets the level of Django's and our loggers. No e-mail: Django's
+# mail_admins handler is replaced. The development server's request lines ("django.server")
+# keep Django's own format.
+LOG_LEVEL = envloglevel("DJANGO_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "one_event_per_record": {
+            "()": "quizsite.log_format.OneEventPerRecordFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "one_event_per_record",
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "django.server",
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        # Naming these loggers removes the handlers Django gives them (console, only with
+        # debug on, and mail_admins); their records reach stderr through the root logger.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "learning": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Configuring "django" resets its children, so the development server's request
+        # lines are set up again here exactly as Django's defaults have them.
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+    },
+}
 
 # `make bench` serves a bare view at /bench/ceiling: the fastest any page can be here.
 BENCHMARK = envbool("DJANGO_BENCHMARK", False)

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -94,10 +95,10 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
     from django.contrib.auth.models import Group, Permission
     from django.test import Client
 
-    from learning import services
+    from learning import question_types, services
     from learning.models import Question, Quiz, QuizKind
-    from learning.scoring import ChoiceAnswer, NumericAnswer
     from learning.teachers import sync_teachers_group
+    from learning.versions import current_key
 
     User = get_user_model()
 
@@ -107,20 +108,16 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
         return f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF}"
 
     def right_answer(question):
-        if question.type == "numeric":
-            return NumericAnswer(question.numeric_answer)
-        return ChoiceAnswer(frozenset(c.pk for c in question.choices.all() if c.is_correct))
+        return question_types.get(question.type).sample_answer(current_key(question))
 
     def answer_form(question) -> str:
-        fields = [("question", str(question.pk))]
-        if question.type == "numeric":
-            fields.append(("value", str(question.numeric_answer)))
-        else:
-            right = [c.pk for c in question.choices.all() if c.is_correct]
-            fields += [
-                ("choice", str(pk)) for pk in (right if question.type == "multiple" else right[:1])
-            ]
-        return "&".join(f"{k}={v}" for k, v in fields)
+        form = question_types.get(question.type).form_data(right_answer(question))
+        fields = [("question", str(question.pk))] + [
+            (name, value)
+            for name, wanted in form.items()
+            for value in (wanted if isinstance(wanted, list) else [wanted])
+        ]
+        return urllib.parse.urlencode(fields)
 
     quizzes = list(Quiz.objects.filter(kind=QuizKind.TOPIC).order_by("topic__order"))
     student, _ = User.objects.get_or_create(username=f"bench-student-{tag}")

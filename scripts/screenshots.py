@@ -58,17 +58,11 @@ def take(base_url: str, env: dict[str, str]) -> None:
     from playwright.sync_api import sync_playwright
 
     from learning.models import Question
+    from tests.browser.answers import fill_answer
 
     def answer(page, right: bool) -> None:
         question_id = int(page.locator("input[name=question]").input_value())
-        question = Question.objects.prefetch_related("choices").get(pk=question_id)
-        if question.type == "numeric":
-            value = question.numeric_answer if right else question.numeric_answer + 2
-            page.get_by_label("Your answer").fill(f"{value.normalize():f}")
-            return
-        picks = [c for c in question.choices.all() if c.is_correct == right]
-        for choice in picks if question.type == "multiple" else picks[:1]:
-            page.locator(f"input[name=choice][value='{choice.pk}']").check()
+        fill_answer(page, Question.objects.prefetch_related("choices").get(pk=question_id), right)
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:

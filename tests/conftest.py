@@ -9,6 +9,7 @@ from learning.models import Quiz
 from learning.teachers import sync_teachers_group
 from tests.factories import (
     LessonFactory,
+    MultipleAnswerQuestionFactory,
     NumericQuestionFactory,
     QuestionFactory,
     QuizFactory,
@@ -70,7 +71,7 @@ def quiz() -> Quiz:
     topic = TopicFactory(slug="how-muscles-work", title="How muscles work")
     LessonFactory(topic=topic)
     QuestionFactory(topic=topic, key="single")
-    QuestionFactory(topic=topic, key="multiple", type="multiple")
+    MultipleAnswerQuestionFactory(topic=topic, key="multiple")
     NumericQuestionFactory(topic=topic, key="numeric")
     return QuizFactory(topic=topic, question_count=3)
 

@@ -10,13 +10,12 @@ from learning.models import (
     Choice,
     Lesson,
     Question,
-    QuestionType,
     Quiz,
     Response,
     Topic,
     TopicProgress,
 )
-from learning.services import question_version
+from learning.versions import question_version
 
 PASSWORD = "correct-horse-battery"
 
@@ -61,6 +60,24 @@ class QuizFactory(DjangoModelFactory[Quiz]):
     pass_mark = 70
 
 
+def options(default: list[tuple[str, bool]]) -> factory.PostGeneration:
+    """The question's options: `default`, or those passed as `choices=[("text", True)]`."""
+
+    def make(obj: Question, create: bool, extracted: list | None, **kwargs) -> None:
+        if not create:
+            return
+        for order, (text, is_correct) in enumerate(default if extracted is None else extracted):
+            Choice.objects.create(
+                question=obj,
+                text=text,
+                is_correct=is_correct,
+                order=order,
+                feedback=f"Feedback on {text}.",
+            )
+
+    return factory.PostGeneration(make)
+
+
 class QuestionFactory(DjangoModelFactory[Question]):
     """A single-choice question; pass `choices=[("text", True), ...]` to set its choices."""
 
@@ -70,41 +87,29 @@ class QuestionFactory(DjangoModelFactory[Question]):
 
     topic = factory.SubFactory(TopicFactory)
     key = factory.Sequence(lambda n: f"question-{n}")
-    type = QuestionType.SINGLE
+    type = "single"
     prompt = factory.Sequence(lambda n: f"Which answer is right for question {n}?")
     explanation = "Because the lesson says so."
     lesson_anchor = "calcium"
     is_published = True
+    choices = options([("Right", True), ("Wrong one", False), ("Wrong two", False)])
 
-    @factory.post_generation
-    def choices(obj, create, extracted, **kwargs) -> None:
-        if not create or obj.type in (
-            QuestionType.NUMERIC,
-            QuestionType.SHORT_ANSWER,
-            QuestionType.MATCHING,
-        ):
-            return
-        if extracted is None:
-            if obj.type == QuestionType.TRUE_FALSE:
-                extracted = [("True", True), ("False", False)]
-            elif obj.type == QuestionType.MULTIPLE:
-                extracted = [("Right A", True), ("Right B", True), ("Wrong C", False)]
-            else:
-                extracted = [("Right", True), ("Wrong one", False), ("Wrong two", False)]
-        for order, (text, is_correct) in enumerate(extracted):
-            Choice.objects.create(
-                question=obj,
-                text=text,
-                is_correct=is_correct,
-                order=order,
-                feedback=f"Feedback on {text}.",
-            )
+
+class MultipleAnswerQuestionFactory(QuestionFactory):
+    type = "multiple"
+    choices = options([("Right A", True), ("Right B", True), ("Wrong C", False)])
+
+
+class TrueFalseQuestionFactory(QuestionFactory):
+    type = "true_false"
+    choices = options([("True", True), ("False", False)])
 
 
 class NumericQuestionFactory(QuestionFactory):
-    type = QuestionType.NUMERIC
+    type = "numeric"
     numeric_answer = Decimal("15")
     numeric_tolerance = Decimal("0.5")
+    choices = options([])
 
 
 class ChoiceFactory(DjangoModelFactory[Choice]):
@@ -145,7 +150,8 @@ class TopicProgressFactory(DjangoModelFactory[TopicProgress]):
 
 
 class ShortAnswerQuestionFactory(QuestionFactory):
-    type = QuestionType.SHORT_ANSWER
+    type = "short_answer"
+    choices = options([])
 
     @factory.post_generation
     def accepted(obj, create, extracted, **kwargs) -> None:
@@ -156,7 +162,8 @@ class ShortAnswerQuestionFactory(QuestionFactory):
 
 
 class MatchingQuestionFactory(QuestionFactory):
-    type = QuestionType.MATCHING
+    type = "matching"
+    choices = options([])
 
     @factory.post_generation
     def pairs(obj, create, extracted, **kwargs) -> None:

@@ -7,7 +7,7 @@ from pytest_django.asserts import assertContains
 
 from learning import services
 from learning.models import Attempt, Question, Response, TopicProgress
-from learning.scoring import ChoiceAnswer
+from learning.question_types.picking import ChoiceAnswer
 from learning.teachers import TEACHERS_GROUP
 from tests.factories import (
     LessonFactory,

@@ -37,11 +37,13 @@ from learning.teachers import TEACHERS_GROUP
 from tests.factories import (
     LessonFactory,
     MatchingQuestionFactory,
+    MultipleAnswerQuestionFactory,
     NumericQuestionFactory,
     QuestionFactory,
     QuizFactory,
     ShortAnswerQuestionFactory,
     TopicFactory,
+    TrueFalseQuestionFactory,
     UserFactory,
 )
 from tests.helpers import HTMX, answer_post
@@ -152,8 +154,8 @@ def course(teacher):
     heat = TopicFactory(slug="heat", title="Heat")
     LessonFactory(topic=heat)
     QuestionFactory(topic=heat, key="single")
-    QuestionFactory(topic=heat, key="multiple", type="multiple")
-    QuestionFactory(topic=heat, key="true-false", type="true_false")
+    MultipleAnswerQuestionFactory(topic=heat, key="multiple")
+    TrueFalseQuestionFactory(topic=heat, key="true-false")
     NumericQuestionFactory(topic=heat, key="numeric")
     ShortAnswerQuestionFactory(topic=heat, key="short-answer")
     MatchingQuestionFactory(topic=heat, key="matching")
@@ -404,7 +406,7 @@ class TestReportPermission:
         assert client.get(url).status_code == 200
 
     def test_the_migration_gives_an_existing_group_the_report_permissions(self):
-        name = "0006_teachers_see_the_reports"
+        name = "0007_teachers_see_the_reports"
         migration = importlib.import_module(f"learning.migrations.{name}")
         # The models as that migration sees them, as when it runs.
         historical = MigrationLoader(connection).project_state(("learning", name)).apps

@@ -11,7 +11,7 @@ from pytest_django.asserts import assertContains
 
 from learning import services
 from learning.models import Mastery, Question, QuizKind, TopicProgress
-from learning.scoring import ChoiceAnswer
+from learning.question_types.picking import ChoiceAnswer
 from tests.factories import QuestionFactory, TopicFactory, TopicProgressFactory
 
 pytestmark = pytest.mark.django_db

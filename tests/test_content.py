@@ -9,9 +9,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from learning import scoring, services
+from learning import question_types, services
 from learning.content import read_course
-from learning.models import Choice, Lesson, Question, QuestionType, Quiz, Response, Topic
+from learning.models import Choice, Lesson, Question, Quiz, Response, Topic
+from learning.question_bank import authoring_errors
+from learning.versions import current_key
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +76,7 @@ def test_each_topic_has_a_dozen_answerable_questions_of_every_type(source, slug)
     assert {q.kind for q in questions} >= {"single", "multiple", "true_false", "numeric"}
     anchors = next(lesson for lesson in source.lessons if lesson.slug == slug).anchors
     for question in questions:
-        numeric = question.numeric_answers[0].value if question.numeric_answers else None
-        flags = [choice.is_correct for choice in question.choices]
-        assert scoring.answerability_errors(question.kind, flags, numeric) == []
+        assert authoring_errors(question) == [], question.title
         assert question.general_feedback.strip(), question.title
         assert question.metadata.get("anchor") in anchors, question.title
 
@@ -95,12 +95,7 @@ def test_every_question_can_be_answered_right_through_the_service(course, learne
         for question in Question.objects.filter(pk__in=attempt.question_ids).prefetch_related(
             "choices"
         ):
-            if question.type == QuestionType.NUMERIC:
-                answer = scoring.NumericAnswer(question.numeric_answer)
-            else:
-                answer = scoring.ChoiceAnswer(
-                    frozenset(c.pk for c in question.choices.all() if c.is_correct)
-                )
+            answer = question_types.get(question.type).sample_answer(current_key(question))
             services.record_answer(attempt=attempt, question_id=question.pk, answer=answer)
         attempt.refresh_from_db()
         assert attempt.percent == 100, quiz.topic.slug
@@ -145,13 +140,7 @@ def test_reloading_keeps_learner_answers_and_unpublishes_removed_questions(
     attempt = services.start_attempt(learner=learner, quiz=quiz)
     answered = Question.objects.get(pk=attempt.question_ids[0])
     choice_ids = set(answered.choices.values_list("id", flat=True))
-    answer = (
-        scoring.NumericAnswer(answered.numeric_answer)
-        if answered.type == QuestionType.NUMERIC
-        else scoring.ChoiceAnswer(
-            frozenset(answered.choices.filter(is_correct=True).values_list("id", flat=True))
-        )
-    )
+    answer = question_types.get(answered.type).sample_answer(current_key(answered))
     services.record_answer(attempt=attempt, question_id=answered.pk, answer=answer)
 
     copy = tmp_path / "fixtures"

@@ -2,18 +2,12 @@ from decimal import Decimal
 
 import pytest
 
-from learning.gift import (
-    MATCHING,
-    MULTIPLE,
-    NUMERIC,
-    SHORT_ANSWER,
-    SINGLE,
-    TRUE_FALSE,
-    escape,
-    parse_gift,
-    unescape,
-    write_gift,
-)
+from learning.formats.gift import escape, unescape, write_gift
+from learning.question_types import parse_gift
+
+# Question types as stored in Question.type, which the registry gives each GIFT question.
+SINGLE, MULTIPLE, TRUE_FALSE = "single", "multiple", "true_false"
+NUMERIC, SHORT_ANSWER, MATCHING = "numeric", "short_answer", "matching"
 
 
 def only(text: str):

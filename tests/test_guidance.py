@@ -11,8 +11,8 @@ from pytest_django.asserts import assertContains
 
 from learning import charts, services
 from learning.models import Mastery, Question, ReviewCard, Topic, TopicProgress
-from learning.progress import ReviewSummary, TopicRow, next_step, streak
-from learning.scoring import ChoiceAnswer
+from learning.question_types.picking import ChoiceAnswer
+from learning.selectors import ReviewSummary, TopicRow, next_step, streak
 from tests.factories import QuestionFactory, QuizFactory, TopicFactory
 
 NONE_DUE = ReviewSummary(0, None)

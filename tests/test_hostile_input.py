@@ -12,11 +12,13 @@ from learning.models import Attempt, Question, Response, TopicProgress
 from tests.factories import (
     LessonFactory,
     MatchingQuestionFactory,
+    MultipleAnswerQuestionFactory,
     NumericQuestionFactory,
     QuestionFactory,
     QuizFactory,
     ShortAnswerQuestionFactory,
     TopicFactory,
+    TrueFalseQuestionFactory,
     UserFactory,
 )
 
@@ -67,8 +69,8 @@ def world(learner):
     topic = TopicFactory(slug="heat")
     LessonFactory(topic=topic)
     QuestionFactory(topic=topic)
-    QuestionFactory(topic=topic, type="multiple")
-    QuestionFactory(topic=topic, type="true_false")
+    MultipleAnswerQuestionFactory(topic=topic)
+    TrueFalseQuestionFactory(topic=topic)
     NumericQuestionFactory(topic=topic)
     ShortAnswerQuestionFactory(topic=topic)
     MatchingQuestionFactory(topic=topic)

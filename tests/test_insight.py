@@ -17,7 +17,8 @@ from learning.models import (
     Quiz,
     Response,
 )
-from learning.scoring import ChoiceAnswer, NumericAnswer
+from learning.question_types.numeric import NumericAnswer
+from learning.question_types.picking import ChoiceAnswer
 from tests.factories import (
     LessonFactory,
     NumericQuestionFactory,

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
+from learning.mastery import MasteryState, mastery_after_attempt
 from learning.models import Mastery
-from learning.progress import MasteryState, mastery_after_attempt
 
 MONDAY = date(2026, 11, 23)
 TUESDAY = date(2026, 11, 24)

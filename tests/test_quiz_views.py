@@ -6,6 +6,7 @@ from pytest_django.asserts import assertContains, assertRedirects
 
 from learning import services
 from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
+from learning.question_types.picking import ChoiceAnswer
 from tests.factories import QuestionFactory, QuizFactory, TopicFactory
 from tests.helpers import HTMX, answer_post
 
@@ -284,7 +285,7 @@ class TestQueryBudget:
                 services.record_answer(
                     attempt=done,
                     question_id=question_id,
-                    answer=services.scoring.ChoiceAnswer(frozenset([question.choices.first().pk])),
+                    answer=ChoiceAnswer(frozenset([question.choices.first().pk])),
                 )
         attempt = services.start_attempt(learner=learner, quiz=quiz)
         for position in range(1, 21):
@@ -370,9 +371,8 @@ class TestTypedQuestions:
         page = learner_client.get(question_url(typed_attempt, position))
         assertContains(page, 'name="text"')
         assert "Calcium" not in page.content.decode()  # no answer key before answering
-        response = learner_client.post(
-            question_url(typed_attempt, position), answer_post(question, right=True), **HTMX
-        )
+        data = {**answer_post(question, right=True), "text": "  cALCIUM  "}
+        response = learner_client.post(question_url(typed_attempt, position), data, **HTMX)
         assertContains(response, "Right")
         assertContains(response, "Accepted answers")
         assertContains(response, "50% credit")

@@ -10,9 +10,9 @@ from pytest_django.asserts import assertContains, assertRedirects
 
 from learning import services
 from learning.models import Attempt, Mastery, Question, Quiz, QuizKind, ReviewCard, TopicProgress
-from learning.progress import review_summary
+from learning.question_types.picking import ChoiceAnswer
 from learning.reviews import rating_for
-from learning.scoring import ChoiceAnswer
+from learning.selectors import review_summary
 from learning.templatetags.learning_tags import due_in
 from tests.factories import QuestionFactory, QuizFactory, TopicFactory
 from tests.helpers import answer_post

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from learning import services
 from learning.models import Attempt, Question, QuizKind
-from learning.scoring import ChoiceAnswer
+from learning.question_types.picking import ChoiceAnswer
 from tests.factories import (
     LessonFactory,
     MatchingQuestionFactory,

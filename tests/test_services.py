@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from learning import services
 from learning.models import Attempt, AttemptState, Mastery, Response, TopicProgress
-from learning.scoring import ChoiceAnswer, NumericAnswer
+from learning.question_types.numeric import NumericAnswer
+from learning.question_types.picking import ChoiceAnswer
 from tests.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from learning import services
 from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
+from learning.question_types.picking import ChoiceAnswer
 from tests.factories import LessonFactory, QuestionFactory, QuizFactory, TopicFactory
 from tests.helpers import HTMX, answer_post
 
@@ -105,7 +106,7 @@ def test_expiring_happens_once(learner, timed_quiz):
         services.record_answer(
             attempt=attempt,
             question_id=attempt.question_ids[0],
-            answer=services.scoring.ChoiceAnswer(frozenset([1])),
+            answer=ChoiceAnswer(frozenset([1])),
         )
 
 

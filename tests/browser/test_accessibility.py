@@ -6,9 +6,9 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
-from learning import services
+from learning import question_types, services
 from learning.models import Attempt, Question, Quiz
-from learning.scoring import ChoiceAnswer, NumericAnswer
+from learning.versions import current_key
 from tests.browser.conftest import log_in, wait_for_htmx
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,18 +36,8 @@ def assert_no_problems(problems: dict[str, list[str]]) -> None:
 
 def answer(attempt: Attempt, question_id: int, right: bool) -> None:
     question = Question.objects.prefetch_related("choices").get(pk=question_id)
-    if question.type == "numeric":
-        value = question.numeric_answer if right else question.numeric_answer + 1
-        services.record_answer(
-            attempt=attempt, question_id=question_id, answer=NumericAnswer(value)
-        )
-        return
-    ids = [c.pk for c in question.choices.all() if c.is_correct == right]
-    if question.type != "multiple":
-        ids = ids[:1]
-    services.record_answer(
-        attempt=attempt, question_id=question_id, answer=ChoiceAnswer(frozenset(ids))
-    )
+    answer = question_types.get(question.type).sample_answer(current_key(question), right=right)
+    services.record_answer(attempt=attempt, question_id=question_id, answer=answer)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from learning.models import Attempt, Question, QuestionType, TopicProgress
+from learning.models import Attempt, Question, TopicProgress
+from tests.browser.answers import fill_answer
 from tests.browser.conftest import log_in, wait_for_htmx
 from tests.factories import LessonFactory, QuizFactory, TopicFactory
 
@@ -15,18 +16,10 @@ NEW_PASSWORD = "muscles-and-nerves-42"
 
 
 def answer_current_question(page: Page, right: bool) -> Question:
-    """Pick the right (or a wrong) answer to the question on screen, as a learner would."""
+    """Give the right (or a wrong) answer to the question on screen, as a learner would."""
     question_id = int(page.locator("input[name=question]").input_value())
     question = Question.objects.prefetch_related("choices").get(pk=question_id)
-    if question.type == QuestionType.NUMERIC:
-        value = question.numeric_answer if right else question.numeric_answer + 7
-        page.get_by_label("Your answer").fill(f"{value.normalize():f}")
-        return question
-    choices = [c for c in question.choices.all() if c.is_correct == right]
-    if question.type != QuestionType.MULTIPLE:
-        choices = choices[:1]
-    for choice in choices:
-        page.locator(f"input[name=choice][value='{choice.pk}']").check()
+    fill_answer(page, question, right)
     return question
 
 

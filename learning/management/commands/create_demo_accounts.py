@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -16,7 +18,7 @@ DEMO_ACCOUNTS = (
 class Command(BaseCommand):
     help = "Create the demo student and teacher for local use (refused unless DEBUG is on)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("Demo accounts are for local development only (DJANGO_DEBUG=1).")
         User = get_user_model()

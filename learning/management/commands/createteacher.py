@@ -1,4 +1,5 @@
 import getpass
+from typing import Any
 
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", help="The password (prompted for when left out).")
         parser.add_argument("--email", default="")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
         username: str = options["username"]
         if User.objects.filter(username=username).exists():

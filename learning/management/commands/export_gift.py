@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--topic", help="Slug of the topic to export.")
         parser.add_argument("-o", "--output", type=Path, help="File to write (default: stdout).")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         topic = None
         if options["topic"]:
             topic = Topic.objects.filter(slug=options["topic"]).first()

@@ -16,21 +16,23 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from learning import insight, scoring
+from learning import insight, question_types, scoring
+from learning.mastery import MasteryState, mastery_after_attempt
 from learning.models import (
     Attempt,
     AttemptState,
     Mastery,
     PickedChoice,
     Question,
+    QuestionVersion,
     Quiz,
     QuizKind,
     Response,
     ReviewCard,
     TopicProgress,
 )
-from learning.progress import MasteryState, mastery_after_attempt
-from learning.services import question_version
+from learning.question_types.base import key_from_snapshot
+from learning.versions import question_version
 
 BATCH = 250  # learners per transaction
 START_PROBABILITY = 0.8
@@ -40,6 +42,10 @@ DAYS = 90
 
 class Command(BaseCommand):
     help = "Add N realistic learners with attempts, responses and review cards (bulk inserts)."
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._samples: dict[tuple[int, bool], tuple[dict, list[int]]] = {}
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--learners", type=int, required=True)
@@ -168,7 +174,7 @@ class Command(BaseCommand):
         chosen: list[list[int]] = []
         for attempt, answers in plans:
             for position, (question, right) in enumerate(answers, start=1):
-                answer, picked = self._answer(question, right, rng)
+                answer, picked = self._answer(versions[question.pk], right)
                 responses.append(
                     Response(
                         attempt=attempt,
@@ -194,19 +200,15 @@ class Command(BaseCommand):
         ReviewCard.objects.bulk_create(cards.values(), batch_size=5000)
         return len(responses)
 
-    def _answer(self, question: Question, right: bool, rng: random.Random):
-        if question.type == "numeric":
-            value = question.numeric_answer if right else question.numeric_answer + 3
-            return {"value": str(value)}, []
-        choices = list(question.choices.all())
-        if question.type == "short_answer":
-            return {"text": choices[0].text if right else "not sure"}, []
-        if question.type == "matching":
-            return {"matches": {str(c.id): c.match_text for c in choices}}, []
-        correct = [c.id for c in choices if c.is_correct]
-        wrong = [c.id for c in choices if not c.is_correct]
-        if right or not wrong:
-            picked = correct if question.type == "multiple" else correct[:1]
-        else:
-            picked = [rng.choice(wrong)]
-        return {"choices": sorted(picked)}, picked
+    def _answer(self, version: QuestionVersion, right: bool) -> tuple[dict, list[int]]:
+        """The stored answer and the picked rows of a sample right (or wrong) answer."""
+        cached = self._samples.get((version.pk, right))
+        if cached is None:
+            question_type = question_types.get(version.snapshot["type"])
+            answer = question_type.sample_answer(key_from_snapshot(version.snapshot), right=right)
+            cached = (
+                question_type.answer_to_json(answer),
+                sorted(question_type.picked_choice_ids(answer)),
+            )
+            self._samples[(version.pk, right)] = cached
+        return cached

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,7 +18,7 @@ class Command(BaseCommand):
             help="Folder with lessons/ and questions/ (default: the project's fixtures/).",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         directory: Path = options["dir"] or settings.COURSE_CONTENT_DIR
         if not directory.is_dir():
             raise CommandError(f"No content folder at {directory}")

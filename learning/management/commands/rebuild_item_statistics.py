@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from learning.insight import rebuild_item_statistics
@@ -6,6 +8,6 @@ from learning.insight import rebuild_item_statistics
 class Command(BaseCommand):
     help = "Recompute the item-analysis sums from every first finished attempt's responses."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         count = rebuild_item_statistics()
         self.stdout.write(self.style.SUCCESS(f"Item statistics rebuilt for {count} questions."))

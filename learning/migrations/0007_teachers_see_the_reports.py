@@ -27,6 +27,6 @@ def take_the_reports_away(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("learning", "0005_time_limits")]
+    dependencies = [("learning", "0006_question_type_from_registry")]
 
     operations = [migrations.RunPython(give_teachers_the_reports, take_the_reports_away)]

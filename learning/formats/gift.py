@@ -1,7 +1,9 @@
 """GIFT, the Moodle question text format: parse text into dataclasses, and write it back.
 
 Pure text in, plain data out: no database. Every problem is reported with the line it starts
-on and the question is skipped, so a bad file gives a list of errors, never a crash.
+on and the question is skipped, so a bad file gives a list of errors, never a crash. This
+module knows GIFT's syntax only; `learning.question_types.read_gift` decides which question
+type each block is, and each type writes its own answer block back as `GiftAnswers`.
 
 Supported: ``//`` comments, ``$CATEGORY:``, ``::title::``, ``[markdown]``-style format
 markers, single choice ``{=right ~wrong}``, weighted multiple answers ``{~%50%a ~%-100%b}``,
@@ -16,12 +18,11 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-SINGLE = "single"
-MULTIPLE = "multiple"
-TRUE_FALSE = "true_false"
-NUMERIC = "numeric"
-SHORT_ANSWER = "short_answer"
-MATCHING = "matching"
+# The three shapes of an answer block; which question type a shape makes is for
+# `learning.question_types` to say.
+TRUE_FALSE_SYNTAX = "{T}"  # {T} or {FALSE}
+NUMERIC_SYNTAX = "{#}"  # {#...}
+CHOICES_SYNTAX = "{=~}"  # {=a ~b}, {=a =b}, {=a -> b}
 
 SKIPPED = "skipped"  # a question type we do not support: reported, the rest imports
 ERROR = "error"  # a malformed question: the file is refused
@@ -38,6 +39,8 @@ class GiftChoice:
     weight: Decimal  # percent of the question's credit: 100 right, 0 or negative wrong
     feedback: str = ""
     match_text: str = ""
+    marker: str = "="  # "=" or "~" as written
+    write_weight: bool = False  # write the weight as %n% when writing GIFT
 
     @property
     def is_correct(self) -> bool:
@@ -52,10 +55,19 @@ class GiftNumericAnswer:
     feedback: str = ""
 
 
+@dataclass(frozen=True)
+class GiftAnswers:
+    """An answer block: its syntax and its answers."""
+
+    syntax: str
+    choices: list[GiftChoice] = field(default_factory=list)
+    numeric_answers: list[GiftNumericAnswer] = field(default_factory=list)
+
+
 @dataclass
 class GiftQuestion:
     line: int
-    kind: str
+    syntax: str
     prompt: str
     title: str = ""
     category: str = ""
@@ -65,6 +77,8 @@ class GiftQuestion:
     general_feedback: str = ""
     # The `key: value` lines of the `//` comments just above the question.
     metadata: dict[str, str] = field(default_factory=dict)
+    # The question type's value, once `learning.question_types.read_gift` has decided it.
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -205,8 +219,6 @@ def _parse_numeric(body: str, line: int) -> list[GiftNumericAnswer]:
             value = _number(value_raw, line, "the value")
             tolerance = abs(_number(tolerance_raw or "0", line, "the tolerance"))
         answers.append(GiftNumericAnswer(value, tolerance, weight, unescape(feedback).strip()))
-    if not any(answer.weight >= _HUNDRED for answer in answers):
-        raise _Skip("a numeric question needs one answer worth full credit")
     return answers
 
 
@@ -268,7 +280,7 @@ def _parse_question(
         body, general_feedback = body[:cut], unescape(body[cut + 4 :]).strip()
     question = GiftQuestion(
         line=line,
-        kind=SINGLE,
+        syntax=CHOICES_SYNTAX,
         prompt=prompt,
         title=title,
         category=category,
@@ -281,7 +293,7 @@ def _parse_question(
     if not stripped:
         raise _Unsupported("essay questions (an empty answer block) are not supported")
     if stripped.startswith("#"):
-        question.kind = NUMERIC
+        question.syntax = NUMERIC_SYNTAX
         question.numeric_answers = _parse_numeric(stripped[1:], line)
         return question
 
@@ -291,7 +303,7 @@ def _parse_question(
         # Moodle's order: the first feedback is for a wrong answer, the second for a right one.
         wrong_feedback = unescape(feedbacks[0]).strip() if feedbacks else ""
         right_feedback = unescape(feedbacks[1]).strip() if len(feedbacks) > 1 else ""
-        question.kind = TRUE_FALSE
+        question.syntax = TRUE_FALSE_SYNTAX
         question.choices = [
             GiftChoice("True", _HUNDRED if is_true else Decimal(0),
                        right_feedback if is_true else wrong_feedback),
@@ -301,7 +313,6 @@ def _parse_question(
         return question
 
     parts = _parse_choices(body)
-    markers = [marker for marker, _ in parts]
     is_matching = any(_find_unescaped(raw, "->") >= 0 for _, raw in parts)
     choices = []
     for marker, raw in parts:
@@ -328,22 +339,17 @@ def _parse_question(
             raise _Skip("an answer is empty")
         if weight < -_HUNDRED or weight > _HUNDRED:
             raise _Skip(f"the weight {weight}% is outside -100% to 100%")
-        choices.append(GiftChoice(answer_text, weight, unescape(feedback).strip(), match_text))
+        choices.append(
+            GiftChoice(
+                answer_text,
+                weight,
+                unescape(feedback).strip(),
+                match_text,
+                marker=marker,
+                write_weight=match is not None,
+            )
+        )
     question.choices = choices
-    if is_matching:
-        if len(choices) < 2:
-            raise _Skip("a matching question needs at least two pairs")
-        question.kind = MATCHING
-        return question
-    if "~" not in markers:
-        question.kind = SHORT_ANSWER
-        if not any(choice.weight >= _HUNDRED for choice in choices):
-            raise _Skip("no accepted answer is worth full credit")
-        return question
-    right = [choice for choice in choices if choice.is_correct]
-    if not right:
-        raise _Skip("no answer is marked right (with '=' or a positive weight)")
-    question.kind = SINGLE if len(right) == 1 and right[0].weight == _HUNDRED else MULTIPLE
     return question
 
 
@@ -419,7 +425,7 @@ def _answer_line(marker: str, weight: Decimal | None, text: str, feedback: str) 
 
 
 def _answer_block(question: GiftQuestion) -> list[str]:
-    if question.kind == TRUE_FALSE:
+    if question.syntax == TRUE_FALSE_SYNTAX:
         true_choice, false_choice = question.choices
         is_true = true_choice.is_correct
         right, wrong = (true_choice, false_choice) if is_true else (false_choice, true_choice)
@@ -427,31 +433,21 @@ def _answer_block(question: GiftQuestion) -> list[str]:
         if wrong.feedback or right.feedback:
             feedback = f"#{escape(wrong.feedback)}#{escape(right.feedback)}"
         return [f"\t{'TRUE' if is_true else 'FALSE'}{feedback}"]
-    if question.kind == NUMERIC:
+    if question.syntax == NUMERIC_SYNTAX:
         lines = ["\t#"]
         for answer in question.numeric_answers:
             weight = None if answer.weight == _HUNDRED else answer.weight
             spec = f"{_number_text(answer.value)}:{_number_text(answer.tolerance)}"
             lines.append(_answer_line("=", weight, spec, answer.feedback))
         return lines
-    if question.kind == MATCHING:
-        return [
-            _answer_line("=", None, f"{escape(c.text)} -> {escape(c.match_text)}", c.feedback)
-            for c in question.choices
-        ]
-    if question.kind == SHORT_ANSWER:
-        return [
-            _answer_line(
-                "=", None if c.weight == _HUNDRED else c.weight, escape(c.text), c.feedback
-            )
-            for c in question.choices
-        ]
-    if question.kind == MULTIPLE:
-        return [_answer_line("~", c.weight, escape(c.text), c.feedback) for c in question.choices]
-    return [
-        _answer_line("=" if c.is_correct else "~", None, escape(c.text), c.feedback)
-        for c in question.choices
-    ]
+    lines = []
+    for choice in question.choices:
+        text = escape(choice.text)
+        if choice.match_text:
+            text = f"{text} -> {escape(choice.match_text)}"
+        weight = choice.weight if choice.write_weight else None
+        lines.append(_answer_line(choice.marker, weight, text, choice.feedback))
+    return lines
 
 
 def write_gift(questions: list[GiftQuestion], header: str = "") -> str:

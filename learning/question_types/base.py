@@ -1,0 +1,281 @@
+"""What every question type provides, and the answer key it grades against.
+
+A question type is one class with one interface: grading (pure), the author's checks, the
+answer form's fields and how a submitted form becomes an answer, what feedback shows, how
+it reads from and writes to GIFT, and a sample answer for tests and tools. The registry
+(`learning.question_types`) maps each type's `value` to its class; nothing outside this
+package asks which type a question is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django import forms
+
+from learning.formats import gift
+
+if TYPE_CHECKING:
+    from learning.models import Choice, Question
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+_POINTS_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class ChoiceKey:
+    """One row of a question's answer key, as it was asked."""
+
+    id: int
+    is_correct: bool = False
+    text: str = ""
+    credit: Decimal = HUNDRED
+    match_text: str = ""
+    numeric_value: Decimal | None = None
+    numeric_tolerance: Decimal = ZERO
+    feedback: str = ""
+
+
+@dataclass(frozen=True)
+class QuestionKey:
+    """Everything an answer is graded against: the question's type, its rows and value."""
+
+    type: str
+    choices: tuple[ChoiceKey, ...] = ()
+    numeric_answer: Decimal | None = None
+    numeric_tolerance: Decimal = ZERO
+
+    @property
+    def correct_choice_ids(self) -> frozenset[int]:
+        return frozenset(choice.id for choice in self.choices if choice.is_correct)
+
+
+def key_from_snapshot(snapshot: Mapping[str, Any]) -> QuestionKey:
+    """The answer key stored in a question version's snapshot."""
+    numeric = snapshot.get("numeric_answer")
+    return QuestionKey(
+        type=snapshot["type"],
+        choices=tuple(
+            ChoiceKey(
+                id=choice["id"],
+                is_correct=choice["is_correct"],
+                text=choice.get("text", ""),
+                credit=Decimal(choice.get("credit", 100)),
+                match_text=choice.get("match_text", ""),
+                numeric_value=(
+                    Decimal(choice["numeric_value"])
+                    if choice.get("numeric_value") is not None
+                    else None
+                ),
+                numeric_tolerance=Decimal(choice.get("numeric_tolerance") or 0),
+                feedback=choice.get("feedback", ""),
+            )
+            for choice in snapshot.get("choices", ())
+        ),
+        numeric_answer=Decimal(numeric) if numeric is not None else None,
+        numeric_tolerance=Decimal(snapshot.get("numeric_tolerance") or 0),
+    )
+
+
+def normalize_text(text: str) -> str:
+    """Case and surrounding or repeated white space do not matter in typed answers."""
+    return " ".join(text.split()).casefold()
+
+
+def credit_points(credit: Decimal) -> Decimal:
+    """A credit in percent as points from 0 to 1."""
+    return max(ZERO, min(ONE, credit / 100)).quantize(_POINTS_PLACES, rounding=ROUND_HALF_UP)
+
+
+def points(value: Decimal) -> Decimal:
+    return value.quantize(_POINTS_PLACES, rounding=ROUND_HALF_UP)
+
+
+def clean_number(raw: Any) -> str | None:
+    """A stored number as a reader writes it: 15, not 15.0000."""
+    if raw is None:
+        return None
+    number = Decimal(str(raw))
+    return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
+
+
+@dataclass(frozen=True)
+class ImportedQuestion:
+    """The Question fields and Choice rows that a question read from a file sets."""
+
+    values: dict[str, Any]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def choice_row(
+    *,
+    text: str = "",
+    is_correct: bool = False,
+    credit: Decimal = HUNDRED,
+    match_text: str = "",
+    numeric_value: Decimal | None = None,
+    numeric_tolerance: Decimal = ZERO,
+    feedback: str = "",
+) -> dict[str, Any]:
+    """A Choice row with every field given, so rows compare field by field."""
+    return {
+        "text": text,
+        "is_correct": is_correct,
+        "credit": credit,
+        "match_text": match_text,
+        "numeric_value": numeric_value,
+        "numeric_tolerance": numeric_tolerance,
+        "feedback": feedback,
+    }
+
+
+def keys_of_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[ChoiceKey, ...]:
+    """Choice rows (from a file or a form) as answer-key rows, numbered in order."""
+    return tuple(
+        ChoiceKey(
+            id=index,
+            is_correct=bool(row.get("is_correct")),
+            text=row.get("text") or "",
+            credit=row["credit"] if row.get("credit") is not None else HUNDRED,
+            match_text=row.get("match_text") or "",
+            numeric_value=row.get("numeric_value"),
+            numeric_tolerance=row.get("numeric_tolerance") or ZERO,
+            feedback=row.get("feedback") or "",
+        )
+        for index, row in enumerate(rows)
+    )
+
+
+class QuestionType[AnswerT](ABC):
+    """The interface every question type implements. Subclasses set the class attributes
+    and implement the abstract methods; `AnswerT` is the type's own answer dataclass."""
+
+    value: ClassVar[str]  # stored in Question.type
+    label: ClassVar[str]  # shown to teachers
+    answer_class: type[AnswerT]  # the dataclass a learner's answer is
+    input_template: ClassVar[str]  # the answer form's partial
+    feedback_template: ClassVar[str]  # the feedback's partial
+    # Whether the order of the rows may be shuffled for each attempt.
+    shuffles_choices: ClassVar[bool] = True
+    # Whether learners answer by picking rows (so the picks can be counted per row).
+    answers_by_picking: ClassVar[bool] = False
+
+    # -- grading (pure) -----------------------------------------------------------------
+
+    @abstractmethod
+    def grade(self, key: QuestionKey, answer: AnswerT) -> Decimal:
+        """Points from 0 to 1 for an answer that fits (see `answer_problem`)."""
+
+    @abstractmethod
+    def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
+        """Why this answer cannot be taken for this question (a message for the learner),
+        or None when it fits."""
+
+    @abstractmethod
+    def answer_to_json(self, answer: AnswerT) -> dict[str, Any]:
+        """How an answer is stored with its response."""
+
+    @abstractmethod
+    def answer_from_json(self, data: Mapping[str, Any]) -> AnswerT:
+        """The answer a stored response holds."""
+
+    def picked_choice_ids(self, answer: AnswerT) -> frozenset[int]:
+        """The rows an answer picked, counted for the item analysis."""
+        return frozenset()
+
+    @abstractmethod
+    def sample_answer(self, key: QuestionKey, *, right: bool = True) -> AnswerT:
+        """A fully right answer, or one that earns nothing: for tests, load data, the
+        benchmark and screenshots."""
+
+    # -- the author's checks ---------------------------------------------------------------
+
+    def question_field_errors(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Errors on the question's own fields (by field name) for this type."""
+        return {}
+
+    @abstractmethod
+    def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
+        """Why no learner could answer right with these rows; empty when they can."""
+
+    def authoring_errors(self, values: Mapping[str, Any], rows: Sequence[ChoiceKey]) -> list[str]:
+        """Every reason a question of this type, with these fields and rows, is not ready."""
+        return [*self.question_field_errors(values).values(), *self.answer_row_errors(rows)]
+
+    # -- the answer form ---------------------------------------------------------------------
+
+    @abstractmethod
+    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+        """The answer form's fields, for the rows in the order shown."""
+
+    @abstractmethod
+    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> AnswerT:
+        """The answer a valid form holds."""
+
+    @abstractmethod
+    def form_data(self, answer: AnswerT) -> dict[str, str | list[str]]:
+        """The form fields a learner fills in to give this answer (the inverse of
+        `answer_from_form`)."""
+
+    # -- feedback --------------------------------------------------------------------------
+
+    @abstractmethod
+    def feedback_detail(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> Any:
+        """What the type's feedback partial shows, from the question as asked (its choices
+        in the order shown) and the stored answer."""
+
+    @abstractmethod
+    def correction(self, detail: Any) -> str:
+        """One sentence saying what was right, for an answer that was not fully right."""
+
+    # -- files ---------------------------------------------------------------------------
+
+    def reads_gift(self, source: gift.GiftQuestion) -> bool:
+        """Whether a GIFT question of this shape is of this type."""
+        return False
+
+    def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
+        """Why a GIFT question of this type cannot be imported."""
+        return []
+
+    def from_gift(self, source: gift.GiftQuestion) -> ImportedQuestion:
+        """The fields and rows a GIFT question of this type sets."""
+        return ImportedQuestion(
+            values=self.gift_values(source, numeric_answer=None),
+            rows=[
+                choice_row(
+                    text=choice.text,
+                    is_correct=choice.is_correct,
+                    credit=choice.weight,
+                    match_text=choice.match_text,
+                    feedback=choice.feedback,
+                )
+                for choice in source.choices
+            ],
+        )
+
+    def gift_values(
+        self,
+        source: gift.GiftQuestion,
+        *,
+        numeric_answer: Decimal | None,
+        numeric_tolerance: Decimal = ZERO,
+    ) -> dict[str, Any]:
+        return {
+            "type": self.value,
+            "prompt": source.prompt,
+            "explanation": source.general_feedback,
+            "lesson_anchor": source.metadata.get("anchor", ""),
+            "numeric_answer": numeric_answer,
+            "numeric_tolerance": numeric_tolerance,
+        }
+
+    @abstractmethod
+    def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
+        """The answer block of this question in GIFT."""

@@ -1,0 +1,196 @@
+"""Matching: each item is matched with one of the matches offered; each right pair earns
+a share of the point."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+
+from learning.formats import gift
+from learning.question_types.base import (
+    HUNDRED,
+    ZERO,
+    ChoiceKey,
+    ImportedQuestion,
+    QuestionKey,
+    QuestionType,
+    choice_row,
+    normalize_text,
+    points,
+)
+
+if TYPE_CHECKING:
+    from learning.models import Choice, Question
+
+FIELD_PREFIX = "match-"
+
+
+@dataclass(frozen=True)
+class MatchingAnswer:
+    """For each pair (by its choice id), the match the learner chose."""
+
+    matches: tuple[tuple[int, str], ...]
+
+    def as_dict(self) -> dict[int, str]:
+        return dict(self.matches)
+
+
+@dataclass(frozen=True)
+class MatchRow:
+    item: str
+    chosen: str
+    right: str
+    is_right: bool
+
+
+@dataclass(frozen=True)
+class MatchingFeedback:
+    rows: tuple[MatchRow, ...]
+
+
+class Matching(QuestionType[MatchingAnswer]):
+    answer_class = MatchingAnswer
+    value = "matching"
+    label = "Matching"
+    input_template = "learning/question_types/matching_input.html"
+    feedback_template = "learning/question_types/matching_feedback.html"
+
+    def grade(self, key: QuestionKey, answer: MatchingAnswer) -> Decimal:
+        """The share of pairs matched right."""
+        pairs = [choice for choice in key.choices if choice.match_text]
+        if not pairs:
+            return ZERO
+        chosen = answer.as_dict()
+        right = sum(
+            1
+            for pair in pairs
+            if normalize_text(chosen.get(pair.id, "")) == normalize_text(pair.match_text)
+        )
+        return points(Decimal(right) / len(pairs))
+
+    def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
+        if not isinstance(answer, MatchingAnswer):
+            return "Choose a match for every item."
+        pairs = {choice.id: choice for choice in key.choices if choice.match_text}
+        options = {choice.match_text for choice in pairs.values()}
+        chosen = answer.as_dict()
+        if set(chosen) != set(pairs) or not set(chosen.values()) <= options:
+            return "Choose a match for every item, from the options given."
+        return None
+
+    def answer_to_json(self, answer: MatchingAnswer) -> dict[str, Any]:
+        return {"matches": {str(choice_id): text for choice_id, text in sorted(answer.matches)}}
+
+    def answer_from_json(self, data: Mapping[str, Any]) -> MatchingAnswer:
+        return MatchingAnswer(
+            tuple(sorted((int(choice_id), text) for choice_id, text in data["matches"].items()))
+        )
+
+    def sample_answer(self, key: QuestionKey, *, right: bool = True) -> MatchingAnswer:
+        pairs = [choice for choice in key.choices if choice.match_text]
+        matches = [pair.match_text for pair in pairs]
+        if not right:  # every item given the next item's match
+            matches = matches[1:] + matches[:1]
+        paired = zip(pairs, matches, strict=True)
+        return MatchingAnswer(tuple((pair.id, match) for pair, match in paired))
+
+    def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
+        pairs = [row for row in rows if row.text.strip() or row.match_text.strip()]
+        if len(pairs) < 2:
+            return ["A matching question needs at least two pairs."]
+        if any(not row.text.strip() or not row.match_text.strip() for row in pairs):
+            return ["Every pair of a matching question needs both an item and its match."]
+        if len({normalize_text(row.text) for row in pairs}) != len(pairs):
+            return ["The items of a matching question must all differ."]
+        return []
+
+    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+        options = sorted({c.match_text for c in choices if c.match_text}, key=str.casefold)
+        return {
+            f"{FIELD_PREFIX}{choice.id}": forms.ChoiceField(
+                label=choice.text,
+                choices=[("", "Choose a match…"), *((option, option) for option in options)],
+                error_messages={
+                    "required": "Choose a match for this item.",
+                    "invalid_choice": "Choose one of the matches offered.",
+                },
+            )
+            for choice in choices
+            if choice.match_text
+        }
+
+    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> MatchingAnswer:
+        return MatchingAnswer(
+            tuple(
+                (int(name.removeprefix(FIELD_PREFIX)), value)
+                for name, value in sorted(cleaned_data.items())
+                if name.startswith(FIELD_PREFIX)
+            )
+        )
+
+    def form_data(self, answer: MatchingAnswer) -> dict[str, str | list[str]]:
+        return {f"{FIELD_PREFIX}{choice_id}": text for choice_id, text in answer.matches}
+
+    def feedback_detail(
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+    ) -> MatchingFeedback:
+        chosen = answer.get("matches", {})
+        return MatchingFeedback(
+            tuple(
+                MatchRow(
+                    item=choice["text"],
+                    chosen=chosen.get(str(choice["id"]), ""),
+                    right=choice["match_text"],
+                    is_right=normalize_text(chosen.get(str(choice["id"]), ""))
+                    == normalize_text(choice["match_text"]),
+                )
+                for choice in snapshot.get("choices", [])
+                if choice.get("match_text")
+            )
+        )
+
+    def correction(self, detail: MatchingFeedback) -> str:
+        right = sum(row.is_right for row in detail.rows)
+        return f"{right} of {len(detail.rows)} pairs matched."
+
+    def reads_gift(self, source: gift.GiftQuestion) -> bool:
+        return source.syntax == gift.CHOICES_SYNTAX and any(
+            choice.match_text for choice in source.choices
+        )
+
+    def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
+        if len(source.choices) < 2:
+            return ["a matching question needs at least two pairs"]
+        return []
+
+    def from_gift(self, source: gift.GiftQuestion) -> ImportedQuestion:
+        return ImportedQuestion(
+            values=self.gift_values(source, numeric_answer=None),
+            rows=[
+                choice_row(
+                    text=choice.text,
+                    credit=choice.weight,
+                    match_text=choice.match_text,
+                    feedback=choice.feedback,
+                )
+                for choice in source.choices
+            ],
+        )
+
+    def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
+        return gift.GiftAnswers(
+            gift.CHOICES_SYNTAX,
+            choices=[
+                gift.GiftChoice(
+                    text=choice.text,
+                    weight=HUNDRED,
+                    feedback=choice.feedback,
+                    match_text=choice.match_text,
+                )
+                for choice in choices
+            ],
+        )

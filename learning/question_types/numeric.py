@@ -1,0 +1,176 @@
+"""Numeric: a number within a tolerance of the right value; extra graded answers may give
+part credit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+
+from learning.formats import gift
+from learning.question_types.base import (
+    HUNDRED,
+    ONE,
+    ZERO,
+    ChoiceKey,
+    ImportedQuestion,
+    QuestionKey,
+    QuestionType,
+    choice_row,
+    clean_number,
+    credit_points,
+)
+
+if TYPE_CHECKING:
+    from learning.models import Choice, Question
+
+
+@dataclass(frozen=True)
+class NumericAnswer:
+    value: Decimal
+
+
+@dataclass(frozen=True)
+class NumericFeedback:
+    given_value: str | None
+    expected_value: str | None
+    tolerance: str | None
+
+
+class Numeric(QuestionType[NumericAnswer]):
+    answer_class = NumericAnswer
+    value = "numeric"
+    label = "Numeric"
+    input_template = "learning/question_types/numeric_input.html"
+    feedback_template = "learning/question_types/numeric_feedback.html"
+
+    def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
+        """Full credit within the question's tolerance; else the best extra graded answer."""
+        if (
+            key.numeric_answer is not None
+            and abs(answer.value - key.numeric_answer) <= key.numeric_tolerance
+        ):
+            return ONE
+        credits = [
+            choice.credit
+            for choice in key.choices
+            if choice.numeric_value is not None
+            and abs(answer.value - choice.numeric_value) <= choice.numeric_tolerance
+        ]
+        return credit_points(max(credits)) if credits else ZERO
+
+    def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
+        if not isinstance(answer, NumericAnswer):
+            return "This question needs a number as its answer."
+        return None
+
+    def answer_to_json(self, answer: NumericAnswer) -> dict[str, Any]:
+        return {"value": str(answer.value)}
+
+    def answer_from_json(self, data: Mapping[str, Any]) -> NumericAnswer:
+        return NumericAnswer(Decimal(data["value"]))
+
+    def sample_answer(self, key: QuestionKey, *, right: bool = True) -> NumericAnswer:
+        assert key.numeric_answer is not None, "an answerable numeric question has a value"
+        if right:
+            return NumericAnswer(key.numeric_answer)
+        # Beyond the reach of the value and of every extra graded answer.
+        reaches = [key.numeric_answer + key.numeric_tolerance] + [
+            row.numeric_value + row.numeric_tolerance
+            for row in key.choices
+            if row.numeric_value is not None
+        ]
+        return NumericAnswer(max(reaches) + 7)
+
+    def question_field_errors(self, values: Mapping[str, Any]) -> dict[str, str]:
+        if values.get("numeric_answer") is None:
+            return {"numeric_answer": "A numeric question needs a right value."}
+        return {}
+
+    def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
+        if any(row.numeric_value is None for row in rows):
+            return [
+                "A numeric question's extra rows are graded answers: give each a numeric "
+                "value (and a credit), or remove it."
+            ]
+        return []
+
+    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+        return {
+            "value": forms.DecimalField(
+                label="Your answer",
+                max_digits=20,
+                decimal_places=6,
+                error_messages={
+                    "required": "Type a number to answer.",
+                    "invalid": "Enter a number, such as 12 or 3.5.",
+                    "max_digits": "That number is too long.",
+                    "max_decimal_places": "Use at most 6 decimal places.",
+                    "max_whole_digits": "That number is too large.",
+                },
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            )
+        }
+
+    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> NumericAnswer:
+        return NumericAnswer(cleaned_data["value"])
+
+    def form_data(self, answer: NumericAnswer) -> dict[str, str | list[str]]:
+        return {"value": clean_number(answer.value) or ""}
+
+    def feedback_detail(
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+    ) -> NumericFeedback:
+        tolerance = clean_number(snapshot.get("numeric_tolerance"))
+        return NumericFeedback(
+            given_value=clean_number(answer.get("value")),
+            expected_value=clean_number(snapshot.get("numeric_answer")),
+            tolerance=tolerance if tolerance not in (None, "0") else None,
+        )
+
+    def correction(self, detail: NumericFeedback) -> str:
+        return f"The right answer is {detail.expected_value}."
+
+    def reads_gift(self, source: gift.GiftQuestion) -> bool:
+        return source.syntax == gift.NUMERIC_SYNTAX
+
+    def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
+        if not any(answer.weight >= HUNDRED for answer in source.numeric_answers):
+            return ["a numeric question needs one answer worth full credit"]
+        return []
+
+    def from_gift(self, source: gift.GiftQuestion) -> ImportedQuestion:
+        full = [answer for answer in source.numeric_answers if answer.weight >= HUNDRED]
+        extra = [answer for answer in source.numeric_answers if answer.weight < HUNDRED]
+        main = full[0] if full else None
+        return ImportedQuestion(
+            values=self.gift_values(
+                source,
+                numeric_answer=main.value if main else None,
+                numeric_tolerance=main.tolerance if main else ZERO,
+            ),
+            rows=[
+                choice_row(
+                    credit=answer.weight,
+                    numeric_value=answer.value,
+                    numeric_tolerance=answer.tolerance,
+                    feedback=answer.feedback,
+                )
+                for answer in full[1:] + extra
+            ],
+        )
+
+    def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
+        main = gift.GiftNumericAnswer(question.numeric_answer or ZERO, question.numeric_tolerance)
+        return gift.GiftAnswers(
+            gift.NUMERIC_SYNTAX,
+            numeric_answers=[main]
+            + [
+                gift.GiftNumericAnswer(c.numeric_value, c.numeric_tolerance, c.credit, c.feedback)
+                for c in choices
+                if c.numeric_value is not None
+            ],
+        )

@@ -1,0 +1,143 @@
+"""Short answer: a typed word or phrase, compared with the accepted answers (case and
+surrounding or repeated spaces ignored), each worth a credit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+
+from learning.formats import gift
+from learning.question_types.base import (
+    HUNDRED,
+    ZERO,
+    ChoiceKey,
+    QuestionKey,
+    QuestionType,
+    credit_points,
+    normalize_text,
+)
+
+if TYPE_CHECKING:
+    from learning.models import Choice, Question
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    text: str
+
+
+@dataclass(frozen=True)
+class TypedFeedback:
+    given_text: str | None
+    accepted_answers: tuple[tuple[str, str], ...]  # (text, credit shown as "50%")
+
+    @property
+    def full_answers(self) -> list[str]:
+        return [text for text, credit in self.accepted_answers if credit == "100%"]
+
+
+class ShortAnswer(QuestionType[TextAnswer]):
+    answer_class = TextAnswer
+    value = "short_answer"
+    label = "Short answer"
+    input_template = "learning/question_types/short_answer_input.html"
+    feedback_template = "learning/question_types/short_answer_feedback.html"
+
+    def grade(self, key: QuestionKey, answer: TextAnswer) -> Decimal:
+        """The credit of the accepted answer typed, ignoring case and surrounding space."""
+        typed = normalize_text(answer.text)
+        credits = [choice.credit for choice in key.choices if normalize_text(choice.text) == typed]
+        return credit_points(max(credits)) if typed and credits else ZERO
+
+    def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
+        if not isinstance(answer, TextAnswer) or not answer.text.strip():
+            return "Type an answer."
+        return None
+
+    def answer_to_json(self, answer: TextAnswer) -> dict[str, Any]:
+        return {"text": answer.text}
+
+    def answer_from_json(self, data: Mapping[str, Any]) -> TextAnswer:
+        return TextAnswer(data["text"])
+
+    def sample_answer(self, key: QuestionKey, *, right: bool = True) -> TextAnswer:
+        if right:
+            return TextAnswer(max(key.choices, key=lambda choice: choice.credit).text)
+        accepted = {normalize_text(choice.text) for choice in key.choices}
+        guess = "not sure"
+        while normalize_text(guess) in accepted:
+            guess += " at all"
+        return TextAnswer(guess)
+
+    def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
+        if not any(row.text.strip() and row.credit >= HUNDRED for row in rows):
+            return ["A short-answer question needs at least one accepted answer worth 100%."]
+        return []
+
+    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+        return {
+            "text": forms.CharField(
+                label="Your answer",
+                max_length=500,
+                error_messages={
+                    "required": "Type an answer.",
+                    "max_length": "Keep the answer under 500 characters.",
+                },
+                widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+            )
+        }
+
+    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> TextAnswer:
+        return TextAnswer(cleaned_data["text"])
+
+    def form_data(self, answer: TextAnswer) -> dict[str, str | list[str]]:
+        return {"text": answer.text}
+
+    def feedback_detail(
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+    ) -> TypedFeedback:
+        return TypedFeedback(
+            given_text=answer.get("text"),
+            accepted_answers=tuple(
+                (choice["text"], _percent(choice.get("credit", 100)))
+                for choice in snapshot.get("choices", [])
+                if Decimal(str(choice.get("credit", 100))) > 0
+            ),
+        )
+
+    def correction(self, detail: TypedFeedback) -> str:
+        return f"Accepted: {'; '.join(detail.full_answers)}."
+
+    def reads_gift(self, source: gift.GiftQuestion) -> bool:
+        return (
+            source.syntax == gift.CHOICES_SYNTAX
+            and not any(choice.match_text for choice in source.choices)
+            and all(choice.marker == "=" for choice in source.choices)
+        )
+
+    def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
+        if not any(choice.weight >= HUNDRED for choice in source.choices):
+            return ["no accepted answer is worth full credit"]
+        return []
+
+    def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
+        return gift.GiftAnswers(
+            gift.CHOICES_SYNTAX,
+            choices=[
+                gift.GiftChoice(
+                    text=choice.text,
+                    weight=choice.credit,
+                    feedback=choice.feedback,
+                    write_weight=choice.credit != HUNDRED,
+                )
+                for choice in choices
+            ],
+        )
+
+
+def _percent(raw: Any) -> str:
+    return f"{Decimal(str(raw)).normalize():f}%"

@@ -1,0 +1,57 @@
+"""Single choice: one right option among several."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from learning.formats import gift
+from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey
+from learning.question_types.picking import ChoiceAnswer, PickingType
+
+if TYPE_CHECKING:
+    from learning.models import Choice, Question
+
+
+def has_one_full_answer(source: gift.GiftQuestion) -> bool:
+    right = [choice for choice in source.choices if choice.is_correct]
+    return len(right) == 1 and right[0].weight == HUNDRED
+
+
+class SingleChoice(PickingType):
+    value = "single"
+    label = "Single choice"
+
+    def grade(self, key: QuestionKey, answer: ChoiceAnswer) -> Decimal:
+        """One point for the one right choice, else none."""
+        return ONE if answer.choice_ids == key.correct_choice_ids else ZERO
+
+    def option_errors(self, options: int, right: int) -> list[str]:
+        if options < 2:
+            return ["A single-choice question needs at least two choices."]
+        if right != 1:
+            return [f"A single-choice question needs exactly one correct choice; it has {right}."]
+        return []
+
+    def reads_gift(self, source: gift.GiftQuestion) -> bool:
+        return (
+            source.syntax == gift.CHOICES_SYNTAX
+            and not any(choice.match_text for choice in source.choices)
+            and any(choice.marker == "~" for choice in source.choices)
+            and has_one_full_answer(source)
+        )
+
+    def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
+        return gift.GiftAnswers(
+            gift.CHOICES_SYNTAX,
+            choices=[
+                gift.GiftChoice(
+                    text=choice.text,
+                    weight=HUNDRED if choice.is_correct else ZERO,
+                    feedback=choice.feedback,
+                    marker="=" if choice.is_correct else "~",
+                )
+                for choice in choices
+            ],
+        )
