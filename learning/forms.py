@@ -2,9 +2,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 
 from learning import question_types
-from learning.models import Choice, Question
+from learning.models import Choice, Lesson, Question, Topic
+from learning.question_types.base import keys_of_rows
 
 
 class AnswerForm(forms.Form):
@@ -69,3 +72,93 @@ class JoinClassForm(forms.Form):
         error_messages={"required": "Type the code your teacher gave you."},
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+
+class ChoiceInlineFormSet(forms.BaseInlineFormSet):
+    """Refuse a question no learner could answer right, naming what is missing."""
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        # A table row has no visible label per input: name each one for screen readers.
+        number = index + 1 if index is not None else "new"
+        for field in form.fields.values():
+            if not field.widget.is_hidden:
+                field.widget.attrs["aria-label"] = f"Choice {number}: {field.label}"
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        question: Question = self.instance
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        try:
+            question_type = question_types.get(question.type)
+        except question_types.UnknownQuestionType:
+            return  # the question form reports the type
+        errors = question_type.answer_row_errors(keys_of_rows(kept))
+        if errors:
+            raise ValidationError(errors)
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = (
+            "topic",
+            "type",
+            "prompt",
+            "is_published",
+            "explanation",
+            "lesson_anchor",
+            "numeric_answer",
+            "numeric_tolerance",
+            "key",
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("type"):
+            question_type = question_types.get(data["type"])
+            for name, message in question_type.question_field_errors(data).items():
+                self.add_error(name, message)
+        topic, anchor = data.get("topic"), data.get("lesson_anchor")
+        if topic and anchor:
+            lesson = Lesson.objects.filter(topic=topic).first()
+            if lesson is not None and anchor not in lesson.anchors:
+                self.add_error(
+                    "lesson_anchor",
+                    f"“{anchor}” is not a section of the lesson. Its sections are: "
+                    + (", ".join(sorted(lesson.anchors)) or "none"),
+                )
+        return data
+
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+class QuestionImportForm(forms.Form):
+    file = forms.FileField(
+        label="Question file",
+        help_text="A GIFT file (.gift or .txt, as Moodle exports) or an Aiken file, UTF-8.",
+    )
+    file_format = forms.ChoiceField(
+        label="Format", choices=[("gift", "GIFT"), ("aiken", "Aiken")], initial="gift"
+    )
+    topic = forms.ModelChoiceField(
+        queryset=Topic.objects.all(),
+        required=False,
+        help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            limit = MAX_IMPORT_BYTES // 1024
+            raise ValidationError(
+                f"The file is {upload.size // 1024} KB; the limit is {limit} KB."
+            )
+        return upload

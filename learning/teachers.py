@@ -17,6 +17,9 @@ TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "attempt": ("view",),
     "response": ("view",),
     "topicprogress": ("view",),
+    # The reports: proxy models whose view permission opens the page.
+    "itemanalysis": ("view",),
+    "progressreport": ("view",),
 }
 
 

@@ -1,0 +1,261 @@
+"""Authoring the course: topics, lessons, quizzes and questions, with their previews."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from learning import selectors
+from learning.admin.bank import QuestionBankAdmin
+from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm
+from learning.models import (
+    Choice,
+    Lesson,
+    Question,
+    QuestionOrigin,
+    Quiz,
+    QuizKind,
+    Topic,
+)
+
+
+class LessonInline(admin.StackedInline):
+    model = Lesson
+    extra = 0
+    max_num = 1
+    fields = ("title", "body_markdown")
+
+
+class QuizInline(admin.StackedInline):
+    model = Quiz
+    extra = 0
+    max_num = 1
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("order", "title", "slug", "published_questions")
+    list_display_links = ("title",)
+    search_fields = ("title", "summary")
+    prepopulated_fields = {"slug": ("title",)}
+    inlines = (LessonInline, QuizInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(published=Count("questions", filter=Q(questions__is_published=True)))
+        )
+
+    @admin.display(description="Published questions", ordering="published")
+    def published_questions(self, topic: Topic) -> int:
+        return topic.published
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    list_display = ("title", "topic", "updated_at")
+    search_fields = ("title", "body_markdown")
+    readonly_fields = ("section_anchors",)
+    fields = ("topic", "title", "body_markdown", "section_anchors")
+
+    @admin.display(description="Section anchors (for questions' lesson anchor)")
+    def section_anchors(self, lesson: Lesson) -> str:
+        return ", ".join(section["anchor"] for section in lesson.sections) or "–"
+
+
+# A course-wide quiz has no fixed set of questions: what it draws depends on the learner.
+COURSE_QUIZ_INTROS = {
+    QuizKind.REVIEW: (
+        "A spaced review has no fixed set of questions: each session takes up to {count} of "
+        "the learner's own due review cards, most overdue first (questions they answered "
+        "before, coming back on a spaced schedule). Any of these {total} published questions "
+        "can come up; the pass mark is {pass_mark}%."
+    ),
+    QuizKind.CHALLENGE: (
+        "The course challenge has no fixed set of questions: each attempt takes up to "
+        "{count} from the topics the learner has started (read the lesson or taken the "
+        "quiz), weaker topics more often. Any of these {total} published questions can come "
+        "up; the pass mark is {pass_mark}%."
+    ),
+}
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    list_display = ("topic", "question_count", "pass_mark", "shuffle_questions", "preview_link")
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "<int:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="learning_quiz_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @admin.display(description="Preview")
+    def preview_link(self, quiz: Quiz) -> str:
+        url = reverse("admin:learning_quiz_preview", args=[quiz.pk])
+        return format_html(
+            '<a href="{}">Preview<span class="visually-hidden"> {}</span></a>', url, quiz
+        )
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Every question this quiz can draw, each answerable as a learner would; nothing
+        is recorded."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        quiz = get_object_or_404(Quiz.objects.select_related("topic"), pk=object_id)
+        questions = Question.objects.filter(is_published=True).prefetch_related("choices")
+        if quiz.is_topic_quiz:
+            questions = questions.filter(topic=quiz.topic)
+        items = [
+            selectors.PreviewItem(
+                question,
+                AnswerForm(question=question, choices=tuple(question.choices.all())),
+                None,
+                reverse("admin:learning_question_preview", args=[question.pk]),
+            )
+            for question in questions.select_related("topic")
+        ]
+        if quiz.is_topic_quiz:
+            heading = f"Preview: quiz on {quiz.topic.title}"
+            intro = (
+                f"Each attempt draws {min(quiz.question_count, len(items))} of these "
+                f"{len(items)} published questions; the pass mark is {quiz.pass_mark}%."
+            )
+        else:
+            heading = f"Preview: {quiz.title}"
+            intro = COURSE_QUIZ_INTROS[quiz.kind].format(
+                count=quiz.question_count, total=len(items), pass_mark=quiz.pass_mark
+            )
+        context = {
+            "items": items,
+            "heading": heading,
+            "intro": intro,
+            "back_url": reverse("admin:learning_quiz_change", args=[quiz.pk]),
+        }
+        return render(request, "learning/preview.html", context)
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    formset = ChoiceInlineFormSet
+    extra = 2
+    fields = (
+        "order",
+        "text",
+        "is_correct",
+        "credit",
+        "match_text",
+        "numeric_value",
+        "numeric_tolerance",
+        "feedback",
+    )
+    verbose_name = "answer"
+    verbose_name_plural = (
+        "Answers: options (tick the right ones) · short answers (text + credit %) · "
+        "matching pairs (text ↔ matches) · extra numeric answers (value ± tolerance, credit %)"
+    )
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
+    }
+
+
+@admin.register(Question)
+class QuestionAdmin(QuestionBankAdmin):
+    form = QuestionAdminForm
+    inlines = (ChoiceInline,)
+    list_display = (
+        "short_prompt",
+        "topic",
+        "type",
+        "is_published",
+        "origin",
+        "updated_at",
+        "preview_link",
+    )
+    list_filter = ("topic", "type", "is_published", "origin")
+    list_select_related = ("topic",)
+    search_fields = ("prompt", "key", "explanation", "choices__text")
+    readonly_fields = ("origin", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("topic", "type", "prompt", "is_published")}),
+        ("After answering", {"fields": ("explanation", "lesson_anchor")}),
+        (
+            "Numeric questions",
+            {
+                "fields": ("numeric_answer", "numeric_tolerance"),
+                "description": "Only for the numeric type; the other types use choices below.",
+            },
+        ),
+        ("Identity", {"fields": ("key", "origin", "created_at", "updated_at")}),
+    )
+    actions = ("publish", "unpublish")
+
+    @admin.display(description="Question", ordering="prompt")
+    def short_prompt(self, question: Question) -> str:
+        return str(question)
+
+    @admin.action(description="Publish the selected questions")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = queryset.update(is_published=True)
+        self.message_user(request, f"Published {count} question(s).")
+
+    @admin.action(description="Unpublish the selected questions")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        count = queryset.update(is_published=False)
+        self.message_user(request, f"Unpublished {count} question(s).")
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("origin", QuestionOrigin.ADMIN)
+        return initial
+
+    def get_urls(self) -> list[URLPattern]:
+        preview = path(
+            "<int:object_id>/preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="learning_question_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    @admin.display(description="Preview")
+    def preview_link(self, question: Question) -> str:
+        url = reverse("admin:learning_question_preview", args=[question.pk])
+        return format_html(
+            '<a href="{}">Preview<span class="visually-hidden"> question {}</span></a>',
+            url,
+            question.pk,
+        )
+
+    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The question as a learner sees it; an answer gets feedback and is not recorded."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        question = get_object_or_404(
+            Question.objects.select_related("topic").prefetch_related("choices"), pk=object_id
+        )
+        choices = tuple(question.choices.all())
+        url = reverse("admin:learning_question_preview", args=[question.pk])
+        form, feedback, status = AnswerForm(question=question, choices=choices), None, 200
+        if request.method == "POST":
+            form = AnswerForm(request.POST, question=question, choices=choices)
+            if form.is_valid():
+                feedback = selectors.preview_feedback(question, form.to_answer())
+            else:
+                status = 400
+        item = selectors.PreviewItem(question, form, feedback, url)
+        if request.htmx:
+            return render(request, "learning/_preview_panel.html", {"item": item}, status=status)
+        context = {
+            "items": [item],
+            "heading": f"Preview: {question.topic.title}",
+            "back_url": reverse("admin:learning_question_change", args=[question.pk]),
+        }
+        return render(request, "learning/preview.html", context, status=status)

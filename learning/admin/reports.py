@@ -1,0 +1,99 @@
+"""The teachers' reports: item analysis and the progress of learners per topic."""
+
+from django.contrib import admin
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+
+from learning import insight
+from learning.admin.read_only import ReadOnlyAdminMixin
+from learning.models import Classroom, ItemAnalysis, ProgressReport, Topic
+
+
+class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A read-only page in the admin in place of a proxy model's list, for those with the
+    proxy's view permission (the Teachers group, and superusers)."""
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        codename = get_permission_codename("view", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+        return [path("", self.admin_site.admin_view(self.report_view), name=name)]
+
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+    def _context(self, request: HttpRequest, title: str) -> dict:
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title}
+
+
+@admin.register(ItemAnalysis)
+class ItemAnalysisAdmin(ReportAdmin):
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        topics = list(Topic.objects.all())
+        topic_id = request.GET.get("topic", "")
+        topic = next((t for t in topics if str(t.pk) == topic_id), None)
+        stats = insight.item_analysis(topic)
+        flagged_only = request.GET.get("flagged") == "1"
+        if flagged_only:
+            stats = [item for item in stats if item.flags]
+        context = {
+            **self._context(request, "Item analysis"),
+            "topics": topics,
+            "topic": topic,
+            "stats": stats,
+            "flagged_only": flagged_only,
+            "min_attempts": insight.MIN_ATTEMPTS_FOR_FLAGS,
+        }
+        return TemplateResponse(request, "admin/learning/item_analysis.html", context)
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(ReportAdmin):
+    def report_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        topics = list(Topic.objects.all())
+        classes = Classroom.objects.all()
+        if not request.user.is_superuser:
+            classes = classes.filter(teachers=request.user)
+        classes = list(classes)
+        class_id = request.GET.get("class", "")
+        classroom = next((c for c in classes if str(c.pk) == class_id), None)
+        if class_id and classroom is None:
+            return HttpResponseBadRequest("You teach no class with that id.")
+        sort = request.GET.get("sort", "learner")
+        learners = insight.report_learners(classroom=classroom, sort=sort, topics=topics)
+        if request.GET.get("format") == "csv":
+            name = f"progress-{classroom.pk if classroom else 'all'}.csv"
+            response = StreamingHttpResponse(
+                insight.report_csv_rows(learners, topics), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        page = Paginator(learners, insight.REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
+        cells = insight.report_cells(learner.pk for learner in page.object_list)
+        rows = [
+            (learner, [cells.get((learner.pk, topic.pk)) for topic in topics])
+            for learner in page.object_list
+        ]
+        context = {
+            **self._context(request, "Progress report"),
+            "topics": topics,
+            "classes": classes,
+            "classroom": classroom,
+            "sort": sort,
+            "page": page,
+            "rows": rows,
+        }
+        return TemplateResponse(request, "admin/learning/progress_report.html", context)
