@@ -77,7 +77,7 @@ class JoinClassForm(forms.Form):
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
     """Refuse a question no learner could answer right, naming what is missing."""
 
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
+    def add_fields(self, form: forms.ModelForm, index: int | None) -> None:
         super().add_fields(form, index)
         # A table row has no visible label per input: name each one for screen readers.
         number = index + 1 if index is not None else "new"
@@ -119,8 +119,8 @@ class QuestionAdminForm(forms.ModelForm):
             "key",
         )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("type"):
             question_type = question_types.get(data["type"])
             for name, message in question_type.question_field_errors(data).items():

@@ -1,5 +1,9 @@
 """Authoring the course: topics, lessons, quizzes and questions, with their previews."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -13,6 +17,7 @@ from django.utils.html import format_html
 from learning import selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm
+from learning.http import HtmxHttpRequest
 from learning.models import (
     Choice,
     Lesson,
@@ -22,6 +27,9 @@ from learning.models import (
     QuizKind,
     Topic,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class LessonInline(admin.StackedInline):
@@ -35,6 +43,10 @@ class QuizInline(admin.StackedInline):
     model = Quiz
     extra = 0
     max_num = 1
+
+
+class PublishedCount(TypedDict):
+    published: int
 
 
 @admin.register(Topic)
@@ -53,7 +65,7 @@ class TopicAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Published questions", ordering="published")
-    def published_questions(self, topic: Topic) -> int:
+    def published_questions(self, topic: WithAnnotations[Topic, PublishedCount]) -> int:
         return topic.published
 
 
@@ -70,7 +82,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 # A course-wide quiz has no fixed set of questions: what it draws depends on the learner.
-COURSE_QUIZ_INTROS = {
+COURSE_QUIZ_INTROS: dict[str, str] = {
     QuizKind.REVIEW: (
         "A spaced review has no fixed set of questions: each session takes up to {count} of "
         "the learner's own due review cards, most overdue first (questions they answered "
@@ -123,7 +135,7 @@ class QuizAdmin(admin.ModelAdmin):
             )
             for question in questions.select_related("topic")
         ]
-        if quiz.is_topic_quiz:
+        if quiz.topic is not None:
             heading = f"Preview: quiz on {quiz.topic.title}"
             intro = (
                 f"Each attempt draws {min(quiz.question_count, len(items))} of these "
@@ -234,7 +246,7 @@ class QuestionAdmin(QuestionBankAdmin):
             question.pk,
         )
 
-    def preview_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+    def preview_view(self, request: HtmxHttpRequest, object_id: int) -> HttpResponse:
         """The question as a learner sees it; an answer gets feedback and is not recorded."""
         if not self.has_view_permission(request):
             raise PermissionDenied

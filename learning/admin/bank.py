@@ -1,6 +1,7 @@
 """The question bank's import (upload, dry-run preview, confirm) and GIFT export."""
 
 import uuid
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -34,7 +35,9 @@ class QuestionBankAdmin(admin.ModelAdmin):
         ]
         return bank_urls + super().get_urls()
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # The export link exports the topic the list is filtered by, if any.
         topic_id = request.GET.get("topic__id__exact")
         export_query = {"topic": topic_id} if topic_id else {}

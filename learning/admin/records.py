@@ -1,5 +1,9 @@
 """Learner records: progress and attempts (read-only), and the classes teachers manage."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypedDict
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -16,6 +20,15 @@ from learning.models import (
     TopicProgress,
     new_join_code,
 )
+
+if TYPE_CHECKING:
+    from django.db.models import ManyToManyField, Model
+    from django.forms import BaseFormSet, ModelForm, ModelMultipleChoiceField
+    from django_stubs_ext import WithAnnotations
+
+
+class LearnerCount(TypedDict):
+    learners_total: int
 
 
 @admin.register(TopicProgress)
@@ -69,7 +82,7 @@ class MembershipInline(admin.TabularInline):
     verbose_name = "learner"
     verbose_name_plural = "Learners in this class (tick Delete to remove one)"
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -90,25 +103,34 @@ class ClassroomAdmin(admin.ModelAdmin):
             return classes
         return classes.filter(teachers=request.user)
 
-    def formfield_for_manytomany(self, db_field, request: HttpRequest, **kwargs):
+    def formfield_for_manytomany(
+        self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelMultipleChoiceField[Any] | None:
         if db_field.name == "teachers":
             kwargs["queryset"] = get_user_model().objects.filter(is_staff=True)
             kwargs["widget"] = forms.CheckboxSelectMultiple
             kwargs["help_text"] = "Teachers who see this class; you are added when you save."
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(
+        self,
+        request: HttpRequest,
+        form: ModelForm[Classroom],
+        formsets: list[BaseFormSet[Any]],
+        change: bool,
+    ) -> None:
         super().save_related(request, form, formsets, change)
-        if not request.user.is_superuser:
+        teacher = request.user
+        if teacher.is_authenticated and not teacher.is_superuser:
             # A teacher always teaches the classes they create or edit.
-            form.instance.teachers.add(request.user)
+            form.instance.teachers.add(teacher)
 
     @admin.display(description="Join code", ordering="join_code")
     def code(self, classroom: Classroom) -> str:
         return classroom.display_code if classroom.pk else "Made when you save"
 
     @admin.display(description="Learners", ordering="learners_total")
-    def learner_count(self, classroom: Classroom) -> int:
+    def learner_count(self, classroom: WithAnnotations[Classroom, LearnerCount]) -> int:
         return classroom.learners_total
 
     @admin.action(description="Give the selected classes new join codes")

@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.db.models import Model
+from django.http import (
+    HttpRequest,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
@@ -17,7 +23,7 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only page in the admin in place of a proxy model's list, for those with the
     proxy's view permission (the Teachers group, and superusers)."""
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         codename = get_permission_codename("view", self.opts)
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
@@ -28,7 +34,7 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
         return [path("", self.admin_site.admin_view(self.report_view), name=name)]
 
-    def report_view(self, request: HttpRequest) -> HttpResponse:
+    def report_view(self, request: HttpRequest) -> HttpResponseBase:
         raise NotImplementedError
 
     def _context(self, request: HttpRequest, title: str) -> dict:
@@ -37,7 +43,7 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ItemAnalysis)
 class ItemAnalysisAdmin(ReportAdmin):
-    def report_view(self, request: HttpRequest) -> HttpResponse:
+    def report_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         topics = list(Topic.objects.all())
@@ -60,14 +66,14 @@ class ItemAnalysisAdmin(ReportAdmin):
 
 @admin.register(ProgressReport)
 class ProgressReportAdmin(ReportAdmin):
-    def report_view(self, request: HttpRequest) -> HttpResponse:
+    def report_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         topics = list(Topic.objects.all())
-        classes = Classroom.objects.all()
+        taught = Classroom.objects.all()
         if not request.user.is_superuser:
-            classes = classes.filter(teachers=request.user)
-        classes = list(classes)
+            taught = taught.filter(teachers=request.user.pk)
+        classes = list(taught)
         class_id = request.GET.get("class", "")
         classroom = next((c for c in classes if str(c.pk) == class_id), None)
         if class_id and classroom is None:
