@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -18,6 +20,8 @@ from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgres
 from learning.selectors import topic_rows_for
 
 ATTEMPTS_PER_PAGE = 20
+
+logger = logging.getLogger(__name__)
 
 
 def _get_topic(slug: str) -> Topic:
@@ -44,6 +48,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
+        logger.warning("Health check: the database cannot be reached", exc_info=True)
         return HttpResponse("database unreachable\n", status=503, content_type="text/plain")
     return HttpResponse("ok\n", content_type="text/plain")
 

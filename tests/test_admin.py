@@ -16,6 +16,7 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
     TopicFactory,
+    TrueFalseQuestionFactory,
     UserFactory,
 )
 from tests.helpers import HTMX, answer_post
@@ -273,3 +274,19 @@ class TestTypedQuestionValidation:
             ("Tic", "rapid twitch"),
             ("Cramp", "lasting pain"),
         ]
+
+
+def test_the_quiz_list_names_the_course_wide_quizzes(teacher_client, topic):
+    services.course_quiz("review")
+    services.course_quiz("challenge")
+    page = teacher_client.get(reverse("admin:learning_quiz_changelist"))
+    for title in ("Heat", "Spaced review", "Course challenge"):
+        assertContains(page, f">{title}</a></th>")
+
+
+def test_a_true_false_question_broken_by_hand_still_exports(teacher_client, topic):
+    broken = TrueFalseQuestionFactory(topic=topic, key="broken-tf")
+    broken.choices.filter(text="False").delete()  # as a raw edit in the database might
+    response = teacher_client.get(reverse("admin:learning_question_export"))
+    assert response.status_code == 200
+    assert "::broken-tf::" in response.content.decode()

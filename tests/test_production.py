@@ -59,6 +59,9 @@ def test_healthz_answers_after_a_database_round_trip(client, django_assert_num_q
 def test_healthz_is_503_when_the_database_is_unreachable(url):
     result = run(HEALTH, DATABASE_URL=url, **PRODUCTION)
     assert result.stdout.strip() == "503 database unreachable", result.stderr[-2000:]
+    # The operator learns why, in the log.
+    assert "WARNING learning.views Health check: the database cannot be reached" in result.stderr
+    assert "OperationalError" in result.stderr
 
 
 def test_the_deploy_check_passes_with_debug_off():

@@ -100,7 +100,17 @@ COURSE_QUIZ_INTROS: dict[str, str] = {
 
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
-    list_display = ("topic", "question_count", "pass_mark", "shuffle_questions", "preview_link")
+    list_display = (
+        "quiz_title",
+        "question_count",
+        "pass_mark",
+        "shuffle_questions",
+        "preview_link",
+    )
+
+    @admin.display(description="Quiz", ordering="topic__order")
+    def quiz_title(self, quiz: Quiz) -> str:
+        return quiz.title
 
     def get_urls(self) -> list[URLPattern]:
         preview = path(

@@ -35,14 +35,15 @@ class TrueFalse(PickingType):
         return source.syntax == gift.TRUE_FALSE_SYNTAX
 
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
-        return gift.GiftAnswers(
-            gift.TRUE_FALSE_SYNTAX,
-            choices=[
-                gift.GiftChoice(
-                    text=choice.text,
-                    weight=HUNDRED if choice.is_correct else ZERO,
-                    feedback=choice.feedback,
-                )
-                for choice in choices
-            ],
-        )
+        # GIFT writes True's row then False's; a question whose rows were broken by hand
+        # (not two) is still written from what it has, never refused halfway.
+        rows = [
+            gift.GiftChoice(
+                text=choice.text,
+                weight=HUNDRED if choice.is_correct else ZERO,
+                feedback=choice.feedback,
+            )
+            for choice in choices
+        ]
+        rows += [gift.GiftChoice("True", ZERO), gift.GiftChoice("False", ZERO)][len(rows) :]
+        return gift.GiftAnswers(gift.TRUE_FALSE_SYNTAX, choices=rows[:2])
