@@ -3,6 +3,7 @@ multiple answers. Each is still its own module and class."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -94,8 +95,9 @@ class PickingType(QuestionType[ChoiceAnswer]):
             return ["Every choice needs its text."]
         return self.option_errors(len(rows), sum(row.is_correct for row in rows))
 
+    @abstractmethod
     def option_errors(self, options: int, right: int) -> list[str]:
-        raise NotImplementedError
+        """Why `options` options of which `right` are right cannot make this question."""
 
     def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
         options = [(str(choice.id), choice.text) for choice in choices]
