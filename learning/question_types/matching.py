@@ -4,7 +4,7 @@ a share of the point."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,6 @@ from learning.question_types.base import (
     ImportedQuestion,
     QuestionKey,
     QuestionType,
-    choice_row,
     normalize_text,
     points,
 )
@@ -168,18 +167,9 @@ class Matching(QuestionType[MatchingAnswer]):
         return []
 
     def from_gift(self, source: gift.GiftQuestion) -> ImportedQuestion:
-        return ImportedQuestion(
-            values=self.gift_values(source, numeric_answer=None),
-            rows=[
-                choice_row(
-                    text=choice.text,
-                    credit=choice.weight,
-                    match_text=choice.match_text,
-                    feedback=choice.feedback,
-                )
-                for choice in source.choices
-            ],
-        )
+        read = super().from_gift(source)
+        # A pair is neither right nor wrong: its match is what is right.
+        return replace(read, rows=[{**row, "is_correct": False} for row in read.rows])
 
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
         return gift.GiftAnswers(

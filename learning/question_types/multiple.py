@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from learning.formats import gift
 from learning.question_types.base import HUNDRED, ZERO, QuestionKey, points
-from learning.question_types.picking import ChoiceAnswer, PickingType
+from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
 from learning.question_types.single import has_one_full_answer
 
 if TYPE_CHECKING:
@@ -37,12 +37,7 @@ class MultipleAnswers(PickingType):
         return []
 
     def reads_gift(self, source: gift.GiftQuestion) -> bool:
-        return (
-            source.syntax == gift.CHOICES_SYNTAX
-            and not any(choice.match_text for choice in source.choices)
-            and any(choice.marker == "~" for choice in source.choices)
-            and not has_one_full_answer(source)
-        )
+        return is_options_block(source) and not has_one_full_answer(source)
 
     def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
         if not any(choice.is_correct for choice in source.choices):

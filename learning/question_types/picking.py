@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 
+from learning.formats import gift
 from learning.question_types.base import ChoiceKey, QuestionKey, QuestionType
 
 if TYPE_CHECKING:
@@ -39,6 +40,15 @@ class PickedFeedback:
     @property
     def right_answers(self) -> list[str]:
         return [choice.text for choice in self.choices if choice.is_correct]
+
+
+def is_options_block(source: gift.GiftQuestion) -> bool:
+    """A GIFT block of options, some marked wrong with '~' (no '->' pairs)."""
+    return (
+        source.syntax == gift.CHOICES_SYNTAX
+        and not any(choice.match_text for choice in source.choices)
+        and any(choice.marker == "~" for choice in source.choices)
+    )
 
 
 class SinglePickWidget(forms.RadioSelect):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from learning.formats import gift
 from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey
-from learning.question_types.picking import ChoiceAnswer, PickingType
+from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
 
 if TYPE_CHECKING:
     from learning.models import Choice, Question
@@ -35,12 +35,7 @@ class SingleChoice(PickingType):
         return []
 
     def reads_gift(self, source: gift.GiftQuestion) -> bool:
-        return (
-            source.syntax == gift.CHOICES_SYNTAX
-            and not any(choice.match_text for choice in source.choices)
-            and any(choice.marker == "~" for choice in source.choices)
-            and has_one_full_answer(source)
-        )
+        return is_options_block(source) and has_one_full_answer(source)
 
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
         return gift.GiftAnswers(
