@@ -5,6 +5,7 @@ Feedback and reviews are built from the snapshot stored with each response, neve
 live question, so what a learner sees of their past never changes under them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -76,23 +77,14 @@ def _topic_slug(response: Response) -> str:
     return response.version.snapshot.get("topic_slug") or response.question.topic.slug
 
 
-def _as_shown(snapshot: dict[str, Any], choice_order: list[int]) -> dict[str, Any]:
-    """The snapshot with its choices in the order this learner saw them."""
-    rank = {choice_id: index for index, choice_id in enumerate(choice_order)}
-    choices = sorted(
-        snapshot.get("choices", []), key=lambda choice: rank.get(choice["id"], len(rank))
-    )
-    return {**snapshot, "choices": choices}
-
-
 def feedback_for(response: Response, lessons: dict[str, Lesson]) -> Feedback:
-    order = response.attempt.choice_orders.get(str(response.question_id), [])
     return feedback_from(
-        _as_shown(response.version.snapshot, order),
+        response.version.snapshot,
         response.answer,
         response.points,
         response.position,
         lessons.get(_topic_slug(response)),
+        shown_order=response.attempt.choice_orders.get(str(response.question_id), []),
     )
 
 
@@ -102,11 +94,13 @@ def feedback_from(
     points: Decimal,
     position: int,
     lesson: Lesson | None,
+    shown_order: Sequence[int] = (),
 ) -> Feedback:
-    """Feedback on an answer to a question as it was asked (its snapshot)."""
+    """Feedback on an answer to a question as it was asked (its snapshot), its rows in the
+    order this learner saw them (`shown_order`, choice ids; the author's order if empty)."""
     topic_url = lesson.topic.get_absolute_url() if lesson is not None else ""
     question_type = question_types.get(snapshot["type"])
-    detail = question_type.feedback_detail(snapshot, answer)
+    detail = question_type.feedback_detail(snapshot, answer, shown_order)
     anchor = snapshot.get("lesson_anchor") or ""
     section_title = lesson.section_title(anchor) if (lesson and anchor) else ""
     return Feedback(

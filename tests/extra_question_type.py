@@ -39,7 +39,7 @@ class KeywordFeedback:
     missing: tuple[str, ...]
 
 
-class Keywords(QuestionType[Sentence]):
+class Keywords(QuestionType[Sentence, KeywordFeedback]):
     value = "keywords"
     label = "Keywords in a sentence"
     answer_class = Sentence
@@ -83,7 +83,7 @@ class Keywords(QuestionType[Sentence]):
         return {"sentence": answer.text}
 
     def feedback_detail(
-        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> KeywordFeedback:
         said = normalize_text(answer.get("sentence", ""))
         keywords = [choice["text"] for choice in snapshot.get("choices", [])]

@@ -373,3 +373,24 @@ def test_no_module_outside_question_types_asks_which_type_a_question_is():
         if asks.search(line) and not re.search(r"QuizKind|quiz\.kind|problem\.kind", line)
     ]
     assert not found, "\n".join(found)
+
+
+def test_feedback_lists_the_rows_in_the_order_shown_the_snapshot_keeps_the_authors():
+    snapshot = {
+        "type": "multiple",
+        "choices": [
+            {"id": 1, "text": "First written", "is_correct": True},
+            {"id": 2, "text": "Second written", "is_correct": False},
+            {"id": 3, "text": "Third written", "is_correct": True},
+        ],
+    }
+    multiple = question_types.get("multiple")
+    shown = multiple.feedback_detail(snapshot, {"choices": [3]}, shown_order=[3, 1, 2])
+    assert [row.text for row in shown.choices] == [
+        "Third written",
+        "First written",
+        "Second written",
+    ]
+    assert [row.picked for row in shown.choices] == [True, False, False]
+    as_written = multiple.feedback_detail(snapshot, {"choices": [3]}, shown_order=[])
+    assert [row.id for row in as_written.choices] == [1, 2, 3]

@@ -1,3 +1,5 @@
+import random
+import re
 from decimal import Decimal
 
 import pytest
@@ -7,7 +9,7 @@ from pytest_django.asserts import assertContains, assertRedirects
 from learning import services
 from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
 from learning.question_types.picking import ChoiceAnswer
-from tests.factories import QuestionFactory, QuizFactory, TopicFactory
+from tests.factories import LessonFactory, QuestionFactory, QuizFactory, TopicFactory
 from tests.helpers import HTMX, answer_post
 
 pytestmark = pytest.mark.django_db
@@ -403,3 +405,23 @@ class TestTypedQuestions:
         response = learner_client.post(question_url(typed_attempt, position), data)
         assertContains(response, "Choose one of the matches offered", status_code=400)
         assert not Response.objects.exists()
+
+
+def test_the_feedback_lists_the_options_in_the_order_the_question_showed_them(
+    learner_client, learner
+):
+    topic = TopicFactory()
+    LessonFactory(topic=topic)
+    QuestionFactory(
+        topic=topic,
+        choices=[("Alpha", True), ("Bravo", False), ("Charlie", False), ("Delta", False)],
+    )
+    quiz = QuizFactory(topic=topic, question_count=1, shuffle_choices=True)
+    attempt = services.start_attempt(learner=learner, quiz=quiz, rng=random.Random(7))
+    page = learner_client.get(question_url(attempt, 1)).content.decode()
+    shown = re.findall(r">(Alpha|Bravo|Charlie|Delta)</label>", page)
+    assert shown != ["Alpha", "Bravo", "Charlie", "Delta"]  # really shuffled with this seed
+    answered = learner_client.post(
+        question_url(attempt, 1), answer_post(question_at(attempt, 1), right=True), **HTMX
+    ).content.decode()
+    assert re.findall(r"<span>(Alpha|Bravo|Charlie|Delta)</span>", answered) == shown

@@ -36,8 +36,8 @@ class UnknownQuestionType(LookupError):
 
 
 @functools.cache
-def _registry() -> dict[str, QuestionType[Any]]:
-    registry: dict[str, QuestionType[Any]] = {}
+def _registry() -> dict[str, QuestionType[Any, Any]]:
+    registry: dict[str, QuestionType[Any, Any]] = {}
     for path in getattr(settings, "QUESTION_TYPES", DEFAULT_QUESTION_TYPES):
         question_type = import_string(path)()
         if question_type.value in registry:
@@ -52,7 +52,7 @@ def _forget_registry(*, setting: str, **kwargs: Any) -> None:
         _registry.cache_clear()
 
 
-def get(value: str) -> QuestionType[Any]:
+def get(value: str) -> QuestionType[Any, Any]:
     """The registered type stored as `value` in Question.type."""
     try:
         return _registry()[value]
@@ -60,7 +60,7 @@ def get(value: str) -> QuestionType[Any]:
         raise UnknownQuestionType(f"No question type is registered as {value!r}.") from None
 
 
-def registered() -> list[QuestionType[Any]]:
+def registered() -> list[QuestionType[Any, Any]]:
     return list(_registry().values())
 
 

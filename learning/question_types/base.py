@@ -105,6 +105,14 @@ def clean_number(raw: Any) -> str | None:
     return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
 
 
+def rows_as_shown(snapshot: Mapping[str, Any], shown_order: Sequence[int]) -> list[Any]:
+    """The snapshot's rows in the order shown to the learner (choice ids); rows missing
+    from the order keep the author's order, after the others."""
+    rows = list(snapshot.get("choices", []))
+    rank = {choice_id: index for index, choice_id in enumerate(shown_order)}
+    return sorted(rows, key=lambda row: rank.get(row["id"], len(rank)))
+
+
 @dataclass(frozen=True)
 class ImportedQuestion:
     """The Question fields and Choice rows that a question read from a file sets."""
@@ -152,9 +160,10 @@ def keys_of_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[ChoiceKey, ...]:
     )
 
 
-class QuestionType[AnswerT](ABC):
+class QuestionType[AnswerT, DetailT](ABC):
     """The interface every question type implements. Subclasses set the class attributes
-    and implement the abstract methods; `AnswerT` is the type's own answer dataclass."""
+    and implement the abstract methods; `AnswerT` is the type's own answer dataclass and
+    `DetailT` what its feedback partial shows."""
 
     value: ClassVar[str]  # stored in Question.type
     label: ClassVar[str]  # shown to teachers
@@ -226,12 +235,15 @@ class QuestionType[AnswerT](ABC):
     # -- feedback --------------------------------------------------------------------------
 
     @abstractmethod
-    def feedback_detail(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> Any:
-        """What the type's feedback partial shows, from the question as asked (its choices
-        in the order shown) and the stored answer."""
+    def feedback_detail(
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
+    ) -> DetailT:
+        """What the type's feedback partial shows, from the question as asked (its snapshot,
+        rows in the author's order), the stored answer, and the order in which the rows were
+        shown (choice ids; empty when shown in the author's order)."""
 
     @abstractmethod
-    def correction(self, detail: Any) -> str:
+    def correction(self, detail: DetailT) -> str:
         """One sentence saying what was right, for an answer that was not fully right."""
 
     # -- files ---------------------------------------------------------------------------

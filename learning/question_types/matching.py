@@ -20,6 +20,7 @@ from learning.question_types.base import (
     QuestionType,
     normalize_text,
     points,
+    rows_as_shown,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class MatchingFeedback:
     rows: tuple[MatchRow, ...]
 
 
-class Matching(QuestionType[MatchingAnswer]):
+class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     answer_class = MatchingAnswer
     value = "matching"
     label = "Matching"
@@ -135,7 +136,7 @@ class Matching(QuestionType[MatchingAnswer]):
         return {f"{FIELD_PREFIX}{choice_id}": text for choice_id, text in answer.matches}
 
     def feedback_detail(
-        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> MatchingFeedback:
         chosen = answer.get("matches", {})
         return MatchingFeedback(
@@ -147,7 +148,7 @@ class Matching(QuestionType[MatchingAnswer]):
                     is_right=normalize_text(chosen.get(str(choice["id"]), ""))
                     == normalize_text(choice["match_text"]),
                 )
-                for choice in snapshot.get("choices", [])
+                for choice in rows_as_shown(snapshot, shown_order)
                 if choice.get("match_text")
             )
         )

@@ -40,7 +40,7 @@ class NumericFeedback:
     tolerance: str | None
 
 
-class Numeric(QuestionType[NumericAnswer]):
+class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     answer_class = NumericAnswer
     value = "numeric"
     label = "Numeric"
@@ -122,7 +122,7 @@ class Numeric(QuestionType[NumericAnswer]):
         return {"value": clean_number(answer.value) or ""}
 
     def feedback_detail(
-        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> NumericFeedback:
         tolerance = clean_number(snapshot.get("numeric_tolerance"))
         return NumericFeedback(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django import forms
 
 from learning.formats import gift
-from learning.question_types.base import ChoiceKey, QuestionKey, QuestionType
+from learning.question_types.base import ChoiceKey, QuestionKey, QuestionType, rows_as_shown
 
 if TYPE_CHECKING:
     from learning.models import Choice
@@ -71,7 +71,7 @@ class SinglePickField(forms.ChoiceField):
         return super().to_python(value)
 
 
-class PickingType(QuestionType[ChoiceAnswer]):
+class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
     answer_class = ChoiceAnswer
     input_template = "learning/question_types/picking_input.html"
     feedback_template = "learning/question_types/picking_feedback.html"
@@ -142,7 +142,7 @@ class PickingType(QuestionType[ChoiceAnswer]):
         return {"choice": ids[0] if self.picks_one and ids else ids}
 
     def feedback_detail(
-        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> PickedFeedback:
         picked = set(answer.get("choices", []))
         return PickedFeedback(
@@ -154,7 +154,7 @@ class PickingType(QuestionType[ChoiceAnswer]):
                     picked=choice["id"] in picked,
                     feedback=choice.get("feedback", ""),
                 )
-                for choice in snapshot.get("choices", [])
+                for choice in rows_as_shown(snapshot, shown_order)
             )
         )
 

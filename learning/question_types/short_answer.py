@@ -40,7 +40,7 @@ class TypedFeedback:
         return [text for text, credit in self.accepted_answers if credit == "100%"]
 
 
-class ShortAnswer(QuestionType[TextAnswer]):
+class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     answer_class = TextAnswer
     value = "short_answer"
     label = "Short answer"
@@ -98,8 +98,9 @@ class ShortAnswer(QuestionType[TextAnswer]):
         return {"text": answer.text}
 
     def feedback_detail(
-        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]
+        self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> TypedFeedback:
+        # Accepted answers are listed in the author's order, best first as written.
         return TypedFeedback(
             given_text=answer.get("text"),
             accepted_answers=tuple(
