@@ -213,3 +213,10 @@ def test_writing_then_reading_gives_back_the_same_questions():
     kinds = [q.kind for q in first.questions]
     assert kinds == [SINGLE, MULTIPLE, TRUE_FALSE, NUMERIC, SHORT_ANSWER, MATCHING, SINGLE]
     assert first.questions[-1].prompt == "Odd {chars} ~ = # : and \\ backslash"
+
+
+def test_true_false_feedback_with_an_escaped_hash_reads_back():
+    question = only("Cramps can wake you at night. {T#Not \\#1 on the list#Right: \\#2.}")
+    assert question.kind == TRUE_FALSE
+    true, false = question.choices
+    assert (true.feedback, false.feedback) == ("Right: #2.", "Not #1 on the list")

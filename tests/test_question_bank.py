@@ -14,7 +14,14 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 
 from learning import question_bank
 from learning.models import Choice, Question, QuestionOrigin, Topic
-from tests.factories import LessonFactory, QuizFactory, TopicFactory, UserFactory
+from learning.question_types import parse_gift
+from tests.factories import (
+    LessonFactory,
+    QuizFactory,
+    TopicFactory,
+    TrueFalseQuestionFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +270,15 @@ class TestAdminImport:
         response = client.get(reverse("admin:learning_question_import"))
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
+
+
+def test_a_true_false_question_written_false_first_exports_what_is_true(heat):
+    question = TrueFalseQuestionFactory(
+        topic=heat, key="false-first", choices=[("False", True), ("True", False)]
+    )
+    exported = question_bank.export_gift(heat)
+    assert "::false-first::" in exported
+    (read,) = [q for q in parse_gift(exported).questions if q.title == "false-first"]
+    assert "FALSE" in exported
+    assert [(c.text, c.is_correct) for c in read.choices] == [("True", False), ("False", True)]
+    assert question.choices.get(is_correct=True).text == "False"

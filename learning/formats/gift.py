@@ -17,6 +17,7 @@ per-answer feedback after ``#``, general feedback after ``####``, and the escape
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 
 # The three shapes of an answer block; which question type a shape makes is for
 # `learning.question_types` to say.
@@ -159,6 +160,12 @@ def _find_unescaped(text: str, needle: str, start: int = 0) -> int:
     return -1
 
 
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    """`text` cut at each `separator` that is not escaped with a backslash."""
+    bounds = [-1, *_unescaped_positions(text, separator), len(text)]
+    return [text[start + 1 : end] for start, end in pairwise(bounds)]
+
+
 def _brace_balance(text: str) -> int:
     balance = 0
     for position in _unescaped_positions(text, "{}"):
@@ -297,7 +304,7 @@ def _parse_question(
         question.numeric_answers = _parse_numeric(stripped[1:], line)
         return question
 
-    truth, *feedbacks = stripped.split("#")
+    truth, *feedbacks = _split_unescaped(stripped, "#")
     if truth.strip().upper() in {"T", "TRUE", "F", "FALSE"} and len(feedbacks) <= 2:
         is_true = truth.strip().upper() in {"T", "TRUE"}
         # Moodle's order: the first feedback is for a wrong answer, the second for a right one.
