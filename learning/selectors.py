@@ -232,11 +232,19 @@ class PreviewItem:
         return f"#preview-{self.question.pk}"
 
 
+class AnswerRefused(Exception):
+    """An answer that an attempt would refuse; the message says why."""
+
+
 def preview_feedback(question: Question, answer: Any) -> Feedback:
-    """Grade an answer exactly as an attempt would, and record nothing."""
+    """Check and grade an answer exactly as an attempt would, and record nothing."""
     question_type = question_types.get(question.type)
     snapshot = snapshot_question(question)
-    points = question_type.grade(key_from_snapshot(snapshot), answer)
+    key = key_from_snapshot(snapshot)
+    problem = question_type.answer_problem(key, answer)
+    if problem is not None:
+        raise AnswerRefused(problem)
+    points = question_types.grade(key, answer)
     lesson = lessons_for({question.topic.slug}).get(question.topic.slug)
     return feedback_from(snapshot, question_type.answer_to_json(answer), points, 1, lesson)
 

@@ -22,6 +22,7 @@ from learning.question_types.base import (
     normalize_text,
     points,
 )
+from learning.question_types.true_false import TrueFalse
 
 if TYPE_CHECKING:
     from learning.models import Choice, Question
@@ -101,3 +102,10 @@ class Keywords(QuestionType[Sentence, KeywordFeedback]):
             gift.CHOICES_SYNTAX,
             choices=[gift.GiftChoice(choice.text, Decimal(100)) for choice in choices],
         )
+
+
+class Statement(TrueFalse):
+    """A careless copy of true/false that also claims GIFT's {T} blocks."""
+
+    value = "statement"
+    label = "Statement"

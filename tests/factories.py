@@ -182,3 +182,15 @@ class MatchingQuestionFactory(QuestionFactory):
         ]
         for order, (text, match) in enumerate(extracted or default):
             Choice.objects.create(question=obj, text=text, match_text=match, order=order)
+
+
+# One factory per registered question type: tests that must cover every type use this,
+# and tests/test_question_types.py checks that no registered type is missing.
+FACTORY_BY_TYPE: dict[str, type[QuestionFactory]] = {
+    "single": QuestionFactory,
+    "multiple": MultipleAnswerQuestionFactory,
+    "true_false": TrueFalseQuestionFactory,
+    "numeric": NumericQuestionFactory,
+    "short_answer": ShortAnswerQuestionFactory,
+    "matching": MatchingQuestionFactory,
+}

@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
-from learning import services
+from learning import selectors, services
 from learning.models import Attempt, Question, Response, TopicProgress
 from learning.question_types.picking import ChoiceAnswer
 from learning.teachers import TEACHERS_GROUP
@@ -280,8 +280,10 @@ def test_the_quiz_list_names_the_course_wide_quizzes(teacher_client, topic):
     services.course_quiz("review")
     services.course_quiz("challenge")
     page = teacher_client.get(reverse("admin:learning_quiz_changelist"))
-    for title in ("Heat", "Spaced review", "Course challenge"):
-        assertContains(page, f">{title}</a></th>")
+    html = page.content.decode()
+    places = [html.index(f">{title}</a></th>") for title in ("Heat", "Spaced review")]
+    assert places == sorted(places)  # topic quizzes first
+    assertContains(page, ">Course challenge</a></th>")
 
 
 def test_a_true_false_question_broken_by_hand_still_exports(teacher_client, topic):
@@ -290,3 +292,9 @@ def test_a_true_false_question_broken_by_hand_still_exports(teacher_client, topi
     response = teacher_client.get(reverse("admin:learning_question_export"))
     assert response.status_code == 200
     assert "::broken-tf::" in response.content.decode()
+
+
+def test_the_preview_refuses_what_an_attempt_would_refuse(topic):
+    question = NumericQuestionFactory(topic=topic)
+    with pytest.raises(selectors.AnswerRefused, match="needs a number"):
+        selectors.preview_feedback(question, ChoiceAnswer(frozenset({1})))

@@ -36,15 +36,11 @@ from learning.models import (
 )
 from learning.teachers import TEACHERS_GROUP
 from tests.factories import (
+    FACTORY_BY_TYPE,
     LessonFactory,
-    MatchingQuestionFactory,
-    MultipleAnswerQuestionFactory,
-    NumericQuestionFactory,
     QuestionFactory,
     QuizFactory,
-    ShortAnswerQuestionFactory,
     TopicFactory,
-    TrueFalseQuestionFactory,
     UserFactory,
 )
 from tests.helpers import HTMX, answer_post
@@ -154,12 +150,8 @@ def course(teacher):
     and two classes, one of them the teacher's."""
     heat = TopicFactory(slug="heat", title="Heat")
     LessonFactory(topic=heat)
-    QuestionFactory(topic=heat, key="single")
-    MultipleAnswerQuestionFactory(topic=heat, key="multiple")
-    TrueFalseQuestionFactory(topic=heat, key="true-false")
-    NumericQuestionFactory(topic=heat, key="numeric")
-    ShortAnswerQuestionFactory(topic=heat, key="short-answer")
-    MatchingQuestionFactory(topic=heat, key="matching")
+    for type_value, question_factory in FACTORY_BY_TYPE.items():
+        question_factory(topic=heat, key=type_value.replace("_", "-"))
     QuestionFactory(topic=heat, key="draft", is_published=False)
     heat_quiz = QuizFactory(topic=heat, question_count=6)
     causes = TopicFactory(slug="causes", title="Causes")

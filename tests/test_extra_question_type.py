@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
+from learning import question_types
 from learning.models import Attempt, Question
 from learning.question_types import DEFAULT_QUESTION_TYPES
 from tests.factories import LessonFactory, QuestionFactory, QuizFactory, TopicFactory
@@ -91,3 +92,10 @@ def test_without_the_setting_the_type_does_not_exist():
     question = QuestionFactory.build(type="keywords", topic=TopicFactory())
     with pytest.raises(ValidationError, match="keywords"):
         question.full_clean(exclude=["key"])
+
+
+def test_a_gift_block_that_two_types_claim_is_refused_not_guessed(settings):
+    settings.QUESTION_TYPES = [*DEFAULT_QUESTION_TYPES, "tests.extra_question_type.Statement"]
+    document = question_types.parse_gift("::q:: Cramps can be harmless. {T}")
+    assert document.questions == []
+    assert "True or false and Statement both read this question" in document.problems[0].message

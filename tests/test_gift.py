@@ -220,3 +220,8 @@ def test_true_false_feedback_with_an_escaped_hash_reads_back():
     assert question.kind == TRUE_FALSE
     true, false = question.choices
     assert (true.feedback, false.feedback) == ("Right: #2.", "Not #1 on the list")
+
+
+def test_a_missing_word_before_a_full_stop_leaves_no_stray_space():
+    question = only("Two plus two equals {=four ~five}.")
+    assert question.prompt == "Two plus two equals _____."

@@ -10,15 +10,10 @@ from hypothesis import strategies as st
 from learning import services
 from learning.models import Attempt, Question, Response, TopicProgress
 from tests.factories import (
+    FACTORY_BY_TYPE,
     LessonFactory,
-    MatchingQuestionFactory,
-    MultipleAnswerQuestionFactory,
-    NumericQuestionFactory,
-    QuestionFactory,
     QuizFactory,
-    ShortAnswerQuestionFactory,
     TopicFactory,
-    TrueFalseQuestionFactory,
     UserFactory,
 )
 
@@ -68,13 +63,9 @@ HYPOTHESIS = settings(
 def world(learner):
     topic = TopicFactory(slug="heat")
     LessonFactory(topic=topic)
-    QuestionFactory(topic=topic)
-    MultipleAnswerQuestionFactory(topic=topic)
-    TrueFalseQuestionFactory(topic=topic)
-    NumericQuestionFactory(topic=topic)
-    ShortAnswerQuestionFactory(topic=topic)
-    MatchingQuestionFactory(topic=topic)
-    quiz = QuizFactory(topic=topic, question_count=6)
+    for question_factory in FACTORY_BY_TYPE.values():
+        question_factory(topic=topic)
+    quiz = QuizFactory(topic=topic, question_count=len(FACTORY_BY_TYPE))
     attempt = services.start_attempt(learner=learner, quiz=quiz)
     stranger_attempt = services.start_attempt(learner=UserFactory(username="someone"), quiz=quiz)
     return attempt, stranger_attempt

@@ -21,14 +21,7 @@ from learning.question_types.numeric import NumericAnswer
 from learning.question_types.picking import ChoiceAnswer
 from learning.question_types.short_answer import TextAnswer
 from learning.versions import current_key
-from tests.factories import (
-    MatchingQuestionFactory,
-    MultipleAnswerQuestionFactory,
-    NumericQuestionFactory,
-    QuestionFactory,
-    ShortAnswerQuestionFactory,
-    TrueFalseQuestionFactory,
-)
+from tests.factories import FACTORY_BY_TYPE
 
 
 def choice_key(question_type: str, *flags: bool) -> QuestionKey:
@@ -265,23 +258,14 @@ def test_answerability_of_the_typed_types(question_type, rows, problem):
 
 # -- every registered type, through its whole interface ---------------------------------
 
-QUESTION_FACTORIES = {
-    "single": QuestionFactory,
-    "multiple": MultipleAnswerQuestionFactory,
-    "true_false": TrueFalseQuestionFactory,
-    "numeric": NumericQuestionFactory,
-    "short_answer": ShortAnswerQuestionFactory,
-    "matching": MatchingQuestionFactory,
-}
+
+def test_every_registered_type_has_a_factory():
+    assert set(FACTORY_BY_TYPE) == {t.value for t in question_types.registered()}
 
 
-def test_every_default_type_has_a_factory_here():
-    assert set(QUESTION_FACTORIES) == {t.value for t in question_types.registered()}
-
-
-@pytest.fixture(params=sorted(QUESTION_FACTORIES))
+@pytest.fixture(params=sorted(FACTORY_BY_TYPE))
 def question(request, db) -> Question:
-    made = QUESTION_FACTORIES[request.param].create()
+    made = FACTORY_BY_TYPE[request.param].create()
     return Question.objects.prefetch_related("choices").select_related("topic").get(pk=made.pk)
 
 
@@ -320,7 +304,7 @@ def test_an_answer_of_another_types_shape_is_refused(question):
     others = [
         t for t in question_types.registered() if t.answer_class is not question_type.answer_class
     ]
-    foreign = QUESTION_FACTORIES[others[0].value]()
+    foreign = FACTORY_BY_TYPE[others[0].value]()
     wrong_shape = others[0].sample_answer(current_key(foreign))
     assert question_type.answer_problem(key, wrong_shape)
     assert question_types.grade(key, wrong_shape) == 0
@@ -356,10 +340,8 @@ def test_gift_export_reads_back_as_the_same_question(question):
 
 def test_no_module_outside_question_types_asks_which_type_a_question_is():
     root = Path(settings.BASE_DIR)
-    asks = re.compile(
-        r"""(\.type|question_type|\.kind)\s*(==|!=|\bin\b)"""
-        r"""|["'](single|multiple|true_false|numeric|short_answer|matching)["']"""
-    )
+    names = "|".join(re.escape(t.value) for t in question_types.registered())
+    asks = re.compile(rf"""(\.type|question_type|\.kind)\s*(==|!=|\bin\b)|["']({names})["']""")
     sources = [
         *(root / "learning").rglob("*.py"),
         *(root / "templates").rglob("*.html"),

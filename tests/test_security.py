@@ -12,6 +12,7 @@ from learning import services
 from learning.models import Attempt, Question, QuizKind
 from learning.question_types.picking import ChoiceAnswer
 from tests.factories import (
+    FACTORY_BY_TYPE,
     LessonFactory,
     MatchingQuestionFactory,
     NumericQuestionFactory,
@@ -56,6 +57,8 @@ def test_no_answer_key_reaches_a_question_page_before_answering(
     learner_client, learner, every_type
 ):
     attempt = services.start_attempt(learner=learner, quiz=every_type)
+    asked = Question.objects.filter(pk__in=attempt.question_ids).values_list("type", flat=True)
+    assert set(asked) == set(FACTORY_BY_TYPE), "give each question type its secrets here"
     for position in range(1, 7):
         url = reverse("learning:question", args=[attempt.pk, position])
         for headers in ({}, HTMX):

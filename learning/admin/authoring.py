@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from learning import selectors
+from learning import question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm
 from learning.http import HtmxHttpRequest
@@ -100,6 +100,7 @@ COURSE_QUIZ_INTROS: dict[str, str] = {
 
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
+    ordering = ("-kind", "topic__order")  # the topic quizzes in course order, then the rest
     list_display = (
         "quiz_title",
         "question_count",
@@ -180,13 +181,15 @@ class ChoiceInline(admin.TabularInline):
         "feedback",
     )
     verbose_name = "answer"
-    verbose_name_plural = (
-        "Answers: options (tick the right ones) · short answers (text + credit %) · "
-        "matching pairs (text ↔ matches) · extra numeric answers (value ± tolerance, credit %)"
-    )
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What the rows mean, type by type, as the registered types describe them.
+        meanings = dict.fromkeys(t.rows_help for t in question_types.registered() if t.rows_help)
+        self.verbose_name_plural = "Answers: " + " · ".join(meanings)
 
 
 @admin.register(Question)
@@ -269,8 +272,11 @@ class QuestionAdmin(QuestionBankAdmin):
         if request.method == "POST":
             form = AnswerForm(request.POST, question=question, choices=choices)
             if form.is_valid():
-                feedback = selectors.preview_feedback(question, form.to_answer())
-            else:
+                try:
+                    feedback = selectors.preview_feedback(question, form.to_answer())
+                except selectors.AnswerRefused as refusal:
+                    form.add_error(None, str(refusal))
+            if not form.is_valid():
                 status = 400
         item = selectors.PreviewItem(question, form, feedback, url)
         if request.htmx:

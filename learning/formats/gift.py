@@ -180,7 +180,7 @@ def _split_feedback(text: str) -> tuple[str, str]:
     return text[:cut], text[cut + 1 :]
 
 
-def _number(raw: str, line: int, what: str) -> Decimal:
+def _number(raw: str, what: str) -> Decimal:
     try:
         number = Decimal(unescape(raw).strip())
     except InvalidOperation:
@@ -190,7 +190,7 @@ def _number(raw: str, line: int, what: str) -> Decimal:
     return number
 
 
-def _parse_numeric(body: str, line: int) -> list[GiftNumericAnswer]:
+def _parse_numeric(body: str) -> list[GiftNumericAnswer]:
     body = body.strip()
     if not body:
         raise _Skip("a numeric question needs a value after '#'")
@@ -215,16 +215,16 @@ def _parse_numeric(body: str, line: int) -> list[GiftNumericAnswer]:
         spec = spec.strip()
         if ".." in spec:
             low_raw, high_raw = spec.split("..", 1)
-            low = _number(low_raw, line, "the lower bound")
-            high = _number(high_raw, line, "the upper bound")
+            low = _number(low_raw, "the lower bound")
+            high = _number(high_raw, "the upper bound")
             if low > high:
                 raise _Skip(f"the range {spec!r} runs backwards")
             value, tolerance = (low + high) / 2, (high - low) / 2
         else:
             cut = _find_unescaped(spec, ":")
             value_raw, tolerance_raw = (spec, "0") if cut < 0 else (spec[:cut], spec[cut + 1 :])
-            value = _number(value_raw, line, "the value")
-            tolerance = abs(_number(tolerance_raw or "0", line, "the tolerance"))
+            value = _number(value_raw, "the value")
+            tolerance = abs(_number(tolerance_raw or "0", "the tolerance"))
         answers.append(GiftNumericAnswer(value, tolerance, weight, unescape(feedback).strip()))
     return answers
 
@@ -274,7 +274,9 @@ def _parse_question(
     if _unescaped_positions(before, "}") or _unescaped_positions(after, "}"):
         raise _Skip("a '}' stands outside the answers; escape it as \\}")
     # Missing word: the answers stand in the middle of the sentence, shown as a blank.
-    prompt = unescape(f"{before} _____ {after}" if after else before).strip()
+    # Punctuation that closes the sentence stays next to the blank: "equals _____."
+    gap = "" if after[:1] in ".,;:!?)" else " "
+    prompt = unescape(f"{before} _____{gap}{after}" if after else before).strip()
     if not prompt:
         raise _Skip("the question has no text")
     body = text[opening + 1 : closing]
@@ -301,7 +303,7 @@ def _parse_question(
         raise _Unsupported("essay questions (an empty answer block) are not supported")
     if stripped.startswith("#"):
         question.syntax = NUMERIC_SYNTAX
-        question.numeric_answers = _parse_numeric(stripped[1:], line)
+        question.numeric_answers = _parse_numeric(stripped[1:])
         return question
 
     truth, *feedbacks = _split_unescaped(stripped, "#")

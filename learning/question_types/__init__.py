@@ -90,10 +90,17 @@ def read_gift(document: gift.GiftDocument) -> gift.GiftDocument:
     questions: list[gift.GiftQuestion] = []
     problems = list(document.problems)
     for source in document.questions:
-        question_type = next((t for t in registered() if t.reads_gift(source)), None)
-        if question_type is None:
-            problems.append(gift.GiftProblem(source.line, "no question type reads this question"))
+        readers = [t for t in registered() if t.reads_gift(source)]
+        if len(readers) != 1:
+            names = " and ".join(t.label for t in readers)
+            message = (
+                f"{names} both read this question; make their reads_gift exclusive"
+                if readers
+                else "no question type reads this question"
+            )
+            problems.append(gift.GiftProblem(source.line, message))
             continue
+        question_type = readers[0]
         errors = question_type.gift_errors(source)
         if errors:
             problems.extend(gift.GiftProblem(source.line, message) for message in errors)

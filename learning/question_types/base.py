@@ -101,8 +101,7 @@ def clean_number(raw: Any) -> str | None:
     """A stored number as a reader writes it: 15, not 15.0000."""
     if raw is None:
         return None
-    number = Decimal(str(raw))
-    return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
+    return f"{Decimal(str(raw)).normalize():f}"
 
 
 def rows_as_shown(snapshot: Mapping[str, Any], shown_order: Sequence[int]) -> list[Any]:
@@ -174,6 +173,8 @@ class QuestionType[AnswerT, DetailT](ABC):
     shuffles_choices: ClassVar[bool] = True
     # Whether learners answer by picking rows (so the picks can be counted per row).
     answers_by_picking: ClassVar[bool] = False
+    # What the rows of the admin's answers table mean for this type, for its heading.
+    rows_help: ClassVar[str] = ""
 
     # -- grading (pure) -----------------------------------------------------------------
 

@@ -58,6 +58,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     label = "Matching"
     input_template = "learning/question_types/matching_input.html"
     feedback_template = "learning/question_types/matching_feedback.html"
+    rows_help = "matching pairs (text ↔ matches)"
 
     def grade(self, key: QuestionKey, answer: MatchingAnswer) -> Decimal:
         """The share of pairs matched right."""

@@ -76,6 +76,7 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
     input_template = "learning/question_types/picking_input.html"
     feedback_template = "learning/question_types/picking_feedback.html"
     answers_by_picking = True
+    rows_help = "options (tick the right ones)"
     picks_one: ClassVar[bool] = True
 
     def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
