@@ -312,6 +312,13 @@ class Response(models.Model):
     answer = models.JSONField()
     points = models.DecimalField(max_digits=5, decimal_places=4)
     answered_at = models.DateTimeField(auto_now_add=True)
+    # Set by a regrade (learning.regrading): the version whose answer key `points` now come
+    # from (None: `version`'s own), the points first awarded, and when they last changed.
+    graded_version = models.ForeignKey(
+        QuestionVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    original_points = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
+    regraded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -332,6 +339,28 @@ class Response(models.Model):
     def question_snapshot(self) -> dict:
         """The question as this learner was asked it (load with select_related("version"))."""
         return self.version.snapshot
+
+
+class Regrade(models.Model):
+    """A teacher regraded past answers to a question against its answer key of the day
+    (`version`): who, when, and how much it changed."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="regrades")
+    version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    responses_checked = models.PositiveIntegerField(default=0)
+    responses_changed = models.PositiveIntegerField(default=0)
+    attempts_changed = models.PositiveIntegerField(default=0)
+    passes_flipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Regrade of question {self.question_id} on {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class ReviewCard(models.Model):
