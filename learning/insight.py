@@ -215,11 +215,8 @@ def record_first_attempt(responses: Iterable[Response]) -> None:
         ChoicePickCount.objects.filter(matching).update(picks=F("picks") + 1)
 
 
-@transaction.atomic
-def rebuild_item_statistics() -> int:
-    """Recompute every running sum from the responses themselves, with one GROUP BY per
-    table. Returns how many questions have statistics."""
-    responses = first_attempt_responses()
+def _statistics_rows(responses: QuerySet[Response]) -> list[QuestionStatistics]:
+    """The running sums of each question of these responses, in one GROUP BY."""
     score = Cast("points", FloatField())
     rest = Cast(F("attempt__points") - F("points"), FloatField())
     rows = responses.values("question_id").annotate(
@@ -230,8 +227,7 @@ def rebuild_item_statistics() -> int:
         syy=Sum(rest * rest),
         sxy=Sum(score * rest),
     )
-    QuestionStatistics.objects.all().delete()
-    QuestionStatistics.objects.bulk_create(
+    return [
         QuestionStatistics(
             question_id=row["question_id"],
             responses=row["n"],
@@ -242,7 +238,17 @@ def rebuild_item_statistics() -> int:
             sum_xy=row["sxy"],
         )
         for row in rows
-    )
+    ]
+
+
+@transaction.atomic
+def rebuild_item_statistics() -> int:
+    """Recompute every running sum from the responses themselves, with one GROUP BY per
+    table. Returns how many questions have statistics."""
+    responses = first_attempt_responses()
+    rows = _statistics_rows(responses)
+    QuestionStatistics.objects.all().delete()
+    QuestionStatistics.objects.bulk_create(rows)
     picks = (
         PickedChoice.objects.filter(response__in=responses.values("pk"))
         .values("question_id", "choice_id")
@@ -256,6 +262,16 @@ def rebuild_item_statistics() -> int:
         for row in picks
     )
     return QuestionStatistics.objects.count()
+
+
+def rebuild_question_statistics(*, attempt_ids: QuerySet[Any] | list[int]) -> None:
+    """Recompute the running sums of every question in these attempts (after their points
+    changed, e.g. by a regrade): one GROUP BY, one delete and one insert, however many.
+    Pick counts do not change with points, so they are left as they are."""
+    question_ids = Response.objects.filter(attempt_id__in=attempt_ids).values("question_id")
+    rows = _statistics_rows(first_attempt_responses().filter(question_id__in=question_ids))
+    QuestionStatistics.objects.filter(question_id__in=question_ids).delete()
+    QuestionStatistics.objects.bulk_create(rows)
 
 
 # -- the progress report ------------------------------------------------------------------

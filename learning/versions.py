@@ -46,12 +46,17 @@ def current_key(question: Question) -> QuestionKey:
     return key_from_snapshot(snapshot_question(question))
 
 
+def snapshot_digest(snapshot: dict[str, Any]) -> str:
+    """What tells one version from another: a hash of its snapshot."""
+    return hashlib.sha256(
+        json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
 def question_version(question: Question) -> QuestionVersion:
     """The stored version matching the question as it stands now, made on first use."""
     snapshot = snapshot_question(question)
-    digest = hashlib.sha256(
-        json.dumps(snapshot, sort_keys=True, separators=(",", ":")).encode()
-    ).hexdigest()
+    digest = snapshot_digest(snapshot)
     version, _ = QuestionVersion.objects.get_or_create(
         question=question, digest=digest, defaults={"snapshot": snapshot}
     )

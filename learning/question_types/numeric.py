@@ -42,6 +42,7 @@ class NumericFeedback:
 
 class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     answer_class = NumericAnswer
+    shows_rows = False
     value = "numeric"
     label = "Numeric"
     input_template = "learning/question_types/numeric_input.html"

@@ -42,6 +42,7 @@ class TypedFeedback:
 
 class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     answer_class = TextAnswer
+    shows_rows = False
     value = "short_answer"
     label = "Short answer"
     input_template = "learning/question_types/short_answer_input.html"
