@@ -6,7 +6,7 @@ live question, so what a learner sees of their past never changes under them.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +17,7 @@ from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import question_types
+from learning import question_types, regrading
 from learning.models import (
     Attempt,
     AttemptState,
@@ -49,6 +49,8 @@ class Feedback:
     detail: Any
     template: str
     correction: str
+    # Set when a teacher regraded the answer: what changed, for the learner's review.
+    regrade_note: str = ""
 
     @property
     def is_correct(self) -> bool:
@@ -78,14 +80,23 @@ def _topic_slug(response: Response) -> str:
 
 
 def feedback_for(response: Response, lessons: dict[str, Lesson]) -> Feedback:
-    return feedback_from(
-        response.version.snapshot,
+    """Feedback on a stored response; a regraded one shows the key it is now graded by
+    (load with select_related("version", "graded_version"))."""
+    snapshot = response.version.snapshot
+    if response.graded_version_id is not None:
+        assert response.graded_version is not None
+        key = key_from_snapshot(response.graded_version.snapshot)
+        snapshot = regrading.snapshot_as_regraded(snapshot, key)
+    feedback = feedback_from(
+        snapshot,
         response.answer,
         response.points,
         response.position,
         lessons.get(_topic_slug(response)),
         shown_order=response.attempt.choice_orders.get(str(response.question_id), []),
     )
+    note = regrading.regrade_note(response)
+    return replace(feedback, regrade_note=note) if note else feedback
 
 
 def feedback_from(
@@ -147,7 +158,9 @@ class QuestionScreen:
 def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     """The screen for `position` (1-based); the caller has checked it is in range."""
     question_id = attempt.question_ids[position - 1]
-    responses = list(attempt.responses.select_related("version", "question__topic"))
+    responses = list(
+        attempt.responses.select_related("version", "graded_version", "question__topic")
+    )
     for each in responses:
         each.attempt = attempt  # already loaded: spare feedback_for a query
     response = next((r for r in responses if r.question_id == question_id), None)
@@ -211,7 +224,9 @@ def next_unanswered_position(attempt: Attempt) -> int | None:
 
 def attempt_review(attempt: Attempt) -> list[Feedback]:
     """Every question of a finished attempt with its feedback, in the order asked."""
-    responses = list(attempt.responses.select_related("version", "question__topic"))
+    responses = list(
+        attempt.responses.select_related("version", "graded_version", "question__topic")
+    )
     for response in responses:
         response.attempt = attempt
     lessons = lessons_for({_topic_slug(response) for response in responses})
