@@ -16,6 +16,7 @@ from django.utils.html import format_html
 
 from learning import question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
+from learning.admin.regrading import QuestionRegradeAdmin
 from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm
 from learning.http import HtmxHttpRequest
 from learning.models import (
@@ -193,7 +194,7 @@ class ChoiceInline(admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(QuestionBankAdmin):
+class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
     form = QuestionAdminForm
     inlines = (ChoiceInline,)
     list_display = (
