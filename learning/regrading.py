@@ -261,9 +261,14 @@ class VersionSummary:
 
     version: QuestionVersion
     responses: int
-    changed: int
+    gained: int  # answers that earn more than before
+    lost: int  # answers that earn less
     points_before: Decimal
     points_after: Decimal
+
+    @property
+    def changed(self) -> int:
+        return self.gained + self.lost
 
 
 @dataclass(frozen=True)
@@ -407,7 +412,8 @@ def _by_version(
             VersionSummary(
                 version=versions[version_id],
                 responses=len(mine),
-                changed=sum(response.id in after for response in mine),
+                gained=sum(after.get(r.id, r.points) > r.points for r in mine),
+                lost=sum(after.get(r.id, r.points) < r.points for r in mine),
                 points_before=sum((response.points for response in mine), ZERO),
                 points_after=sum((after.get(r.id, r.points) for r in mine), ZERO),
             )

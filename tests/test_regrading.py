@@ -119,6 +119,9 @@ class TestTheDryRun:
         assert (by_learner["grace"].before.percent, by_learner["grace"].percent) == (50, 100)
         assert plan.passes_flipped == 2
         assertContains(response, "3 past answers graded by another key; 2 would change points")
+        (version,) = plan.versions
+        assert (version.responses, version.gained, version.lost) == (3, 1, 1)
+        assertContains(response, "2 pass/fail verdicts flip")
         assertContains(response, "100% → 50%")
         assertContains(response, "50% → 100%")
 
