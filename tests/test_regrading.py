@@ -378,6 +378,13 @@ class TestOtherKeys:
         assert attempt_of(course["ada"]).percent == 50
         assert attempt_of(course["grace"]).percent == 50
 
+    def test_answers_given_to_another_type_are_left_alone(self, teacher_client, course):
+        Question.objects.filter(pk=course["key"].pk).update(type="multiple")
+        move_the_key_to_b(course["key"])
+        response = teacher_client.get(regrade_url(course["key"]))
+        assert response.context["plan"].is_empty
+        assertContains(response, "3 answers given when the question was of another type")
+
 
 class TestTheRules:
     def test_regrade_points_is_pure_and_maps_onto_the_rows_asked(self, course):
