@@ -5,7 +5,7 @@ Feedback and reviews are built from the snapshot stored with each response, neve
 live question, so what a learner sees of their past never changes under them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -31,7 +31,7 @@ from learning.models import (
     Topic,
     TopicProgress,
 )
-from learning.question_types.base import key_from_snapshot
+from learning.question_types.base import OptionCodes, key_from_snapshot
 from learning.versions import snapshot_question
 
 
@@ -142,6 +142,22 @@ class QuestionScreen:
     @property
     def progress_percent(self) -> int:
         return round(100 * self.answered_count / self.total) if self.total else 0
+
+    @property
+    def option_codes(self) -> OptionCodes:
+        """The codes this attempt's page uses for the question's rows."""
+        assert self.question is not None, "only an unanswered screen has options to code"
+        return attempt_option_codes(self.attempt, self.question, self.choices)
+
+
+def attempt_option_codes(
+    attempt: Attempt, question: Question, choices: Iterable[Choice]
+) -> OptionCodes:
+    return OptionCodes.for_attempt(attempt.pk, question.pk, (choice.id for choice in choices))
+
+
+def preview_option_codes(question: Question, choices: Iterable[Choice]) -> OptionCodes:
+    return OptionCodes.for_preview(question.pk, (choice.id for choice in choices))
 
 
 def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
