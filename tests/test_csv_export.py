@@ -34,7 +34,7 @@ def report_rows(teacher_client, teacher) -> dict[str, list[str]]:
     classroom.teachers.add(teacher)
     topic = TopicFactory(title="=1+1 Heat")  # teachers' text goes through the same door
     for name in HOSTILE_NAMES:
-        learner = UserFactory(username=name)
+        learner = UserFactory.create(username=name)
         Membership.objects.create(classroom=classroom, learner=learner)
         TopicProgressFactory(
             learner=learner,
