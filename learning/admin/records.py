@@ -11,6 +11,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from learning.admin.lockouts import LiftLockoutAdmin, LockoutColumnInline
 from learning.admin.read_only import ReadOnlyAdminMixin
 from learning.models import (
     Attempt,
@@ -74,9 +75,9 @@ class AttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html("{}%", attempt.percent)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LockoutColumnInline):
     model = Membership
-    fields = ("learner", "joined_at")
+    fields = ("learner", "joined_at", "log_in")
     readonly_fields = fields
     extra = 0
     verbose_name = "learner"
@@ -87,7 +88,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Classroom)
-class ClassroomAdmin(admin.ModelAdmin):
+class ClassroomAdmin(LiftLockoutAdmin):
     """A teacher's classes: they see and manage the ones they teach."""
 
     list_display = ("name", "code", "learner_count", "created_at")
