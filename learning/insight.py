@@ -278,13 +278,19 @@ class ReportCell:
 
 
 def report_learners(
-    *, classroom: Classroom | None = None, sort: str = "learner", topics: Sequence[Topic] = ()
+    *,
+    among: QuerySet[Any],
+    classroom: Classroom | None = None,
+    sort: str = "learner",
+    topics: Sequence[Topic] = (),
 ) -> QuerySet[Any]:
     """Learners (not staff) with their last activity, filtered by class and sorted.
 
+    `among` is whom the viewer may see (`selectors.learners_taught_by`), kept a subquery.
     `sort` is one of SORTS or "topic:<slug>" / "-topic:<slug>" (by best score there).
     """
     learners = get_user_model().objects.filter(is_staff=False, is_superuser=False)
+    learners = learners.filter(pk__in=among.values("pk"))
     if classroom is not None:
         learners = learners.filter(memberships__classroom=classroom)
     learners = learners.annotate(last_activity=Max("topic_progress__last_activity_at"))

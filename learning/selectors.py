@@ -11,8 +11,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
-from django.db.models import Count, F, Min, Q, Window
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from learning.models import (
     Choice,
     Lesson,
     Mastery,
+    Membership,
     Question,
     QuizKind,
     Response,
@@ -441,3 +442,19 @@ def streak(active_days: set[date], today: date) -> int:
         length += 1
         day -= timedelta(days=1)
     return length
+
+
+def learners_taught_by(user: User | AnonymousUser) -> QuerySet[User]:
+    """The users whose learning records `user` may see: everyone for a superuser; for
+    anyone else the learners in the classes they teach, and nobody if they teach none.
+
+    The one rule for every teacher's view of learner data (the progress report and its
+    CSV, attempts, topic progress, class members); use it as a subquery
+    (`learner__in=learners_taught_by(user)`), which adds no query of its own."""
+    users = User.objects.all()
+    if user.is_superuser:
+        return users
+    if not user.is_authenticated:
+        return users.none()
+    classes_taught = Membership.objects.filter(classroom__teachers=user.pk)
+    return users.filter(pk__in=classes_taught.values("learner_id"))

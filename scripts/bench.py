@@ -95,7 +95,7 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
     from django.test import Client
 
     from learning import question_types, selectors, services
-    from learning.models import Attempt, Question, Quiz, QuizKind
+    from learning.models import Attempt, Classroom, Question, Quiz, QuizKind
     from learning.teachers import sync_teachers_group
     from learning.versions import current_key
 
@@ -133,10 +133,15 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
         username=f"bench-teacher-{tag}", defaults={"is_staff": True}
     )
     teacher.groups.add(sync_teachers_group(Group, Permission))
+    # A teacher's report shows the learners of their classes: the bench's are in one.
+    classroom = Classroom.objects.create(name=f"Bench class {tag}")
+    classroom.teachers.add(teacher)
+    classroom.learners.add(student)
 
     jobs = []
     for index in range(120):  # learners answering: each POST is a new answer
         learner, _ = User.objects.get_or_create(username=f"bench-answering-{tag}-{index}")
+        classroom.learners.add(learner)
         cookie = session(learner)
         attempt = services.start_attempt(learner=learner, quiz=quizzes[index % len(quizzes)])
         questions = Question.objects.prefetch_related("choices").in_bulk(attempt.question_ids)
