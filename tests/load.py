@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 QUESTION_ID = re.compile(r'name="question" value="(\d+)"')
-CHOICE = re.compile(r'name="choice" value="(\d+)"')
-MATCH_FIELD = re.compile(r'<select name="(match-\d+)"[^>]*>(.*?)</select>', re.S)
+CHOICE = re.compile(r'name="choice" value="([0-9a-f]+)"')
+MATCH_FIELD = re.compile(r'<select name="(match-[0-9a-f]+)"[^>]*>(.*?)</select>', re.S)
 OPTION = re.compile(r'<option value="([^"]+)"')
 
 

@@ -151,7 +151,6 @@ def test_hostile_markup_is_inert_wherever_it_is_shown(client, learner, teacher, 
     question.choices.create(text=f"Wrong {payload}", is_correct=False, feedback=f"No {payload}")
     quiz = QuizFactory(topic=topic, question_count=1)
     attempt = services.start_attempt(learner=learner, quiz=quiz)
-    wrong = question.choices.get(is_correct=False)
 
     client.force_login(learner)
     pages = [
@@ -159,7 +158,7 @@ def test_hostile_markup_is_inert_wherever_it_is_shown(client, learner, teacher, 
         client.get(reverse("learning:question", args=[attempt.pk, 1])),
         client.post(
             reverse("learning:question", args=[attempt.pk, 1]),
-            {"question": question.pk, "choice": wrong.pk},
+            answer_post(question, right=False, attempt=attempt),
             **HTMX,
         ),
         client.get(reverse("learning:result", args=[attempt.pk])),
@@ -234,7 +233,7 @@ def test_every_post_needs_a_csrf_token_htmx_ones_included(learner, every_type):
     posts = [
         (reverse("learning:mark_read", args=["secrets"]), {}),
         (reverse("learning:start_quiz", args=["secrets"]), {}),
-        (reverse("learning:question", args=[attempt.pk, 1]), answer_post(question, True)),
+        (reverse("learning:question", args=[attempt.pk, 1]), answer_post(question, True, attempt)),
         (reverse("learning:join_class"), {"code": "ABCD2345"}),
         (reverse("learning:start_review"), {}),
         (reverse("learning:start_challenge"), {}),
