@@ -143,6 +143,7 @@ def _start_course_quiz(request: AuthenticatedHttpRequest, kind: str, back: str) 
 
 
 def _open_course_attempt(request: AuthenticatedHttpRequest, kind: str) -> Attempt | None:
+    services.expire_overdue_attempts(learner=request.user)  # a session left open too long
     return Attempt.objects.filter(
         learner=request.user, quiz__kind=kind, state=AttemptState.IN_PROGRESS
     ).first()
