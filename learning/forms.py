@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, Topic
-from learning.question_types.base import keys_of_rows
+from learning.question_types.base import OptionCodes, keys_of_rows
 
 
 class AnswerForm(forms.Form):
@@ -15,11 +15,17 @@ class AnswerForm(forms.Form):
     valid."""
 
     def __init__(
-        self, *args: Any, question: Question, choices: tuple[Choice, ...], **kwargs: Any
+        self,
+        *args: Any,
+        question: Question,
+        choices: tuple[Choice, ...],
+        codes: OptionCodes,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.question = question
         self.question_type = question_types.get(question.type)
+        self.codes = codes
         self.fields["question"] = forms.IntegerField(
             widget=forms.HiddenInput,
             initial=question.pk,
@@ -28,7 +34,7 @@ class AnswerForm(forms.Form):
                 "invalid": "The answer did not say which question it is for.",
             },
         )
-        self.fields.update(self.question_type.form_fields(choices))
+        self.fields.update(self.question_type.form_fields(choices, codes))
 
     @property
     def input_template(self) -> str:
@@ -56,7 +62,7 @@ class AnswerForm(forms.Form):
         ]
 
     def to_answer(self) -> Any:
-        return self.question_type.answer_from_form(self.cleaned_data)
+        return self.question_type.answer_from_form(self.cleaned_data, self.codes)
 
 
 class SignUpForm(UserCreationForm):

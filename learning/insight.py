@@ -16,7 +16,6 @@ A question is flagged, once at least `MIN_ATTEMPTS_FOR_FLAGS` first attempts exi
 easy (facility above 95%), too hard (below 20%) or not discriminating (index below 0.2).
 """
 
-import csv
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -43,6 +42,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
+from learning.csv_export import csv_line
 from learning.models import (
     AttemptState,
     Choice,
@@ -278,13 +278,19 @@ class ReportCell:
 
 
 def report_learners(
-    *, classroom: Classroom | None = None, sort: str = "learner", topics: Sequence[Topic] = ()
+    *,
+    among: QuerySet[Any],
+    classroom: Classroom | None = None,
+    sort: str = "learner",
+    topics: Sequence[Topic] = (),
 ) -> QuerySet[Any]:
     """Learners (not staff) with their last activity, filtered by class and sorted.
 
+    `among` is whom the viewer may see (`selectors.learners_taught_by`), kept a subquery.
     `sort` is one of SORTS or "topic:<slug>" / "-topic:<slug>" (by best score there).
     """
     learners = get_user_model().objects.filter(is_staff=False, is_superuser=False)
+    learners = learners.filter(pk__in=among.values("pk"))
     if classroom is not None:
         learners = learners.filter(memberships__classroom=classroom)
     learners = learners.annotate(last_activity=Max("topic_progress__last_activity_at"))
@@ -324,17 +330,11 @@ def report_cells(learner_ids: Iterable[int]) -> dict[tuple[int, int], ReportCell
     }
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def report_csv_rows(
     learners: QuerySet[Any], topics: list[Topic], chunk: int = 1000
 ) -> Iterator[str]:
     """The report as CSV lines, produced a chunk of learners at a time, so a download of
     many thousands of learners starts at once and holds little memory."""
-    writer = csv.writer(_Echo())
     header = ["learner", "last activity"]
     for topic in topics:
         header += [
@@ -343,15 +343,15 @@ def report_csv_rows(
             f"{topic.title}: attempts",
             f"{topic.title}: last activity",
         ]
-    yield writer.writerow(header)
+    yield csv_line(header)
     batch: list[Any] = []
     for learner in learners.iterator(chunk_size=chunk):
         batch.append(learner)
         if len(batch) == chunk:
-            yield from map(writer.writerow, _csv_rows(batch, topics))
+            yield from map(csv_line, _csv_rows(batch, topics))
             batch = []
     if batch:
-        yield from map(writer.writerow, _csv_rows(batch, topics))
+        yield from map(csv_line, _csv_rows(batch, topics))
 
 
 def _csv_rows(learners: list[Any], topics: list[Topic]) -> Iterator[list[object]]:

@@ -5,13 +5,13 @@ Feedback and reviews are built from the snapshot stored with each response, neve
 live question, so what a learner sees of their past never changes under them.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
@@ -25,6 +25,7 @@ from learning.models import (
     FeedbackTiming,
     Lesson,
     Mastery,
+    Membership,
     Question,
     Quiz,
     QuizKind,
@@ -33,7 +34,7 @@ from learning.models import (
     Topic,
     TopicProgress,
 )
-from learning.question_types.base import key_from_snapshot
+from learning.question_types.base import OptionCodes, key_from_snapshot
 from learning.versions import snapshot_question
 
 
@@ -146,6 +147,22 @@ class QuestionScreen:
     @property
     def progress_percent(self) -> int:
         return round(100 * self.answered_count / self.total) if self.total else 0
+
+    @property
+    def option_codes(self) -> OptionCodes:
+        """The codes this attempt's page uses for the question's rows."""
+        assert self.question is not None, "only an unanswered screen has options to code"
+        return attempt_option_codes(self.attempt, self.question, self.choices)
+
+
+def attempt_option_codes(
+    attempt: Attempt, question: Question, choices: Iterable[Choice]
+) -> OptionCodes:
+    return OptionCodes.for_attempt(attempt.pk, question.pk, (choice.id for choice in choices))
+
+
+def preview_option_codes(question: Question, choices: Iterable[Choice]) -> OptionCodes:
+    return OptionCodes.for_preview(question.pk, (choice.id for choice in choices))
 
 
 def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
@@ -488,3 +505,19 @@ def streak(active_days: set[date], today: date) -> int:
         length += 1
         day -= timedelta(days=1)
     return length
+
+
+def learners_taught_by(user: User | AnonymousUser) -> QuerySet[User]:
+    """The users whose learning records `user` may see: everyone for a superuser; for
+    anyone else the learners in the classes they teach, and nobody if they teach none.
+
+    The one rule for every teacher's view of learner data (the progress report and its
+    CSV, attempts, topic progress, class members); use it as a subquery
+    (`learner__in=learners_taught_by(user)`), which adds no query of its own."""
+    users = User.objects.all()
+    if user.is_superuser:
+        return users
+    if not user.is_authenticated:
+        return users.none()
+    classes_taught = Membership.objects.filter(classroom__teachers=user.pk)
+    return users.filter(pk__in=classes_taught.values("learner_id"))

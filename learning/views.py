@@ -206,7 +206,9 @@ def _render_question(
     status: int = 200,
 ) -> HttpResponse:
     if screen.question is not None and form is None:
-        form = AnswerForm(question=screen.question, choices=screen.choices)
+        form = AnswerForm(
+            question=screen.question, choices=screen.choices, codes=screen.option_codes
+        )
     template = "learning/quiz.html#question" if request.htmx else "learning/quiz.html"
     context = {"screen": screen, "form": form, "error": error, "topic": screen.attempt.quiz.topic}
     return render(request, template, context, status=status)
@@ -242,7 +244,12 @@ def attempt_question(
         return _render_question(request, screen, error=message, status=400)
     if screen.question is None:
         return _answer_again(request, screen)
-    form = AnswerForm(request.POST, question=screen.question, choices=screen.choices)
+    form = AnswerForm(
+        request.POST,
+        question=screen.question,
+        choices=screen.choices,
+        codes=screen.option_codes,
+    )
     if not form.is_valid():
         return _render_question(request, screen, form=form, status=400)
     try:
@@ -277,7 +284,7 @@ def _answer_saved(request: HtmxHttpRequest, attempt: Attempt) -> HttpResponse:
         screen = None
     if screen is None or screen.question is None:  # withdrawn: let the question page say so
         return HttpResponseClientRedirect(reverse("learning:attempt", args=[attempt.pk]))
-    form = AnswerForm(question=screen.question, choices=screen.choices)
+    form = AnswerForm(question=screen.question, choices=screen.choices, codes=screen.option_codes)
     context = {
         "screen": screen,
         "form": form,
@@ -294,7 +301,9 @@ def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) ->
     retried request) gets the same feedback; a different one is refused."""
     stored = selectors.response_at(screen.attempt, screen.position)
     question = stored.question
-    form = AnswerForm(request.POST, question=question, choices=tuple(question.choices.all()))
+    choices = tuple(question.choices.all())
+    codes = selectors.attempt_option_codes(screen.attempt, question, choices)
+    form = AnswerForm(request.POST, question=question, choices=choices, codes=codes)
     if form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer:
         if not request.htmx:
             return redirect(

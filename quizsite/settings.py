@@ -172,15 +172,19 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 AUTHENTICATION_BACKENDS = [
-    # Refuses a log-in while its username or address is locked out, before the password
-    # is even checked.
+    # Refuses a log-in while its username is locked out from this address, before the
+    # password is even checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five failed log-ins lock that username, and the address they came from, for 15 minutes.
+# Five failed log-ins for a username from one address lock that username out from that
+# address for 15 minutes; from any other address it still logs in, so nobody can lock a
+# learner out by guessing at their name. One list inside the list: both must match (a
+# flat ["username", "ip_address"] would lock the name everywhere, or the address for
+# everyone, a whole school behind one router). README, "Log-in lockout", has the trade-off.
 AXES_FAILURE_LIMIT = envint("DJANGO_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("DJANGO_LOGIN_LOCKOUT_MINUTES", 15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

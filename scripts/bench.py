@@ -94,8 +94,8 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
     from django.contrib.auth.models import Group, Permission, User
     from django.test import Client
 
-    from learning import question_types, services
-    from learning.models import Question, Quiz, QuizKind
+    from learning import question_types, selectors, services
+    from learning.models import Attempt, Classroom, Question, Quiz, QuizKind
     from learning.teachers import sync_teachers_group
     from learning.versions import current_key
 
@@ -107,8 +107,9 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
     def right_answer(question: Question) -> object:
         return question_types.get(question.type).sample_answer(current_key(question))
 
-    def answer_form(question: Question) -> str:
-        form = question_types.get(question.type).form_data(right_answer(question))
+    def answer_form(attempt: Attempt, question: Question) -> str:
+        codes = selectors.attempt_option_codes(attempt, question, question.choices.all())
+        form = question_types.get(question.type).form_data(right_answer(question), codes)
         fields = [("question", str(question.pk))] + [
             (name, value)
             for name, wanted in form.items()
@@ -132,10 +133,15 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
         username=f"bench-teacher-{tag}", defaults={"is_staff": True}
     )
     teacher.groups.add(sync_teachers_group(Group, Permission))
+    # A teacher's report shows the learners of their classes: the bench's are in one.
+    classroom = Classroom.objects.create(name=f"Bench class {tag}")
+    classroom.teachers.add(teacher)
+    classroom.learners.add(student)
 
     jobs = []
     for index in range(120):  # learners answering: each POST is a new answer
         learner, _ = User.objects.get_or_create(username=f"bench-answering-{tag}-{index}")
+        classroom.learners.add(learner)
         cookie = session(learner)
         attempt = services.start_attempt(learner=learner, quiz=quizzes[index % len(quizzes)])
         questions = Question.objects.prefetch_related("choices").in_bulk(attempt.question_ids)
@@ -144,7 +150,7 @@ def prepare(tag: str) -> tuple[dict[str, Endpoint], dict[str, str]]:
                 (
                     cookie,
                     f"/attempts/{attempt.pk}/questions/{position}/",
-                    answer_form(questions[question_id]),
+                    answer_form(attempt, questions[question_id]),
                 )
             )
     student_cookie, teacher_cookie = session(student), session(teacher)

@@ -102,6 +102,9 @@ def take(base_url: str, env: dict[str, str]) -> None:
 
 
 def main() -> None:
+    # The throwaway SQLite file, always: a DATABASE_URL would win over SQLITE_PATH and get
+    # the demo accounts.
+    os.environ.pop("DATABASE_URL", None)
     with tempfile.TemporaryDirectory() as folder:
         env = {
             **os.environ,

@@ -17,6 +17,7 @@ from learning.formats import gift
 from learning.question_types.base import (
     ZERO,
     ChoiceKey,
+    OptionCodes,
     QuestionKey,
     QuestionType,
     normalize_text,
@@ -74,13 +75,13 @@ class Keywords(QuestionType[Sentence, KeywordFeedback]):
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
         return [] if any(row.text.strip() for row in rows) else ["Give at least one keyword."]
 
-    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+    def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
         return {"sentence": forms.CharField(label="Your sentence", max_length=300)}
 
-    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> Sentence:
+    def answer_from_form(self, cleaned_data: Mapping[str, Any], codes: OptionCodes) -> Sentence:
         return Sentence(cleaned_data["sentence"])
 
-    def form_data(self, answer: Sentence) -> dict[str, str | list[str]]:
+    def form_data(self, answer: Sentence, codes: OptionCodes) -> dict[str, str | list[str]]:
         return {"sentence": answer.text}
 
     def feedback_detail(

@@ -1,15 +1,25 @@
 """Small helpers the view tests share: build a POST that answers a question."""
 
-from learning import question_types
-from learning.models import Question
+from learning import question_types, selectors
+from learning.models import Attempt, Question
 from learning.versions import current_key
 
 
-def answer_post(question: Question, right: bool) -> dict[str, object]:
-    """The form a learner posts to answer `question` right (or earning nothing)."""
+def answer_post(
+    question: Question, right: bool, attempt: Attempt | None = None
+) -> dict[str, object]:
+    """The form a learner posts to answer `question` right (or earning nothing) in
+    `attempt`, with the option codes that attempt's page shows; without an attempt, as in
+    a teacher's preview."""
     question_type = question_types.get(question.type)
     answer = question_type.sample_answer(current_key(question), right=right)
-    return {"question": question.pk, **question_type.form_data(answer)}
+    choices = question.choices.all()
+    codes = (
+        selectors.attempt_option_codes(attempt, question, choices)
+        if attempt is not None
+        else selectors.preview_option_codes(question, choices)
+    )
+    return {"question": question.pk, **question_type.form_data(answer, codes)}
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -137,7 +137,9 @@ def answer(client: Client, attempt: Attempt, count: int | None = None) -> Attemp
     for position, question_id in enumerate(attempt.question_ids[:count], start=1):
         question = Question.objects.get(pk=question_id)
         url = reverse("learning:question", args=[attempt.pk, position])
-        response = client.post(url, answer_post(question, right=position % 2 == 1))
+        response = client.post(
+            url, answer_post(question, right=position % 2 == 1, attempt=attempt)
+        )
         assert response.status_code == 302, (url, response.status_code)
     attempt.refresh_from_db()
     return attempt

@@ -55,7 +55,7 @@ def test_a_learner_takes_a_whole_quiz_of_the_new_type(keywords_quiz, learner, le
     page = learner_client.get(first_url)
     assertContains(page, 'class="keywords-sentence"')  # the type's own partial
     first = Question.objects.get(pk=attempt.question_ids[0])
-    right = learner_client.post(first_url, answer_post(first, right=True), **HTMX)
+    right = learner_client.post(first_url, answer_post(first, right=True, attempt=attempt), **HTMX)
     assertContains(right, "Found: calcium, troponin")
     assertContains(right, "Right")
 

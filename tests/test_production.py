@@ -64,8 +64,13 @@ def test_healthz_is_503_when_the_database_is_unreachable(url):
     assert "OperationalError" in result.stderr
 
 
-def test_the_deploy_check_passes_with_debug_off():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+def test_the_deploy_check_passes_with_debug_off(tmp_path):
+    # A database of its own: the project's db.sqlite3 may hold `make run`'s demo accounts,
+    # which the check refuses (tests/test_demo_accounts.py).
+    database = str(tmp_path / "production.sqlite3")
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", SQLITE_PATH=database, **PRODUCTION
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 

@@ -15,7 +15,13 @@ from learning.formats.gift import write_gift
 from learning.forms import AnswerForm
 from learning.models import Question
 from learning.question_bank import imported, to_gift
-from learning.question_types.base import ChoiceKey, QuestionKey, key_from_snapshot, keys_of_rows
+from learning.question_types.base import (
+    ChoiceKey,
+    OptionCodes,
+    QuestionKey,
+    key_from_snapshot,
+    keys_of_rows,
+)
 from learning.question_types.matching import MatchingAnswer
 from learning.question_types.numeric import NumericAnswer
 from learning.question_types.picking import ChoiceAnswer
@@ -289,13 +295,33 @@ def test_a_stored_answer_reads_back_the_same(question):
 def test_the_form_a_learner_fills_gives_the_answer_back(question, right):
     question_type = question_types.get(question.type)
     answer = question_type.sample_answer(current_key(question), right=right)
+    choices = tuple(question.choices.all())
+    codes = OptionCodes.for_attempt(41, question.pk, [choice.id for choice in choices])
     data = QueryDict(mutable=True)
     data["question"] = str(question.pk)
-    for name, value in question_type.form_data(answer).items():
+    for name, value in question_type.form_data(answer, codes).items():
         data.setlist(name, value if isinstance(value, list) else [value])
-    form = AnswerForm(data, question=question, choices=tuple(question.choices.all()))
+    form = AnswerForm(data, question=question, choices=choices, codes=codes)
     assert form.is_valid(), form.errors
     assert form.to_answer() == answer
+
+    # The same form posted to another attempt's page means nothing there.
+    other = OptionCodes.for_attempt(42, question.pk, [choice.id for choice in choices])
+    elsewhere = AnswerForm(data, question=question, choices=choices, codes=other)
+    assert not question_type.answers_by_picking or not elsewhere.is_valid()
+
+
+def test_option_codes_are_opaque_different_per_attempt_and_stable_within_one():
+    ids = [7, 8, 9]
+    first = OptionCodes.for_attempt(1, 5, ids)
+    again = OptionCodes.for_attempt(1, 5, ids)
+    second = OptionCodes.for_attempt(2, 5, ids)
+    assert [first.code(i) for i in ids] == [again.code(i) for i in ids]
+    assert {first.code(i) for i in ids}.isdisjoint({second.code(i) for i in ids})
+    assert all(str(i) not in first.code(i) or len(first.code(i)) == 16 for i in ids)
+    assert [first.choice_id(first.code(i)) for i in ids] == ids
+    assert first.choice_id(second.code(7)) is None
+    assert first.choice_id("7") is None
 
 
 def test_an_answer_of_another_types_shape_is_refused(question):

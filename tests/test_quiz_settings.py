@@ -97,7 +97,9 @@ class TestAnswersAfterTheAttempt:
         set_feedback(exam, FeedbackTiming.AFTER_ATTEMPT)
         attempt = start(learner_client, exam)
         response = learner_client.post(
-            url(attempt, 1), answer_post(question_at(attempt, 1), right=False), **HTMX
+            url(attempt, 1),
+            answer_post(question_at(attempt, 1), right=False, attempt=attempt),
+            **HTMX,
         )
         assert response.status_code == 200
         assertContains(response, "Answer saved.", count=2)  # on the page and announced
@@ -115,7 +117,9 @@ class TestAnswersAfterTheAttempt:
     def test_without_javascript_answering_goes_on_to_the_next_question(self, learner_client, exam):
         set_feedback(exam, FeedbackTiming.AFTER_ATTEMPT)
         attempt = start(learner_client, exam)
-        response = learner_client.post(url(attempt, 1), answer_post(question_at(attempt, 1), True))
+        response = learner_client.post(
+            url(attempt, 1), answer_post(question_at(attempt, 1), True, attempt=attempt)
+        )
         assertRedirects(response, url(attempt, 2), fetch_redirect_response=False)
         page = learner_client.get(url(attempt, 2))
         assertContains(page, "Answer saved.")
@@ -126,10 +130,11 @@ class TestAnswersAfterTheAttempt:
         attempt = start(learner_client, exam)
         for position in (1, 2):
             learner_client.post(
-                url(attempt, position), answer_post(question_at(attempt, position), True)
+                url(attempt, position),
+                answer_post(question_at(attempt, position), True, attempt=attempt),
             )
         last = learner_client.post(
-            url(attempt, 3), answer_post(question_at(attempt, 3), False), **HTMX
+            url(attempt, 3), answer_post(question_at(attempt, 3), False, attempt=attempt), **HTMX
         )
         assert last.headers["HX-Redirect"] == result_url(attempt)
         result = learner_client.get(result_url(attempt))
@@ -143,7 +148,8 @@ class TestAnswersAfterTheAttempt:
         attempt = start(learner_client, exam)
         for position in (1, 2, 3):
             response = learner_client.post(
-                url(attempt, position), answer_post(question_at(attempt, position), True)
+                url(attempt, position),
+                answer_post(question_at(attempt, position), True, attempt=attempt),
             )
         assertRedirects(response, result_url(attempt))
 
@@ -162,7 +168,7 @@ class TestAnswersAfterTheQuizCloses:
             for position in (1, 2, 3):
                 answered = learner_client.post(
                     url(attempt, position),
-                    answer_post(question_at(attempt, position), position != 2),
+                    answer_post(question_at(attempt, position), position != 2, attempt=attempt),
                     **HTMX,
                 )
                 assert_no_verdict(answered)
@@ -187,7 +193,8 @@ class TestAnswersAfterTheQuizCloses:
         attempt = start(learner_client, exam)
         for position in (1, 2, 3):
             learner_client.post(
-                url(attempt, position), answer_post(question_at(attempt, position), True)
+                url(attempt, position),
+                answer_post(question_at(attempt, position), True, attempt=attempt),
             )
         result = learner_client.get(result_url(attempt))
         assertContains(result, "shown once the quiz closes.")
@@ -201,7 +208,8 @@ def test_with_never_the_result_gives_the_score_and_no_answers_ever(learner_clien
         attempt = start(learner_client, exam)
         for position in (1, 2, 3):
             learner_client.post(
-                url(attempt, position), answer_post(question_at(attempt, position), True)
+                url(attempt, position),
+                answer_post(question_at(attempt, position), True, attempt=attempt),
             )
     with time_machine.travel(MONDAY_9AM + timedelta(days=400), tick=False):
         learner_client.force_login(learner)
@@ -216,7 +224,7 @@ def test_answers_shown_right_after_each_answer_stay_the_default(learner_client, 
     assert exam.feedback_timing == FeedbackTiming.AFTER_ANSWER
     attempt = start(learner_client, exam)
     response = learner_client.post(
-        url(attempt, 1), answer_post(question_at(attempt, 1), False), **HTMX
+        url(attempt, 1), answer_post(question_at(attempt, 1), False, attempt=attempt), **HTMX
     )
     assertContains(response, "Not right")
     assertContains(response, EXPLANATION)
@@ -279,7 +287,8 @@ def test_a_quiz_allowing_one_attempt_refuses_a_second(learner_client, exam):
     attempt = start(learner_client, exam)
     for position in (1, 2, 3):
         learner_client.post(
-            url(attempt, position), answer_post(question_at(attempt, position), True)
+            url(attempt, position),
+            answer_post(question_at(attempt, position), True, attempt=attempt),
         )
     result = learner_client.get(result_url(attempt))
     assertNotContains(result, "Retake the quiz")
@@ -337,11 +346,15 @@ def test_an_attempt_open_when_the_quiz_closes_is_scored_when_the_learner_comes_b
     with time_machine.travel(MONDAY_9AM, tick=False):
         learner_client.force_login(learner)
         attempt = start(learner_client, exam)
-        learner_client.post(url(attempt, 1), answer_post(question_at(attempt, 1), True))
+        learner_client.post(
+            url(attempt, 1), answer_post(question_at(attempt, 1), True, attempt=attempt)
+        )
         assertContains(learner_client.get(url(attempt, 2)), "Open until")
     with time_machine.travel(closes + timedelta(seconds=1), tick=False):
         learner_client.force_login(learner)
-        late = learner_client.post(url(attempt, 2), answer_post(question_at(attempt, 2), True))
+        late = learner_client.post(
+            url(attempt, 2), answer_post(question_at(attempt, 2), True, attempt=attempt)
+        )
         assertContains(late, "The quiz has closed", status_code=400)
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.EXPIRED
@@ -379,10 +392,14 @@ def test_in_order_a_later_question_cannot_be_opened_or_answered_first(learner_cl
     attempt = start(learner_client, exam)
     for headers in ({}, HTMX):
         assertRedirects(learner_client.get(url(attempt, 3), **headers), url(attempt, 1))
-    skipped = learner_client.post(url(attempt, 2), answer_post(question_at(attempt, 2), True))
+    skipped = learner_client.post(
+        url(attempt, 2), answer_post(question_at(attempt, 2), True, attempt=attempt)
+    )
     assertRedirects(skipped, url(attempt, 1))
     assert not Response.objects.exists()
-    learner_client.post(url(attempt, 1), answer_post(question_at(attempt, 1), True))
+    learner_client.post(
+        url(attempt, 1), answer_post(question_at(attempt, 1), True, attempt=attempt)
+    )
     assertContains(learner_client.get(url(attempt, 1)), "verdict-right")  # answered: opens
     assertContains(learner_client.get(url(attempt, 2)), "Question 2 of 3")
     assertRedirects(learner_client.get(url(attempt, 3)), url(attempt, 2))

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertRedirects
 
-from learning import services
+from learning import selectors, services
 from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
 from learning.question_types.picking import ChoiceAnswer
 from tests.factories import LessonFactory, QuestionFactory, QuizFactory, TopicFactory
@@ -46,7 +46,9 @@ class TestStartingAQuiz:
 
     def test_an_unfinished_attempt_resumes_where_it_stopped(self, learner_client, attempt):
         first = question_at(attempt, 1)
-        learner_client.post(question_url(attempt, 1), answer_post(first, right=True))
+        learner_client.post(
+            question_url(attempt, 1), answer_post(first, right=True, attempt=attempt)
+        )
         response = learner_client.get(reverse("learning:attempt", args=[attempt.pk]))
         assertRedirects(response, question_url(attempt, 2))
         page = learner_client.get(reverse("learning:quiz", args=[attempt.quiz.topic.slug]))
@@ -80,7 +82,7 @@ class TestAnsweringWithHtmx:
     def test_the_answer_comes_back_as_feedback_in_the_partial(self, learner_client, attempt):
         question = question_at(attempt, 1)
         response = learner_client.post(
-            question_url(attempt, 1), answer_post(question, right=True), **HTMX
+            question_url(attempt, 1), answer_post(question, right=True, attempt=attempt), **HTMX
         )
         assert response.status_code == 200
         html = response.content.decode()
@@ -101,14 +103,18 @@ class TestAnsweringWithHtmx:
             if question_at(attempt, p).type == "single"
         )
         response = learner_client.post(
-            question_url(attempt, position), answer_post(question, right=False), **HTMX
+            question_url(attempt, position),
+            answer_post(question, right=False, attempt=attempt),
+            **HTMX,
         )
         assertContains(response, "Not right")
         assertContains(response, "right answer")
         assertContains(response, "Feedback on Wrong one.")
 
     def test_the_next_question_arrives_as_a_partial(self, learner_client, attempt):
-        learner_client.post(question_url(attempt, 1), answer_post(question_at(attempt, 1), True))
+        learner_client.post(
+            question_url(attempt, 1), answer_post(question_at(attempt, 1), True, attempt)
+        )
         response = learner_client.get(question_url(attempt, 2), **HTMX)
         assert "<html" not in response.content.decode()
         assertContains(response, question_at(attempt, 2).prompt)
@@ -120,7 +126,9 @@ class TestAnsweringWithoutJavaScript:
         self, learner_client, attempt
     ):
         question = question_at(attempt, 1)
-        response = learner_client.post(question_url(attempt, 1), answer_post(question, right=True))
+        response = learner_client.post(
+            question_url(attempt, 1), answer_post(question, right=True, attempt=attempt)
+        )
         assertRedirects(response, question_url(attempt, 1))
         page = learner_client.get(question_url(attempt, 1))
         assertContains(page, "<html")
@@ -131,7 +139,7 @@ class TestAnsweringWithoutJavaScript:
         for position in (1, 2, 3):
             question = question_at(attempt, position)
             learner_client.post(
-                question_url(attempt, position), answer_post(question, position != 3)
+                question_url(attempt, position), answer_post(question, position != 3, attempt)
             )
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.FINISHED
@@ -162,7 +170,7 @@ class TestBadInput:
 
     def test_a_question_not_drawn_in_the_attempt_is_a_400(self, learner_client, attempt):
         stranger = QuestionFactory()
-        data = answer_post(stranger, right=True)
+        data = answer_post(stranger, right=True, attempt=attempt)
         response = learner_client.post(question_url(attempt, 1), data)
         assertContains(response, "not the one on this screen", status_code=400)
         assert not Response.objects.exists()
@@ -177,7 +185,7 @@ class TestBadInput:
         self, learner_client, attempt
     ):
         question = question_at(attempt, 1)
-        data = answer_post(question, right=False)
+        data = answer_post(question, right=False, attempt=attempt)
         first = learner_client.post(question_url(attempt, 1), data, **HTMX)
         again = learner_client.post(question_url(attempt, 1), data, **HTMX)
         assert first.status_code == again.status_code == 200
@@ -191,8 +199,12 @@ class TestBadInput:
         self, learner_client, attempt
     ):
         question = question_at(attempt, 1)
-        learner_client.post(question_url(attempt, 1), answer_post(question, right=False))
-        response = learner_client.post(question_url(attempt, 1), answer_post(question, right=True))
+        learner_client.post(
+            question_url(attempt, 1), answer_post(question, right=False, attempt=attempt)
+        )
+        response = learner_client.post(
+            question_url(attempt, 1), answer_post(question, right=True, attempt=attempt)
+        )
         assertContains(response, "answers cannot be changed", status_code=400)
         assert Response.objects.get().points == 0
 
@@ -201,11 +213,15 @@ class TestBadInput:
     ):
         for position in (1, 2, 3):
             question = question_at(attempt, position)
-            learner_client.post(question_url(attempt, position), answer_post(question, False))
+            learner_client.post(
+                question_url(attempt, position), answer_post(question, False, attempt)
+            )
         attempt.refresh_from_db()
         before = attempt.points
         question = question_at(attempt, 1)
-        response = learner_client.post(question_url(attempt, 1), answer_post(question, True))
+        response = learner_client.post(
+            question_url(attempt, 1), answer_post(question, True, attempt)
+        )
         assertContains(response, "already answered", status_code=400)
         attempt.refresh_from_db()
         assert attempt.points == before
@@ -232,7 +248,7 @@ class TestOtherLearnersAttempts:
         ]
         for url in urls:
             assert client.get(url).status_code == 404, url
-        response = client.post(question_url(attempt, 1), answer_post(question, True))
+        response = client.post(question_url(attempt, 1), answer_post(question, True, attempt))
         assert response.status_code == 404
         assert not Response.objects.exists()
 
@@ -241,7 +257,7 @@ class TestResultAndRetake:
     def finish(self, client, attempt, right: bool = True) -> None:
         for position in range(1, attempt.question_total + 1):
             question = question_at(attempt, position)
-            client.post(question_url(attempt, position), answer_post(question, right))
+            client.post(question_url(attempt, position), answer_post(question, right, attempt))
 
     def test_an_unfinished_result_redirects_to_the_quiz(self, learner_client, attempt):
         response = learner_client.get(reverse("learning:result", args=[attempt.pk]))
@@ -292,7 +308,8 @@ class TestQueryBudget:
         attempt = services.start_attempt(learner=learner, quiz=quiz)
         for position in range(1, 21):
             learner_client.post(
-                question_url(attempt, position), answer_post(question_at(attempt, position), True)
+                question_url(attempt, position),
+                answer_post(question_at(attempt, position), True, attempt),
             )
 
         # session, user, attempt with quiz and topic, its responses, the question, its choices
@@ -306,7 +323,9 @@ class TestQueryBudget:
 
 
 def test_a_question_deleted_mid_attempt_is_taken_out_not_a_crash(learner_client, attempt):
-    learner_client.post(question_url(attempt, 1), answer_post(question_at(attempt, 1), True))
+    learner_client.post(
+        question_url(attempt, 1), answer_post(question_at(attempt, 1), True, attempt)
+    )
     question_at(attempt, 2).delete()
     response = learner_client.get(question_url(attempt, 2), follow=True)
     assertContains(response, "withdrawn by your teacher")
@@ -314,7 +333,7 @@ def test_a_question_deleted_mid_attempt_is_taken_out_not_a_crash(learner_client,
     assert attempt.question_total == 2
     assertContains(response, "Question 2 of 2")
     last = question_at(attempt, 2)
-    learner_client.post(question_url(attempt, 2), answer_post(last, True))
+    learner_client.post(question_url(attempt, 2), answer_post(last, True, attempt))
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FINISHED
     assert attempt.percent == 100
@@ -373,7 +392,7 @@ class TestTypedQuestions:
         page = learner_client.get(question_url(typed_attempt, position))
         assertContains(page, 'name="text"')
         assert "Calcium" not in page.content.decode()  # no answer key before answering
-        data = {**answer_post(question, right=True), "text": "  cALCIUM  "}
+        data = {**answer_post(question, right=True, attempt=typed_attempt), "text": "  cALCIUM  "}
         response = learner_client.post(question_url(typed_attempt, position), data, **HTMX)
         assertContains(response, "Right")
         assertContains(response, "Accepted answers")
@@ -387,9 +406,10 @@ class TestTypedQuestions:
         question = question_at(typed_attempt, position)
         page = learner_client.get(question_url(typed_attempt, position))
         assertContains(page, "Choose a match…")
-        data = answer_post(question, right=True)
+        data = answer_post(question, right=True, attempt=typed_attempt)
         first_pair = question.choices.first()
-        data[f"match-{first_pair.pk}"] = "Seizure jerks"  # one of three wrong
+        codes = selectors.attempt_option_codes(typed_attempt, question, question.choices.all())
+        data[f"match-{codes.code(first_pair.pk)}"] = "Seizure jerks"  # one of three wrong
         response = learner_client.post(question_url(typed_attempt, position), data, **HTMX)
         assertContains(response, "Partly right")
         assertContains(response, "Your match")
@@ -400,8 +420,9 @@ class TestTypedQuestions:
     ):
         position = 1 if question_at(typed_attempt, 1).type == "matching" else 2
         question = question_at(typed_attempt, position)
-        data = answer_post(question, right=True)
-        data[f"match-{question.choices.first().pk}"] = "Something I made up"
+        data = answer_post(question, right=True, attempt=typed_attempt)
+        codes = selectors.attempt_option_codes(typed_attempt, question, question.choices.all())
+        data[f"match-{codes.code(question.choices.first().pk)}"] = "Something I made up"
         response = learner_client.post(question_url(typed_attempt, position), data)
         assertContains(response, "Choose one of the matches offered", status_code=400)
         assert not Response.objects.exists()
@@ -422,6 +443,8 @@ def test_the_feedback_lists_the_options_in_the_order_the_question_showed_them(
     shown = re.findall(r">(Alpha|Bravo|Charlie|Delta)</label>", page)
     assert shown != ["Alpha", "Bravo", "Charlie", "Delta"]  # really shuffled with this seed
     answered = learner_client.post(
-        question_url(attempt, 1), answer_post(question_at(attempt, 1), right=True), **HTMX
+        question_url(attempt, 1),
+        answer_post(question_at(attempt, 1), right=True, attempt=attempt),
+        **HTMX,
     ).content.decode()
     assert re.findall(r"<span>(Alpha|Bravo|Charlie|Delta)</span>", answered) == shown

@@ -87,7 +87,7 @@ def test_a_wrong_answer_comes_back_in_review_when_due(learner_client, learner, h
         assert review_attempt.question_ids == [wrong_one.pk]
         url = reverse("learning:question", args=[review_attempt.pk, 1])
         assertContains(learner_client.get(url), wrong_one.prompt)
-        learner_client.post(url, answer_post(wrong_one, right=True))
+        learner_client.post(url, answer_post(wrong_one, right=True, attempt=review_attempt))
         card = ReviewCard.objects.get(question=wrong_one)
         assert card.review_count == 2
         assert card.due > MONDAY_9AM + timedelta(minutes=5)

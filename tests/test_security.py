@@ -86,10 +86,14 @@ def test_no_answer_key_reaches_any_page_before_a_deferred_quiz_shows_it(
         url = reverse("learning:question", args=[attempt.pk, position])
         question = Question.objects.get(pk=attempt.question_ids[position - 1])
         headers = HTMX if position % 2 else {}
-        answered = learner_client.post(url, answer_post(question, right=position > 3), **headers)
+        answered = learner_client.post(
+            url, answer_post(question, right=position > 3, attempt=attempt), **headers
+        )
         pages.append(answered)
         pages.append(
-            learner_client.post(url, answer_post(question, right=position > 3), **headers)
+            learner_client.post(
+                url, answer_post(question, right=position > 3, attempt=attempt), **headers
+            )
         )
         for headers in ({}, HTMX):
             pages.append(learner_client.get(url, **headers))
@@ -197,7 +201,6 @@ def test_hostile_markup_is_inert_wherever_it_is_shown(client, learner, teacher, 
     question.choices.create(text=f"Wrong {payload}", is_correct=False, feedback=f"No {payload}")
     quiz = QuizFactory(topic=topic, question_count=1)
     attempt = services.start_attempt(learner=learner, quiz=quiz)
-    wrong = question.choices.get(is_correct=False)
 
     client.force_login(learner)
     pages = [
@@ -205,7 +208,7 @@ def test_hostile_markup_is_inert_wherever_it_is_shown(client, learner, teacher, 
         client.get(reverse("learning:question", args=[attempt.pk, 1])),
         client.post(
             reverse("learning:question", args=[attempt.pk, 1]),
-            {"question": question.pk, "choice": wrong.pk},
+            answer_post(question, right=False, attempt=attempt),
             **HTMX,
         ),
         client.get(reverse("learning:result", args=[attempt.pk])),
@@ -280,7 +283,7 @@ def test_every_post_needs_a_csrf_token_htmx_ones_included(learner, every_type):
     posts = [
         (reverse("learning:mark_read", args=["secrets"]), {}),
         (reverse("learning:start_quiz", args=["secrets"]), {}),
-        (reverse("learning:question", args=[attempt.pk, 1]), answer_post(question, True)),
+        (reverse("learning:question", args=[attempt.pk, 1]), answer_post(question, True, attempt)),
         (reverse("learning:join_class"), {"code": "ABCD2345"}),
         (reverse("learning:start_review"), {}),
         (reverse("learning:start_challenge"), {}),

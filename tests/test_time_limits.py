@@ -60,10 +60,12 @@ def test_an_answer_after_the_deadline_is_refused_and_the_attempt_scored(
     with time_machine.travel(START, tick=False):
         attempt = start(learner_client, timed_quiz)
         first = Question.objects.get(pk=attempt.question_ids[0])
-        learner_client.post(url(attempt, 1), answer_post(first, right=True))
+        learner_client.post(url(attempt, 1), answer_post(first, right=True, attempt=attempt))
     second = Question.objects.get(pk=attempt.question_ids[1])
     with time_machine.travel(START + timedelta(minutes=10, seconds=1), tick=False):
-        late = learner_client.post(url(attempt, 2), answer_post(second, right=True), **HTMX)
+        late = learner_client.post(
+            url(attempt, 2), answer_post(second, right=True, attempt=attempt), **HTMX
+        )
         assertContains(late, "Time is up", status_code=400)
         assert Response.objects.count() == 1
         attempt.refresh_from_db()

@@ -167,7 +167,11 @@ class QuizAdmin(admin.ModelAdmin):
         items = [
             selectors.PreviewItem(
                 question,
-                AnswerForm(question=question, choices=tuple(question.choices.all())),
+                AnswerForm(
+                    question=question,
+                    choices=tuple(question.choices.all()),
+                    codes=selectors.preview_option_codes(question, question.choices.all()),
+                ),
                 None,
                 reverse("admin:learning_question_preview", args=[question.pk]),
             )
@@ -295,9 +299,11 @@ class QuestionAdmin(QuestionBankAdmin):
         )
         choices = tuple(question.choices.all())
         url = reverse("admin:learning_question_preview", args=[question.pk])
-        form, feedback, status = AnswerForm(question=question, choices=choices), None, 200
+        codes = selectors.preview_option_codes(question, choices)
+        form = AnswerForm(question=question, choices=choices, codes=codes)
+        feedback, status = None, 200
         if request.method == "POST":
-            form = AnswerForm(request.POST, question=question, choices=choices)
+            form = AnswerForm(request.POST, question=question, choices=choices, codes=codes)
             if form.is_valid():
                 try:
                     feedback = selectors.preview_feedback(question, form.to_answer())

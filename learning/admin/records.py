@@ -1,4 +1,5 @@
-"""Learner records: progress and attempts (read-only), and the classes teachers manage."""
+"""Learner records: progress and attempts (read-only, a teacher's own learners only), and
+the classes teachers manage."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.utils.html import format_html
 
+from learning.admin.learners import LearnerRecordAdmin
+from learning.admin.lockouts import LiftLockoutAdmin, LockoutColumnInline
 from learning.admin.read_only import ReadOnlyAdminMixin
 from learning.models import (
     Attempt,
@@ -32,7 +35,7 @@ class LearnerCount(TypedDict):
 
 
 @admin.register(TopicProgress)
-class TopicProgressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TopicProgressAdmin(LearnerRecordAdmin):
     list_display = (
         "learner",
         "topic",
@@ -45,6 +48,17 @@ class TopicProgressAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("topic", "mastery")
     list_select_related = ("learner", "topic")
     search_fields = ("learner__username",)
+    fields = (
+        "learner_name",
+        "topic",
+        "mastery",
+        "best_percent",
+        "attempt_count",
+        "high_score_on",
+        "lesson_read_at",
+        "last_activity_at",
+    )
+    readonly_fields = fields
 
 
 class ResponseInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -55,11 +69,26 @@ class ResponseInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AttemptAdmin(LearnerRecordAdmin):
     list_display = ("id", "learner", "quiz_title", "state", "score", "passed", "started_at")
     list_filter = ("state", "passed", "quiz__kind", "quiz__topic")
     list_select_related = ("learner", "quiz__topic")
     search_fields = ("learner__username",)
+    fields = (
+        "learner_name",
+        "quiz",
+        "state",
+        "points",
+        "percent",
+        "passed",
+        "sequence",
+        "started_at",
+        "deadline",
+        "finished_at",
+        "question_ids",
+        "choice_orders",
+    )
+    readonly_fields = fields
     inlines = (ResponseInline,)
 
     @admin.display(description="Quiz", ordering="quiz__topic__order")
@@ -74,9 +103,9 @@ class AttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html("{}%", attempt.percent)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LockoutColumnInline):
     model = Membership
-    fields = ("learner", "joined_at")
+    fields = ("learner_name", "joined_at", "log_in")
     readonly_fields = fields
     extra = 0
     verbose_name = "learner"
@@ -85,9 +114,17 @@ class MembershipInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Membership]:
+        return super().get_queryset(request).select_related("learner")
+
+    @admin.display(description="Learner")
+    def learner_name(self, membership: Membership) -> str:
+        # Plain text: a link would lead to the user's page, which teachers cannot open.
+        return membership.learner.get_username()
+
 
 @admin.register(Classroom)
-class ClassroomAdmin(admin.ModelAdmin):
+class ClassroomAdmin(LiftLockoutAdmin):
     """A teacher's classes: they see and manage the ones they teach."""
 
     list_display = ("name", "code", "learner_count", "created_at")
@@ -102,6 +139,15 @@ class ClassroomAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return classes
         return classes.filter(teachers=request.user)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Classroom | None:
+        classroom = super().get_object(request, object_id, from_field)
+        if classroom is None:
+            # Another teacher's class (or none): not found, rather than Django's redirect.
+            raise Http404("You teach no class with this id.")
+        return classroom
 
     def formfield_for_manytomany(
         self, db_field: ManyToManyField[Any, Any], request: HttpRequest, **kwargs: Any

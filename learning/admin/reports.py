@@ -17,6 +17,7 @@ from django.urls import URLPattern, path
 from learning import insight
 from learning.admin.read_only import ReadOnlyAdminMixin
 from learning.models import Classroom, ItemAnalysis, ProgressReport, Topic
+from learning.selectors import learners_taught_by
 
 
 class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
@@ -79,7 +80,9 @@ class ProgressReportAdmin(ReportAdmin):
         if class_id and classroom is None:
             return HttpResponseBadRequest("You teach no class with that id.")
         sort = request.GET.get("sort", "learner")
-        learners = insight.report_learners(classroom=classroom, sort=sort, topics=topics)
+        learners = insight.report_learners(
+            among=learners_taught_by(request.user), classroom=classroom, sort=sort, topics=topics
+        )
         if request.GET.get("format") == "csv":
             name = f"progress-{classroom.pk if classroom else 'all'}.csv"
             response = StreamingHttpResponse(
@@ -98,6 +101,8 @@ class ProgressReportAdmin(ReportAdmin):
             "topics": topics,
             "classes": classes,
             "classroom": classroom,
+            # A teacher sees the learners of their classes; with none, a word on how to start.
+            "sees_everyone": request.user.is_superuser,
             "sort": sort,
             "page": page,
             "rows": rows,

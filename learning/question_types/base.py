@@ -10,12 +10,13 @@ package asks which type a question is.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
+from django.utils.crypto import salted_hmac
 
 from learning.formats import gift
 
@@ -110,6 +111,43 @@ def rows_as_shown(snapshot: Mapping[str, Any], shown_order: Sequence[int]) -> li
     rows = list(snapshot.get("choices", []))
     rank = {choice_id: index for index, choice_id in enumerate(shown_order)}
     return sorted(rows, key=lambda row: rank.get(row["id"], len(rank)))
+
+
+class OptionCodes:
+    """The codes a page uses for a question's rows: opaque and different in every attempt,
+    so nothing a page sends says which row is which, let alone which is right.
+
+    A code is a keyed hash (the site's secret key) of the context (an attempt, or a
+    teacher's preview), the question and the row; the server maps a code back with a
+    dictionary lookup, whatever the code."""
+
+    def __init__(self, context: str, question_id: int, choice_ids: Iterable[int]) -> None:
+        self._code_of = {
+            choice_id: salted_hmac(
+                "learning.option-codes",
+                f"{context}:{question_id}:{choice_id}",
+                algorithm="sha256",
+            ).hexdigest()[:16]
+            for choice_id in choice_ids
+        }
+        self._choice_of = {code: choice_id for choice_id, code in self._code_of.items()}
+
+    @classmethod
+    def for_attempt(
+        cls, attempt_id: int, question_id: int, choice_ids: Iterable[int]
+    ) -> OptionCodes:
+        return cls(f"attempt:{attempt_id}", question_id, choice_ids)
+
+    @classmethod
+    def for_preview(cls, question_id: int, choice_ids: Iterable[int]) -> OptionCodes:
+        return cls("preview", question_id, choice_ids)
+
+    def code(self, choice_id: int) -> str:
+        return self._code_of[choice_id]
+
+    def choice_id(self, code: str) -> int | None:
+        """The row a code stands for; None for a code this question does not have."""
+        return self._choice_of.get(code)
 
 
 @dataclass(frozen=True)
@@ -221,15 +259,16 @@ class QuestionType[AnswerT, DetailT](ABC):
     # -- the answer form ---------------------------------------------------------------------
 
     @abstractmethod
-    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
-        """The answer form's fields, for the rows in the order shown."""
+    def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
+        """The answer form's fields, for the rows in the order shown. Wherever a row shows
+        in a page (an option's value, a field's name) it is by its code, never its id."""
 
     @abstractmethod
-    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> AnswerT:
+    def answer_from_form(self, cleaned_data: Mapping[str, Any], codes: OptionCodes) -> AnswerT:
         """The answer a valid form holds."""
 
     @abstractmethod
-    def form_data(self, answer: AnswerT) -> dict[str, str | list[str]]:
+    def form_data(self, answer: AnswerT, codes: OptionCodes) -> dict[str, str | list[str]]:
         """The form fields a learner fills in to give this answer (the inverse of
         `answer_from_form`)."""
 

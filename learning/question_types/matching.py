@@ -16,6 +16,7 @@ from learning.question_types.base import (
     ZERO,
     ChoiceKey,
     ImportedQuestion,
+    OptionCodes,
     QuestionKey,
     QuestionType,
     normalize_text,
@@ -109,10 +110,10 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
             return ["The items of a matching question must all differ."]
         return []
 
-    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+    def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
         options = sorted({c.match_text for c in choices if c.match_text}, key=str.casefold)
         return {
-            f"{FIELD_PREFIX}{choice.id}": forms.ChoiceField(
+            f"{FIELD_PREFIX}{codes.code(choice.id)}": forms.ChoiceField(
                 label=choice.text,
                 choices=[("", "Choose a match…"), *((option, option) for option in options)],
                 error_messages={
@@ -124,17 +125,22 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
             if choice.match_text
         }
 
-    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> MatchingAnswer:
+    def answer_from_form(
+        self, cleaned_data: Mapping[str, Any], codes: OptionCodes
+    ) -> MatchingAnswer:
+        chosen = {
+            codes.choice_id(name.removeprefix(FIELD_PREFIX)): value
+            for name, value in cleaned_data.items()
+            if name.startswith(FIELD_PREFIX)
+        }
         return MatchingAnswer(
-            tuple(
-                (int(name.removeprefix(FIELD_PREFIX)), value)
-                for name, value in sorted(cleaned_data.items())
-                if name.startswith(FIELD_PREFIX)
-            )
+            tuple(sorted((item, text) for item, text in chosen.items() if item is not None))
         )
 
-    def form_data(self, answer: MatchingAnswer) -> dict[str, str | list[str]]:
-        return {f"{FIELD_PREFIX}{choice_id}": text for choice_id, text in answer.matches}
+    def form_data(self, answer: MatchingAnswer, codes: OptionCodes) -> dict[str, str | list[str]]:
+        return {
+            f"{FIELD_PREFIX}{codes.code(choice_id)}": text for choice_id, text in answer.matches
+        }
 
     def feedback_detail(
         self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]

@@ -17,6 +17,7 @@ from learning.question_types.base import (
     ZERO,
     ChoiceKey,
     ImportedQuestion,
+    OptionCodes,
     QuestionKey,
     QuestionType,
     choice_row,
@@ -99,7 +100,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
             ]
         return []
 
-    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+    def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
         return {
             "value": forms.DecimalField(
                 label="Your answer",
@@ -116,10 +117,12 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
             )
         }
 
-    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> NumericAnswer:
+    def answer_from_form(
+        self, cleaned_data: Mapping[str, Any], codes: OptionCodes
+    ) -> NumericAnswer:
         return NumericAnswer(cleaned_data["value"])
 
-    def form_data(self, answer: NumericAnswer) -> dict[str, str | list[str]]:
+    def form_data(self, answer: NumericAnswer, codes: OptionCodes) -> dict[str, str | list[str]]:
         return {"value": clean_number(answer.value) or ""}
 
     def feedback_detail(

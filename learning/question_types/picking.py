@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django import forms
 
 from learning.formats import gift
-from learning.question_types.base import ChoiceKey, QuestionKey, QuestionType, rows_as_shown
+from learning.question_types.base import (
+    ChoiceKey,
+    OptionCodes,
+    QuestionKey,
+    QuestionType,
+    rows_as_shown,
+)
 
 if TYPE_CHECKING:
     from learning.models import Choice
@@ -110,8 +116,8 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
     def option_errors(self, options: int, right: int) -> list[str]:
         """Why `options` options of which `right` are right cannot make this question."""
 
-    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
-        options = [(str(choice.id), choice.text) for choice in choices]
+    def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
+        options = [(codes.code(choice.id), choice.text) for choice in choices]
         if self.picks_one:
             field: forms.Field = SinglePickField(
                 label="Choose one",
@@ -133,14 +139,17 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
             )
         return {"choice": field}
 
-    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> ChoiceAnswer:
+    def answer_from_form(
+        self, cleaned_data: Mapping[str, Any], codes: OptionCodes
+    ) -> ChoiceAnswer:
         picked = cleaned_data["choice"]
-        ids = picked if isinstance(picked, list) else [picked]
-        return ChoiceAnswer(frozenset(int(choice_id) for choice_id in ids))
+        picked_codes = picked if isinstance(picked, list) else [picked]
+        ids = (codes.choice_id(code) for code in picked_codes)
+        return ChoiceAnswer(frozenset(choice_id for choice_id in ids if choice_id is not None))
 
-    def form_data(self, answer: ChoiceAnswer) -> dict[str, str | list[str]]:
-        ids = [str(choice_id) for choice_id in sorted(answer.choice_ids)]
-        return {"choice": ids[0] if self.picks_one and ids else ids}
+    def form_data(self, answer: ChoiceAnswer, codes: OptionCodes) -> dict[str, str | list[str]]:
+        picked = [codes.code(choice_id) for choice_id in sorted(answer.choice_ids)]
+        return {"choice": picked[0] if self.picks_one and picked else picked}
 
     def feedback_detail(
         self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]

@@ -15,6 +15,7 @@ from learning.question_types.base import (
     HUNDRED,
     ZERO,
     ChoiceKey,
+    OptionCodes,
     QuestionKey,
     QuestionType,
     credit_points,
@@ -79,7 +80,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
             return ["A short-answer question needs at least one accepted answer worth 100%."]
         return []
 
-    def form_fields(self, choices: Sequence[Choice]) -> dict[str, forms.Field]:
+    def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
         return {
             "text": forms.CharField(
                 label="Your answer",
@@ -92,10 +93,10 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
             )
         }
 
-    def answer_from_form(self, cleaned_data: Mapping[str, Any]) -> TextAnswer:
+    def answer_from_form(self, cleaned_data: Mapping[str, Any], codes: OptionCodes) -> TextAnswer:
         return TextAnswer(cleaned_data["text"])
 
-    def form_data(self, answer: TextAnswer) -> dict[str, str | list[str]]:
+    def form_data(self, answer: TextAnswer, codes: OptionCodes) -> dict[str, str | list[str]]:
         return {"text": answer.text}
 
     def feedback_detail(

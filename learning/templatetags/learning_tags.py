@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timeuntil
+from django.utils.timesince import timesince, timeuntil
 
 from learning.rendering import render_text
 
@@ -31,6 +31,15 @@ def percent(value: Decimal | float | str | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: object) -> object:
     return mapping.get(key)
+
+
+@register.filter
+def duration(length: timedelta | None) -> str:
+    """A length of time in words: "15 minutes", "1 hour, 30 minutes"."""
+    if not length:
+        return "a few minutes"
+    start = timezone.now()
+    return timesince(start, start + length)
 
 
 @register.filter

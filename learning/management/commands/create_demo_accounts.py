@@ -6,13 +6,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from learning.demo_accounts import DEMO_ACCOUNTS, REMOVE_COMMAND
 from learning.teachers import TEACHERS_GROUP
-
-DEMO_ACCOUNTS = (
-    # username, password, is a teacher
-    ("student", "learn-muscles-2026", False),
-    ("teacher", "teach-muscles-2026", True),
-)
 
 
 class Command(BaseCommand):
@@ -24,14 +19,18 @@ class Command(BaseCommand):
         User = get_user_model()
         teachers = Group.objects.get(name=TEACHERS_GROUP)
         with transaction.atomic():
-            for username, password, is_teacher in DEMO_ACCOUNTS:
-                user, _ = User.objects.get_or_create(username=username)
-                user.set_password(password)
-                user.is_staff = is_teacher
+            for account in DEMO_ACCOUNTS:
+                user, _ = User.objects.get_or_create(username=account.username)
+                user.set_password(account.password)
+                user.is_staff = account.is_teacher
                 user.save()
-                if is_teacher:
+                if account.is_teacher:
                     user.groups.add(teachers)
         self.stdout.write("Demo accounts (local use only):")
-        for username, password, is_teacher in DEMO_ACCOUNTS:
-            role = "teacher, can use /admin/" if is_teacher else "student"
-            self.stdout.write(f"  {username:<8} password: {password:<20} ({role})")
+        for account in DEMO_ACCOUNTS:
+            role = "teacher, can use /admin/" if account.is_teacher else "student"
+            self.stdout.write(f"  {account.username:<8} password: {account.password:<20} ({role})")
+        self.stdout.write(
+            "`make serve` refuses to start on a database that holds them; "
+            f"`{REMOVE_COMMAND}` deletes them."
+        )

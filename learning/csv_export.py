@@ -1,0 +1,36 @@
+"""CSV the site writes for teachers to open in a spreadsheet, with every text cell inert.
+
+A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` as a formula (and some
+skip a leading tab or carriage return first), so a learner named `=HYPERLINK(...)` could
+run something on the teacher's machine. As OWASP's CSV-injection guidance says, such a
+text cell gets a leading single quote: the spreadsheet shows it as text. The csv module
+already quotes cells holding commas, quotes or line breaks, so one value never spills
+into the next cell.
+
+Numbers the site computes (ints, Decimals, floats) are written as they are: they are not
+user input, and a quote would turn a negative number into text.
+"""
+
+import csv
+from collections.abc import Iterable
+from decimal import Decimal
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: object) -> object:
+    if isinstance(value, int | float | Decimal):
+        return value
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Line:
+    def write(self, line: str) -> str:
+        return line
+
+
+def csv_line(cells: Iterable[object]) -> str:
+    """One CSV line (ending in CRLF), every text cell made inert."""
+    # A writer per line: a csv writer keeps the line it builds, so threads cannot share one.
+    return csv.writer(_Line()).writerow([inert_cell(cell) for cell in cells])
