@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from learning import question_types
-from learning.models import Choice, Lesson, Question, Topic
+from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, Topic
 from learning.question_types.base import OptionCodes, keys_of_rows
 
 
@@ -168,3 +168,38 @@ class QuestionImportForm(forms.Form):
                 f"The file is {upload.size // 1024} KB; the limit is {limit} KB."
             )
         return upload
+
+
+class QuizAdminForm(forms.ModelForm):
+    """A quiz's settings; a quiz given a time limit shows its answers once it closes,
+    unless the teacher picks the feedback timing in the same save."""
+
+    class Meta:
+        model = Quiz
+        fields = (
+            "kind",
+            "topic",
+            "question_count",
+            "pass_mark",
+            "shuffle_questions",
+            "shuffle_choices",
+            "opens_at",
+            "closes_at",
+            "attempts_allowed",
+            "time_limit_minutes",
+            "feedback_timing",
+            "navigation",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        timed_now = bool(cleaned.get("time_limit_minutes")) and (
+            "time_limit_minutes" in self.changed_data
+        )
+        if (
+            timed_now
+            and "feedback_timing" not in self.changed_data
+            and cleaned.get("feedback_timing") == FeedbackTiming.AFTER_ANSWER
+        ):
+            cleaned["feedback_timing"] = FeedbackTiming.AFTER_CLOSE
+        return cleaned

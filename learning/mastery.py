@@ -11,15 +11,21 @@ The rule, per topic, applied after each finished quiz attempt:
 An attempt below the threshold of the level the topic is at (70% for familiar, 90% for
 proficient and mastered) moves it down one level, never below attempted.
 
-Two more roads change mastery:
+Two more roads change mastery, each only when its session ends (answered in full, or
+expired), from the whole session, per topic. A topic counts when at least two of the
+session's questions were on it; a question is right only with full marks (partly right,
+wrong and unanswered questions are not right):
 
-- the course challenge, answer by answer: a right answer on a proficient topic makes it
-  mastered, a wrong one on a mastered topic takes it back to proficient;
-- spaced review, when a review session ends: a topic of which at least two questions were
-  reviewed, fewer than half of them right, moves down one level (never below attempted).
-  Reviews never raise mastery: quizzes and the challenge do.
+- the course challenge: at least 80% of the topic's questions right makes a proficient
+  topic mastered, on a later day than its first quiz score of 90% or more (mastery takes
+  two different days, whichever road gives the second); fewer than half right moves the
+  topic down one level (never below attempted);
+- spaced review: fewer than half right moves the topic down one level (never below
+  attempted). Reviews never raise mastery: quizzes and the challenge do.
 """
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -58,26 +64,59 @@ def mastery_after_attempt(state: MasteryState, percent: Decimal, on: date) -> Ma
     return MasteryState(max(current, Mastery.ATTEMPTED), state.high_score_on)
 
 
-def mastery_after_challenge_answer(level: Mastery, right: bool, wrong: bool) -> Mastery:
-    """`right`: full marks; `wrong`: no marks. A partly right answer changes nothing."""
-    if level == Mastery.PROFICIENT and right:
-        return Mastery.MASTERED
-    if level == Mastery.MASTERED and wrong:
-        return Mastery.PROFICIENT
+SESSION_MIN_QUESTIONS = 2
+CHALLENGE_MASTERED_SHARE = Decimal("0.8")
+
+
+@dataclass(frozen=True)
+class SessionTally:
+    """One topic's questions in one finished review or challenge session."""
+
+    asked: int
+    right: int  # with full marks
+
+    @property
+    def counts(self) -> bool:
+        return self.asked >= SESSION_MIN_QUESTIONS
+
+    @property
+    def mostly_wrong(self) -> bool:
+        return self.right * 2 < self.asked
+
+    @property
+    def mostly_right(self) -> bool:
+        return self.right >= CHALLENGE_MASTERED_SHARE * self.asked
+
+
+def tally_session(questions: Iterable[tuple[int, Decimal | None]]) -> dict[int, SessionTally]:
+    """Per topic, from `(topic id, points)` for every question of a session, `None`
+    points for a question left unanswered."""
+    asked: Counter[int] = Counter()
+    right: Counter[int] = Counter()
+    for topic_id, points in questions:
+        asked[topic_id] += 1
+        right[topic_id] += points is not None and points >= 1
+    return {topic_id: SessionTally(asked[topic_id], right[topic_id]) for topic_id in asked}
+
+
+def one_level_down(level: Mastery) -> Mastery:
+    return Mastery(level - 1) if level > Mastery.ATTEMPTED else level
+
+
+def mastery_after_review_session(level: Mastery, tally: SessionTally) -> Mastery:
+    """A topic's level once a review session ends."""
+    if tally.counts and tally.mostly_wrong:
+        return one_level_down(level)
     return level
 
 
-REVIEW_MIN_ANSWERS = 2
-
-
-def topics_falling_after_review(points_by_topic: dict[int, list[Decimal]]) -> set[int]:
-    """Topics whose review answers in one session went wrong often enough to drop a level."""
-    return {
-        topic_id
-        for topic_id, points in points_by_topic.items()
-        if len(points) >= REVIEW_MIN_ANSWERS and sum(p >= 1 for p in points) * 2 < len(points)
-    }
-
-
-def mastery_after_review(level: Mastery) -> Mastery:
-    return Mastery(level - 1) if level > Mastery.ATTEMPTED else level
+def mastery_after_challenge(state: MasteryState, tally: SessionTally, on: date) -> Mastery:
+    """A topic's level once a course challenge ends on day `on`."""
+    level = Mastery(state.level)
+    if not tally.counts:
+        return level
+    if tally.mostly_wrong:
+        return one_level_down(level)
+    if level == Mastery.PROFICIENT and tally.mostly_right and state.high_score_on != on:
+        return Mastery.MASTERED
+    return level

@@ -1,9 +1,11 @@
 import secrets
 import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -165,6 +167,21 @@ class QuizKind(models.TextChoices):
     CHALLENGE = "challenge", "Course challenge"
 
 
+class Navigation(models.TextChoices):
+    FREE = "free", "Free: any question can be opened, in any order"
+    IN_ORDER = "in_order", "In order: each question only once the ones before it are answered"
+
+
+class FeedbackTiming(models.TextChoices):
+    """When a learner sees whether an answer was right, the right answer and the
+    explanation (Moodle's review options, in plain words). The score is always shown."""
+
+    AFTER_ANSWER = "after_answer", "Right after each answer"
+    AFTER_ATTEMPT = "after_attempt", "After the attempt is finished"
+    AFTER_CLOSE = "after_close", "After the quiz closes"
+    NEVER = "never", "Never"
+
+
 class Quiz(models.Model):
     """A topic's quiz, or one of the two course-wide ones (review sessions and the course
     challenge), which draw their questions from the learner's state instead of a topic."""
@@ -191,6 +208,48 @@ class Quiz(models.Model):
     )
     shuffle_questions = models.BooleanField(default=True)
     shuffle_choices = models.BooleanField(default=True)
+    attempts_allowed = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How many attempts each learner may start. Leave empty for no limit.",
+    )
+    opens_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Before this moment the quiz cannot be started. Leave empty: open now.",
+    )
+    closes_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "From this moment no attempt can be started, and an attempt still in progress "
+            "is closed and scored on what was answered. Leave empty: never closes."
+        ),
+    )
+    feedback_timing = models.CharField(
+        "show answers",
+        max_length=20,
+        choices=FeedbackTiming.choices,
+        default=FeedbackTiming.AFTER_ANSWER,
+        help_text=(
+            "When learners see whether each answer was right, the right answer and the "
+            "explanation. The score is always shown once an attempt is finished. "
+            "“After the quiz closes” waits for the closing time (without one, answers stay "
+            "hidden until you set one). When you give a quiz a time limit and leave this "
+            "at “Right after each answer”, it is set to “After the quiz closes”: choose "
+            "again and save to change it."
+        ),
+    )
+    navigation = models.CharField(
+        max_length=20,
+        choices=Navigation.choices,
+        default=Navigation.FREE,
+        help_text=(
+            "In order: a learner cannot look at a later question before answering the "
+            "earlier ones. The spaced review and the course challenge always go in order."
+        ),
+    )
 
     class Meta:
         verbose_name_plural = "quizzes"
@@ -217,6 +276,15 @@ class Quiz(models.Model):
     @property
     def is_topic_quiz(self) -> bool:
         return self.kind == QuizKind.TOPIC
+
+    @property
+    def goes_in_order(self) -> bool:
+        return self.navigation == Navigation.IN_ORDER
+
+    def clean(self) -> None:
+        super().clean()
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": "The quiz must close after it opens."})
 
 
 class AttemptState(models.TextChoices):
@@ -278,6 +346,23 @@ class Attempt(models.Model):
     @property
     def question_total(self) -> int:
         return len(self.question_ids)
+
+    @property
+    def ends_at(self) -> datetime | None:
+        """When this attempt stops taking answers: its deadline (a time limit, or a
+        course session's expiry) or its quiz's closing time, whichever comes first."""
+        ends = [moment for moment in (self.deadline, self.quiz.closes_at) if moment is not None]
+        return min(ends) if ends else None
+
+    @property
+    def closed_by_quiz(self) -> bool:
+        """Whether the quiz's closing time, not a time limit, ended this attempt."""
+        closes_at = self.quiz.closes_at
+        return (
+            self.state == AttemptState.EXPIRED
+            and closes_at is not None
+            and self.ends_at == closes_at
+        )
 
 
 class QuestionVersion(models.Model):

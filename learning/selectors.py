@@ -17,15 +17,17 @@ from django.db.models.functions import RowNumber, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from learning import question_types, regrading
+from learning import question_types, quiz_rules, regrading
 from learning.models import (
     Attempt,
     AttemptState,
     Choice,
+    FeedbackTiming,
     Lesson,
     Mastery,
     Membership,
     Question,
+    Quiz,
     QuizKind,
     Response,
     ReviewCard,
@@ -142,6 +144,8 @@ class QuestionScreen:
     choices: tuple[Choice, ...]
     feedback: Feedback | None
     answered_count: int
+    # Answered, but the quiz shows its answers later: say when, and nothing more.
+    feedback_promise: str = ""
 
     @property
     def total(self) -> int:
@@ -181,6 +185,8 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     for each in responses:
         each.attempt = attempt  # already loaded: spare feedback_for a query
     response = next((r for r in responses if r.question_id == question_id), None)
+    if response is not None and not answers_shown(attempt):
+        return _saved_screen(attempt, position, answered_count=len(responses))
     if response is not None:
         lessons = lessons_for({_topic_slug(response)})
         return QuestionScreen(
@@ -211,6 +217,10 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
 def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionScreen:
     """The screen once its question is answered, from the response just stored: no need
     to read the attempt and its responses again."""
+    if not answers_shown(response.attempt):
+        return _saved_screen(
+            response.attempt, screen.position, answered_count=screen.answered_count + 1
+        )
     lessons = lessons_for({response.version.snapshot.get("topic_slug", "")})
     return QuestionScreen(
         attempt=response.attempt,
@@ -219,6 +229,55 @@ def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionS
         choices=(),
         feedback=feedback_for(response, lessons),
         answered_count=screen.answered_count + 1,
+    )
+
+
+def answers_shown(attempt: Attempt) -> bool:
+    """Whether this attempt's answered questions may show their verdict, right answers
+    and explanation now (the quiz's feedback timing)."""
+    return quiz_rules.feedback_shown(
+        attempt.quiz, attempt_finished=attempt.is_finished, now=timezone.now()
+    )
+
+
+def _saved_screen(attempt: Attempt, position: int, *, answered_count: int) -> QuestionScreen:
+    """An answered question whose feedback is not shown yet: that it is saved, no more."""
+    return QuestionScreen(
+        attempt=attempt,
+        position=position,
+        question=None,
+        choices=(),
+        feedback=None,
+        answered_count=answered_count,
+        feedback_promise=quiz_rules.feedback_promise(attempt.quiz),
+    )
+
+
+def position_to_answer_first(attempt: Attempt, screen: QuestionScreen) -> int | None:
+    """In a quiz that goes in order, the position to answer before this unanswered one
+    can be opened; None when it may be opened."""
+    if not attempt.quiz.goes_in_order or attempt.is_finished or screen.question is None:
+        return None
+    first_open = next_unanswered_position(attempt)
+    return first_open if first_open not in (None, screen.position) else None
+
+
+def topics_withholding_answers(learner: User) -> QuerySet[Quiz, Any]:
+    """The topics whose quiz does not show this learner its right answers now (feedback
+    never, after a closing time still to come, or after an attempt they have in
+    progress): the spaced review and the challenge leave their questions out, or they
+    would give the answers away. A subquery: filtering by it costs no extra query."""
+    now = timezone.now()
+    in_progress = Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS)
+    return (
+        Quiz.objects.filter(kind=QuizKind.TOPIC)
+        .filter(
+            Q(feedback_timing=FeedbackTiming.NEVER)
+            | Q(feedback_timing=FeedbackTiming.AFTER_CLOSE, closes_at__isnull=True)
+            | Q(feedback_timing=FeedbackTiming.AFTER_CLOSE, closes_at__gt=now)
+            | Q(feedback_timing=FeedbackTiming.AFTER_ATTEMPT, pk__in=in_progress.values("quiz"))
+        )
+        .values("topic_id")
     )
 
 
@@ -337,9 +396,13 @@ def review_summary(learner: User) -> ReviewSummary:
     """How many reviews are due now and when the next falls due: one query."""
     now = timezone.now()
     published = Q(question__is_published=True)
-    totals = ReviewCard.objects.filter(published, learner=learner).aggregate(
-        due_now=Count("id", filter=Q(due__lte=now)),
-        next_due=Min("due", filter=Q(due__gt=now)),
+    totals = (
+        ReviewCard.objects.filter(published, learner=learner)
+        .exclude(question__topic_id__in=topics_withholding_answers(learner))
+        .aggregate(
+            due_now=Count("id", filter=Q(due__lte=now)),
+            next_due=Min("due", filter=Q(due__gt=now)),
+        )
     )
     return ReviewSummary(totals["due_now"], totals["next_due"])
 

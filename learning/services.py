@@ -5,7 +5,6 @@ Services take keyword arguments, never a request; they validate before they save
 """
 
 import random
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,13 +13,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from learning import insight, question_types, reviews, scoring
+from learning import insight, question_types, quiz_rules, reviews, scoring, selectors
 from learning.mastery import (
     MasteryState,
     mastery_after_attempt,
-    mastery_after_challenge_answer,
-    mastery_after_review,
-    topics_falling_after_review,
+    mastery_after_challenge,
+    mastery_after_review_session,
+    tally_session,
 )
 from learning.models import (
     Attempt,
@@ -28,6 +27,7 @@ from learning.models import (
     Classroom,
     Mastery,
     Membership,
+    Navigation,
     PickedChoice,
     Question,
     Quiz,
@@ -46,24 +46,41 @@ class QuizError(Exception):
 
 
 TIME_IS_UP = "Time is up: this attempt has ended, and it is scored on what you answered."
+QUIZ_CLOSED = "The quiz has closed: this attempt has ended, and it is scored on what you answered."
+
+
+def ended_message(attempt: Attempt) -> str:
+    """Why an expired attempt takes no more answers."""
+    return QUIZ_CLOSED if attempt.closed_by_quiz else TIME_IS_UP
+
+
+def is_overdue(attempt: Attempt) -> bool:
+    """Whether an attempt in progress has passed its deadline or its quiz's closing time."""
+    ends_at = attempt.ends_at
+    return (
+        attempt.state == AttemptState.IN_PROGRESS
+        and ends_at is not None
+        and timezone.now() > ends_at
+    )
 
 
 @transaction.atomic
 def expire_if_overdue(*, attempt: Attempt) -> Attempt:
-    """Close an attempt whose deadline has passed, scoring what was answered (once)."""
-    if attempt.state != AttemptState.IN_PROGRESS or attempt.deadline is None:
-        return attempt
-    if timezone.now() <= attempt.deadline:
+    """Close an attempt whose deadline or quiz's closing time has passed, scoring what was
+    answered (once)."""
+    if not is_overdue(attempt):
         return attempt
     return finish_attempt(attempt=attempt, state=AttemptState.EXPIRED)
 
 
 def expire_overdue_attempts(*, learner: User) -> int:
-    """Close every attempt of the learner whose time ran out while they were away."""
+    """Close every attempt of the learner whose time ran out, or whose quiz closed, while
+    they were away."""
+    now = timezone.now()
     overdue = list(
-        Attempt.objects.filter(
-            learner=learner, state=AttemptState.IN_PROGRESS, deadline__lt=timezone.now()
-        )
+        Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS)
+        .filter(Q(deadline__lt=now) | Q(quiz__closes_at__lt=now))
+        .select_related("quiz")
     )
     for attempt in overdue:
         expire_if_overdue(attempt=attempt)
@@ -117,7 +134,11 @@ def _choice_orders(
 
 def course_quiz(kind: str) -> Quiz:
     """The course-wide quiz of this kind (review or challenge), made if missing."""
-    defaults = {"question_count": 20 if kind == QuizKind.REVIEW else 12, "pass_mark": 70}
+    defaults = {
+        "question_count": 20 if kind == QuizKind.REVIEW else 12,
+        "pass_mark": 70,
+        "navigation": Navigation.IN_ORDER,
+    }
     quiz, _ = Quiz.objects.get_or_create(kind=kind, defaults=defaults)
     return quiz
 
@@ -128,6 +149,7 @@ def due_review_question_ids(*, learner: User, limit: int) -> list[int]:
         ReviewCard.objects.filter(
             learner=learner, due__lte=timezone.now(), question__is_published=True
         )
+        .exclude(question__topic_id__in=selectors.topics_withholding_answers(learner))
         .order_by("due", "id")
         .values_list("question_id", flat=True)[:limit]
     )
@@ -151,9 +173,11 @@ def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int
         )
     }
     pools: dict[int, list[int]] = {topic_id: [] for topic_id in started}
-    for topic_id, question_id in Question.objects.filter(
-        topic_id__in=started, is_published=True
-    ).values_list("topic_id", "id"):
+    for topic_id, question_id in (
+        Question.objects.filter(topic_id__in=started, is_published=True)
+        .exclude(topic_id__in=selectors.topics_withholding_answers(learner))
+        .values_list("topic_id", "id")
+    ):
         pools[topic_id].append(question_id)
     drawn: list[int] = []
     while len(drawn) < count:
@@ -198,7 +222,10 @@ def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None
         learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS
     ).first()
     if open_attempt is not None:
-        return open_attempt
+        open_attempt = expire_if_overdue(attempt=open_attempt)
+        if not open_attempt.is_finished:
+            return open_attempt
+    _check_can_start(learner=learner, quiz=quiz)
     question_ids, choice_orders = _draw(
         learner=learner, quiz=quiz, rng=rng or random.SystemRandom()
     )
@@ -211,11 +238,7 @@ def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None
                 quiz=quiz,
                 question_ids=question_ids,
                 choice_orders=choice_orders,
-                deadline=(
-                    timezone.now() + timedelta(minutes=quiz.time_limit_minutes)
-                    if quiz.time_limit_minutes
-                    else None
-                ),
+                deadline=quiz_rules.deadline_for(quiz, timezone.now()),
             )
     except IntegrityError:
         # Another request from the same learner started one a moment ago: use that one.
@@ -223,6 +246,21 @@ def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None
     if quiz.topic_id is not None:
         _touch_progress(learner=learner, topic_id=quiz.topic_id)
     return attempt
+
+
+def attempts_used(*, learner: User, quiz: Quiz) -> int:
+    """The learner's finished or expired attempts at this quiz."""
+    return Attempt.objects.filter(
+        learner=learner, quiz=quiz, state__in=AttemptState.closed()
+    ).count()
+
+
+def _check_can_start(*, learner: User, quiz: Quiz) -> None:
+    refusal = quiz_rules.start_refusal(
+        quiz, attempts_used=attempts_used(learner=learner, quiz=quiz), now=timezone.now()
+    )
+    if refusal is not None:
+        raise QuizError(refusal)
 
 
 def _same_answer(response: Response, answer: Any) -> bool:
@@ -257,8 +295,8 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: Any) -> Respons
         raise QuizError("This attempt is already finished, so it takes no more answers.")
     if existing is not None:
         raise QuizError("You have already answered this question; answers cannot be changed.")
-    if attempt.deadline is not None and timezone.now() > attempt.deadline:
-        raise QuizError(TIME_IS_UP)
+    if is_overdue(attempt):
+        raise QuizError(ended_message(attempt))
 
     question = (
         Question.objects.select_related("topic").prefetch_related("choices").get(pk=question_id)
@@ -284,8 +322,6 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: Any) -> Respons
     )
     Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
     _schedule_review(learner_id=attempt.learner_id, question=question, points=points)
-    if attempt.quiz.kind == QuizKind.CHALLENGE:
-        _apply_challenge_answer(learner_id=attempt.learner_id, question=question, points=points)
     if attempt.responses.count() >= attempt.question_total:
         attempt = finish_attempt(attempt=attempt)
     response.attempt = attempt  # as it stands after this answer (finished or not)
@@ -307,15 +343,6 @@ def _schedule_review(*, learner_id: int, question: Question, points: Decimal) ->
     row.lapse_count += int(lapsed)
     row.save()
     return row
-
-
-def _apply_challenge_answer(*, learner_id: int, question: Question, points: Decimal) -> None:
-    progress = _locked_progress(learner_id=learner_id, topic_id=question.topic_id)
-    progress.mastery = mastery_after_challenge_answer(
-        Mastery(progress.mastery), right=points >= 1, wrong=points <= 0
-    )
-    progress.last_activity_at = timezone.now()
-    progress.save(update_fields=["mastery", "last_activity_at"])
 
 
 @transaction.atomic
@@ -405,18 +432,34 @@ def _close(
 
 
 def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
-    """A review session or a course challenge ends: score it; a review session's wrong
-    answers may take topics down a level (the challenge already moved them answer by answer)."""
+    """A review session or a course challenge ends (answered in full, or expired): score
+    it, then move each topic's mastery by the whole session, unanswered questions counting
+    as wrong (learning/mastery.py)."""
     _close(attempt, state)
-    if attempt.quiz.kind == QuizKind.REVIEW:
-        points_by_topic: dict[int, list[Decimal]] = {}
-        for topic_id, points in attempt.responses.values_list("question__topic_id", "points"):
-            points_by_topic.setdefault(topic_id, []).append(points)
-        for topic_id in topics_falling_after_review(points_by_topic):
-            progress = _locked_progress(learner_id=attempt.learner_id, topic_id=topic_id)
-            progress.mastery = mastery_after_review(Mastery(progress.mastery))
-            progress.last_activity_at = attempt.finished_at
-            progress.save(update_fields=["mastery", "last_activity_at"])
+    points = dict(attempt.responses.values_list("question_id", "points"))
+    topics = dict(
+        Question.objects.filter(pk__in=attempt.question_ids).values_list("id", "topic_id")
+    )
+    tallies = tally_session(
+        (topics[question_id], points.get(question_id))
+        for question_id in attempt.question_ids
+        if question_id in topics
+    )
+    assert attempt.finished_at is not None, "closed just now"
+    today = timezone.localdate(attempt.finished_at)
+    for topic_id, tally in sorted(tallies.items()):
+        if not tally.counts:
+            continue
+        progress = _locked_progress(learner_id=attempt.learner_id, topic_id=topic_id)
+        level = Mastery(progress.mastery)
+        if attempt.quiz.kind == QuizKind.CHALLENGE:
+            state_now = MasteryState(level, progress.high_score_on)
+            new_level = mastery_after_challenge(state_now, tally, today)
+        else:
+            new_level = mastery_after_review_session(level, tally)
+        progress.mastery = new_level
+        progress.last_activity_at = attempt.finished_at
+        progress.save(update_fields=["mastery", "last_activity_at"])
     return attempt
 
 

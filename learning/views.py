@@ -11,12 +11,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
-from learning import charts, selectors, services
+from learning import charts, quiz_rules, selectors, services
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
-from learning.models import Attempt, AttemptState, QuizKind, Topic, TopicProgress
+from learning.models import (
+    Attempt,
+    AttemptState,
+    FeedbackTiming,
+    QuizKind,
+    Topic,
+    TopicProgress,
+)
 from learning.selectors import topic_rows_for
 
 ATTEMPTS_PER_PAGE = 20
@@ -33,8 +40,7 @@ def _get_attempt_for_user(request: AuthenticatedHttpRequest, attempt_id: int) ->
     attempt = get_object_or_404(
         Attempt.objects.select_related("quiz__topic"), pk=attempt_id, learner=request.user
     )
-    overdue = attempt.deadline is not None and timezone.now() > attempt.deadline
-    if overdue and attempt.state == AttemptState.IN_PROGRESS:
+    if services.is_overdue(attempt):
         services.expire_if_overdue(attempt=attempt)
         attempt.refresh_from_db()
     return attempt
@@ -98,12 +104,17 @@ def quiz_detail(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         learner=request.user, quiz=topic.quiz, state=AttemptState.IN_PROGRESS
     ).first()
     available = topic.questions.filter(is_published=True).count()
+    attempts_used = services.attempts_used(learner=request.user, quiz=topic.quiz)
     context = {
         "topic": topic,
         "quiz": topic.quiz,
         "progress": topic_progress,
         "open_attempt": open_attempt,
         "question_count": min(topic.quiz.question_count, available),
+        "attempts_used": attempts_used,
+        "start_refusal": quiz_rules.start_refusal(
+            topic.quiz, attempts_used=attempts_used, now=timezone.now()
+        ),
     }
     return render(request, "learning/quiz_detail.html", context)
 
@@ -132,6 +143,7 @@ def _start_course_quiz(request: AuthenticatedHttpRequest, kind: str, back: str) 
 
 
 def _open_course_attempt(request: AuthenticatedHttpRequest, kind: str) -> Attempt | None:
+    services.expire_overdue_attempts(learner=request.user)  # a session left open too long
     return Attempt.objects.filter(
         learner=request.user, quiz__kind=kind, state=AttemptState.IN_PROGRESS
     ).first()
@@ -143,6 +155,7 @@ def review(request: AuthenticatedHttpRequest) -> HttpResponse:
         "reviews": selectors.review_summary(request.user),
         "open_attempt": _open_course_attempt(request, QuizKind.REVIEW),
         "session_size": services.course_quiz(QuizKind.REVIEW).question_count,
+        "session_hours": quiz_rules.COURSE_SESSION_HOURS,
     }
     return render(request, "learning/review.html", context)
 
@@ -164,6 +177,7 @@ def challenge(request: AuthenticatedHttpRequest) -> HttpResponse:
         "started": started,
         "open_attempt": _open_course_attempt(request, QuizKind.CHALLENGE),
         "quiz": services.course_quiz(QuizKind.CHALLENGE),
+        "session_hours": quiz_rules.COURSE_SESSION_HOURS,
     }
     return render(request, "learning/challenge.html", context)
 
@@ -217,13 +231,17 @@ def attempt_question(
             request, "A question was withdrawn by your teacher and taken out of this quiz."
         )
         return redirect("learning:attempt", attempt_id=attempt.pk)
+    answer_first = selectors.position_to_answer_first(attempt, screen)
+    if answer_first is not None:
+        return redirect("learning:question", attempt_id=attempt.pk, position=answer_first)
     if request.method == "GET":
         if screen.question is not None and attempt.is_finished:
             return redirect("learning:result", attempt_id=attempt.pk)
         return _render_question(request, screen)
 
     if attempt.state == AttemptState.EXPIRED:
-        return _render_question(request, screen, error=services.TIME_IS_UP, status=400)
+        message = services.ended_message(attempt)
+        return _render_question(request, screen, error=message, status=400)
     if screen.question is None:
         return _answer_again(request, screen)
     form = AnswerForm(
@@ -240,10 +258,41 @@ def attempt_question(
         )
     except services.QuizError as error:
         return _render_question(request, screen, form=form, error=str(error), status=400)
+    if attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER:
+        stored.attempt.quiz = attempt.quiz
+        return _answer_saved(request, stored.attempt)
     if not request.htmx:
         return redirect("learning:question", attempt_id=attempt.pk, position=position)
     stored.attempt.quiz = attempt.quiz  # keep the loaded quiz and topic for the template
     response = _render_question(request, selectors.screen_after_answer(screen, stored))
+    return trigger_client_event(response, "progress-changed")
+
+
+def _answer_saved(request: HtmxHttpRequest, attempt: Attempt) -> HttpResponse:
+    """A quiz that shows its answers later: say the answer is saved (no verdict) and move
+    on to the next question, or to the result after the last one."""
+    position = selectors.next_unanswered_position(attempt)
+    if attempt.is_finished or position is None:
+        result_url = reverse("learning:result", args=[attempt.pk])
+        return HttpResponseClientRedirect(result_url) if request.htmx else redirect(result_url)
+    if not request.htmx:
+        messages.success(request, "Answer saved.")
+        return redirect("learning:question", attempt_id=attempt.pk, position=position)
+    try:
+        screen = selectors.question_screen(attempt, position)
+    except selectors.QuestionGone:
+        screen = None
+    if screen is None or screen.question is None:  # withdrawn: let the question page say so
+        return HttpResponseClientRedirect(reverse("learning:attempt", args=[attempt.pk]))
+    form = AnswerForm(question=screen.question, choices=screen.choices, codes=screen.option_codes)
+    context = {
+        "screen": screen,
+        "form": form,
+        "notice": "Answer saved.",
+        "topic": attempt.quiz.topic,
+    }
+    response = render(request, "learning/quiz.html#question", context)
+    push_url(response, reverse("learning:question", args=[attempt.pk, position]))
     return trigger_client_event(response, "progress-changed")
 
 
@@ -276,13 +325,23 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
         if topic is not None
         else None
     )
+    answers_shown = selectors.answers_shown(attempt)
     context = {
         "attempt": attempt,
         "topic": topic,
-        "review": selectors.attempt_review(attempt),
+        "review": selectors.attempt_review(attempt) if answers_shown else [],
+        "answers_shown": answers_shown,
+        "feedback_promise": quiz_rules.feedback_promise(attempt.quiz),
         "progress": topic_progress,
+        "retake_refusal": _retake_refusal(request, attempt),
     }
     return render(request, "learning/result.html", context)
+
+
+def _retake_refusal(request: AuthenticatedHttpRequest, attempt: Attempt) -> str | None:
+    """Why the quiz of this finished attempt cannot be taken again now, if it cannot."""
+    used = services.attempts_used(learner=request.user, quiz=attempt.quiz)
+    return quiz_rules.start_refusal(attempt.quiz, attempts_used=used, now=timezone.now())
 
 
 def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:

@@ -1,16 +1,18 @@
 """The course challenge: drawn from started topics, weighted to weak ones, and a second
-road to mastery in both directions."""
+road to mastery in both directions, by the whole challenge once it ends."""
 
 import random
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
-from pytest_django.asserts import assertContains
+from pytest_django.asserts import assertContains, assertRedirects
 
 from learning import services
-from learning.models import Mastery, Question, QuizKind, TopicProgress
+from learning.models import AttemptState, Mastery, Navigation, Question, QuizKind, TopicProgress
 from learning.question_types.picking import ChoiceAnswer
 from tests.factories import QuestionFactory, TopicFactory, TopicProgressFactory
 
@@ -65,7 +67,7 @@ def test_weak_topics_are_drawn_more_often(learner):
     assert counts["weak"] > 3 * counts["strong"]
 
 
-def test_it_moves_mastery_up_on_proficient_and_down_on_mastered_topics(learner):
+def test_it_moves_mastery_up_on_proficient_and_down_on_mastered_topics_when_it_ends(learner):
     rising, falling, steady = (topic_with_questions(s, 4) for s in ("rising", "falling", "steady"))
     TopicProgressFactory(
         learner=learner, topic=rising, attempt_count=1, mastery=Mastery.PROFICIENT
@@ -78,7 +80,7 @@ def test_it_moves_mastery_up_on_proficient_and_down_on_mastered_topics(learner):
     assert levels == {
         "rising": Mastery.MASTERED,
         "falling": Mastery.PROFICIENT,
-        "steady": Mastery.FAMILIAR,  # the challenge only moves proficient <-> mastered
+        "steady": Mastery.FAMILIAR,  # the challenge raises only proficient topics
     }
     attempt.refresh_from_db()
     assert attempt.is_finished
@@ -100,3 +102,80 @@ def test_the_challenge_page_lists_the_topics_in_the_draw(learner_client, learner
     assertContains(page, "Heat")
     learner_client.post(reverse("learning:start_challenge"))
     assertContains(learner_client.get(reverse("learning:challenge")), "Resume the challenge")
+
+
+MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def answer_one(attempt, position: int, right: bool) -> None:
+    question = Question.objects.get(pk=attempt.question_ids[position - 1])
+    choice = next(c for c in question.choices.all() if c.is_correct == right)
+    services.record_answer(
+        attempt=attempt, question_id=question.pk, answer=ChoiceAnswer(frozenset([choice.pk]))
+    )
+
+
+def level_of(learner, topic) -> Mastery:
+    return Mastery(TopicProgress.objects.get(learner=learner, topic=topic).mastery)
+
+
+def test_a_right_answer_changes_nothing_until_the_challenge_ends(learner):
+    topic = topic_with_questions("heat", 4)
+    TopicProgressFactory(learner=learner, topic=topic, attempt_count=1, mastery=Mastery.PROFICIENT)
+    attempt = challenge(learner)
+    answer_one(attempt, 1, right=True)
+    assert level_of(learner, topic) == Mastery.PROFICIENT
+    for position in (2, 3, 4):
+        answer_one(attempt, position, right=True)
+    assert level_of(learner, topic) == Mastery.MASTERED
+
+
+def test_a_topic_made_proficient_today_is_not_mastered_by_todays_challenge(learner):
+    topic = topic_with_questions("heat", 3)
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        TopicProgressFactory(
+            learner=learner,
+            topic=topic,
+            attempt_count=1,
+            mastery=Mastery.PROFICIENT,
+            high_score_on=date(2026, 11, 23),
+        )
+        answer_all(challenge(learner), right_on={"heat"})
+        assert level_of(learner, topic) == Mastery.PROFICIENT
+    with time_machine.travel(MONDAY_9AM + timedelta(days=1), tick=False):
+        answer_all(challenge(learner), right_on={"heat"})
+        assert level_of(learner, topic) == Mastery.MASTERED
+
+
+def test_a_challenge_left_open_expires_and_counts_the_unanswered_as_wrong(learner_client, learner):
+    topic = topic_with_questions("heat", 4)
+    TopicProgressFactory(learner=learner, topic=topic, attempt_count=1, mastery=Mastery.MASTERED)
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        attempt = challenge(learner)
+        assert attempt.deadline == MONDAY_9AM + timedelta(hours=24)
+        answer_one(attempt, 1, right=True)
+    with time_machine.travel(MONDAY_9AM + timedelta(hours=23, minutes=59), tick=False):
+        learner_client.get(reverse("learning:dashboard"))
+        attempt.refresh_from_db()
+        assert attempt.state == AttemptState.IN_PROGRESS
+        assert level_of(learner, topic) == Mastery.MASTERED  # nothing gained by waiting...
+    with time_machine.travel(MONDAY_9AM + timedelta(hours=24, minutes=1), tick=False):
+        learner_client.get(reverse("learning:dashboard"))
+        attempt.refresh_from_db()
+        assert attempt.state == AttemptState.EXPIRED
+        assert attempt.percent == 25
+        # ...for 1 right of 4 is fewer than half: mastered goes down one level
+        assert level_of(learner, topic) == Mastery.PROFICIENT
+        result = learner_client.get(reverse("learning:result", args=[attempt.pk]))
+    assertContains(result, "left open too long")
+
+
+def test_the_challenge_goes_in_order(learner_client, learner):
+    heat = topic_with_questions("heat", 4)
+    TopicProgressFactory(learner=learner, topic=heat, lesson_read_at=timezone.now())
+    assert services.course_quiz(QuizKind.CHALLENGE).navigation == Navigation.IN_ORDER
+    learner_client.post(reverse("learning:start_challenge"))
+    attempt = services.course_quiz(QuizKind.CHALLENGE).attempts.get()
+    first = reverse("learning:question", args=[attempt.pk, 1])
+    assertRedirects(learner_client.get(reverse("learning:question", args=[attempt.pk, 3])), first)
+    assertContains(learner_client.get(first), "Question 1 of 4")

@@ -3,7 +3,14 @@ from decimal import Decimal
 
 import pytest
 
-from learning.mastery import MasteryState, mastery_after_attempt
+from learning.mastery import (
+    MasteryState,
+    SessionTally,
+    mastery_after_attempt,
+    mastery_after_challenge,
+    mastery_after_review_session,
+    tally_session,
+)
 from learning.models import Mastery
 
 MONDAY = date(2026, 11, 23)
@@ -72,3 +79,72 @@ def test_a_topic_moved_down_can_be_mastered_again_on_another_day():
 def test_a_lower_score_at_a_lower_level_never_raises_it():
     assert after(Mastery.PROFICIENT, "95", high_on=MONDAY).level == Mastery.PROFICIENT
     assert after(Mastery.FAMILIAR, "70").level == Mastery.FAMILIAR
+
+
+# -- the course challenge and spaced review: by the whole session, when it ends ----------
+
+
+def test_a_session_tally_counts_unanswered_and_partly_right_as_not_right():
+    tallies = tally_session(
+        [(1, Decimal(1)), (1, None), (1, Decimal("0.5")), (2, Decimal(1)), (2, Decimal(1))]
+    )
+    assert tallies == {1: SessionTally(asked=3, right=1), 2: SessionTally(asked=2, right=2)}
+
+
+def challenge(level: Mastery, asked: int, right: int, on: date = TUESDAY, high_on=MONDAY):
+    return mastery_after_challenge(MasteryState(level, high_on), SessionTally(asked, right), on)
+
+
+@pytest.mark.parametrize(
+    ("asked", "right", "expected"),
+    [
+        (2, 2, Mastery.MASTERED),
+        (5, 4, Mastery.MASTERED),  # 80%
+        (5, 3, Mastery.PROFICIENT),  # 60%: neither
+        (4, 2, Mastery.PROFICIENT),  # half: neither
+        (5, 2, Mastery.FAMILIAR),  # fewer than half: down one
+        (1, 1, Mastery.PROFICIENT),  # one question says nothing
+        (1, 0, Mastery.PROFICIENT),
+    ],
+)
+def test_the_challenge_moves_a_proficient_topic_by_its_share_right(asked, right, expected):
+    assert challenge(Mastery.PROFICIENT, asked, right) == expected
+
+
+def test_the_challenge_never_masters_a_topic_on_the_day_of_its_first_high_score():
+    assert challenge(Mastery.PROFICIENT, 4, 4, on=MONDAY, high_on=MONDAY) == Mastery.PROFICIENT
+    assert challenge(Mastery.PROFICIENT, 4, 4, on=TUESDAY, high_on=MONDAY) == Mastery.MASTERED
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        (Mastery.MASTERED, Mastery.PROFICIENT),
+        (Mastery.FAMILIAR, Mastery.ATTEMPTED),
+        (Mastery.ATTEMPTED, Mastery.ATTEMPTED),  # never below attempted
+    ],
+)
+def test_a_challenge_mostly_wrong_moves_any_topic_down_one_level(level, expected):
+    assert challenge(level, 3, 1) == expected
+
+
+def test_the_challenge_raises_only_proficient_topics():
+    assert challenge(Mastery.FAMILIAR, 4, 4) == Mastery.FAMILIAR
+    assert challenge(Mastery.MASTERED, 4, 4) == Mastery.MASTERED
+
+
+@pytest.mark.parametrize(
+    ("asked", "right", "expected"),
+    [
+        (2, 0, Mastery.FAMILIAR),
+        (3, 1, Mastery.FAMILIAR),
+        (2, 1, Mastery.PROFICIENT),  # half right holds
+        (1, 0, Mastery.PROFICIENT),  # one question says nothing
+        (4, 4, Mastery.PROFICIENT),  # reviews never raise mastery
+    ],
+)
+def test_a_review_session_moves_a_topic_down_when_fewer_than_half_are_right(
+    asked, right, expected
+):
+    level = mastery_after_review_session(Mastery.PROFICIENT, SessionTally(asked, right))
+    assert level == expected

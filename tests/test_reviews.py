@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
-from pytest_django.asserts import assertContains, assertRedirects
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from learning import services
 from learning.models import Attempt, Mastery, Question, Quiz, QuizKind, ReviewCard, TopicProgress
@@ -187,3 +187,45 @@ def test_due_in_words():
         assert due_in(MONDAY_9AM + timedelta(seconds=20)) == "in under a minute"
         assert due_in(MONDAY_9AM + timedelta(days=3, hours=2)) == "in 3\xa0days"
         assert due_in(None) == ""
+
+
+def test_a_review_left_open_after_two_wrong_answers_still_takes_the_topic_down(
+    learner_client, learner, heat_quiz
+):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right={"h1", "h2", "h3"})
+    progress = TopicProgress.objects.get(learner=learner, topic=heat_quiz.topic)
+    assert progress.mastery == Mastery.PROFICIENT
+    session_start = MONDAY_9AM + timedelta(days=60)
+    with time_machine.travel(session_start, tick=False):
+        review = start_review(learner)
+        assert len(review.question_ids) == 3
+        for question_id in review.question_ids[:2]:
+            answer(review, Question.objects.get(pk=question_id), right=False)
+        progress.refresh_from_db()
+        assert progress.mastery == Mastery.PROFICIENT  # the session is not over yet
+        learner_client.force_login(learner)  # two months on: a fresh log-in
+        page = learner_client.get(reverse("learning:question", args=[review.pk, 3]))
+        assertContains(page, "Open until")
+    with time_machine.travel(session_start + timedelta(hours=24, seconds=1), tick=False):
+        page = learner_client.get(reverse("learning:review"))
+        assertNotContains(page, "Resume your review session")
+    review.refresh_from_db()
+    assert review.state == "expired"
+    progress.refresh_from_db()
+    assert progress.mastery == Mastery.FAMILIAR  # 0 of 3 right: one level down
+
+
+def test_in_a_review_an_unanswered_question_counts_as_wrong_when_the_session_ends(
+    learner, heat_quiz
+):
+    with time_machine.travel(MONDAY_9AM, tick=False):
+        take_quiz(learner, heat_quiz, right={"h1", "h2", "h3"})
+    session_start = MONDAY_9AM + timedelta(days=60)
+    with time_machine.travel(session_start, tick=False):
+        review = start_review(learner)
+        answer(review, Question.objects.get(pk=review.question_ids[0]), right=True)
+        # 1 right of 2 answered would hold; 1 right of 3 asked does not
+    with time_machine.travel(session_start + timedelta(days=2), tick=False):
+        services.expire_overdue_attempts(learner=learner)
+    assert TopicProgress.objects.get(learner=learner).mastery == Mastery.FAMILIAR

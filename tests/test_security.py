@@ -1,15 +1,18 @@
 """Only your own data, no answer key before answering, inert hostile markup, CSRF."""
 
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from learning import services
-from learning.models import Attempt, Question, QuizKind
+from learning.models import Attempt, FeedbackTiming, Question, QuizKind
 from learning.question_types.picking import ChoiceAnswer
 from tests.factories import (
     FACTORY_BY_TYPE,
@@ -66,6 +69,53 @@ def test_no_answer_key_reaches_a_question_page_before_answering(
             for leak in (SECRET, "987654", "Zyxwvutsrq", "is_correct", "credit", "%100%"):
                 assert leak not in html, (position, leak, headers)
             assert "is-correct" not in html and "right answer" not in html
+
+
+def test_no_answer_key_reaches_any_page_before_a_deferred_quiz_shows_it(
+    learner_client, learner, every_type
+):
+    """A quiz showing its answers only after it closes: answering every type (with htmx
+    and without), looking again, and the result give away nothing before the close."""
+    closes = timezone.now() + timedelta(days=7)
+    every_type.feedback_timing = FeedbackTiming.AFTER_CLOSE
+    every_type.closes_at = closes
+    every_type.save()
+    attempt = services.start_attempt(learner=learner, quiz=every_type)
+    pages = []
+    for position in range(1, 7):
+        url = reverse("learning:question", args=[attempt.pk, position])
+        question = Question.objects.get(pk=attempt.question_ids[position - 1])
+        headers = HTMX if position % 2 else {}
+        answered = learner_client.post(
+            url, answer_post(question, right=position > 3, attempt=attempt), **headers
+        )
+        pages.append(answered)
+        pages.append(
+            learner_client.post(
+                url, answer_post(question, right=position > 3, attempt=attempt), **headers
+            )
+        )
+        for headers in ({}, HTMX):
+            pages.append(learner_client.get(url, **headers))
+    pages.append(learner_client.get(reverse("learning:result", args=[attempt.pk])))
+    pages.append(learner_client.get(reverse("learning:dashboard")))
+    for page in pages:
+        html = page.content.decode() + str(page.headers)
+        for leak in (
+            SECRET,
+            "987654",
+            "Zyxwvutsrq",
+            "is-correct",
+            "verdict-r",
+            "verdict-w",
+            "verdict-p",
+        ):
+            assert leak not in html, (page.request["PATH_INFO"], leak)
+        assert "Not right" not in html and "Partly right" not in html
+    with time_machine.travel(closes + timedelta(seconds=1)):
+        learner_client.force_login(learner)
+        result = learner_client.get(reverse("learning:result", args=[attempt.pk]))
+    assert SECRET in result.content.decode()
 
 
 def test_matching_options_do_not_give_the_pairing_away(learner_client, learner, every_type):

@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from learning import question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.admin.regrading import QuestionRegradeAdmin
-from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm
+from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm, QuizAdminForm
 from learning.http import HtmxHttpRequest
 from learning.models import (
     Choice,
@@ -40,10 +40,25 @@ class LessonInline(admin.StackedInline):
     fields = ("title", "body_markdown")
 
 
+# A quiz's settings, grouped as a teacher thinks of them.
+QUIZ_FIELDSETS = (
+    (None, {"fields": ("question_count", "pass_mark", "shuffle_questions", "shuffle_choices")}),
+    (
+        "When learners may take it",
+        {"fields": ("opens_at", "closes_at", "attempts_allowed", "time_limit_minutes")},
+    ),
+    ("What learners see", {"fields": ("feedback_timing", "navigation")}),
+)
+
+
 class QuizInline(admin.StackedInline):
     model = Quiz
+    form = QuizAdminForm
     extra = 0
     max_num = 1
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        return QUIZ_FIELDSETS
 
 
 class PublishedCount(TypedDict):
@@ -101,14 +116,26 @@ COURSE_QUIZ_INTROS: dict[str, str] = {
 
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
+    form = QuizAdminForm
     ordering = ("-kind", "topic__order")  # the topic quizzes in course order, then the rest
     list_display = (
         "quiz_title",
         "question_count",
         "pass_mark",
         "shuffle_questions",
+        "feedback_timing",
+        "closes_at",
         "preview_link",
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Quiz | None = None) -> Any:
+        return ((None, {"fields": ("kind", "topic")}), *QUIZ_FIELDSETS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Quiz | None = None) -> Any:
+        # The review and the challenge always go in order: their mastery rules count on it.
+        if obj is not None and not obj.is_topic_quiz:
+            return ("kind", "topic", "navigation")
+        return ()
 
     @admin.display(description="Quiz", ordering="topic__order")
     def quiz_title(self, quiz: Quiz) -> str:
