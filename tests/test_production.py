@@ -65,11 +65,16 @@ def test_healthz_is_503_when_the_database_is_unreachable(url):
 
 
 def test_the_deploy_check_passes_with_debug_off(tmp_path):
-    # A database of its own: the project's db.sqlite3 may hold `make run`'s demo accounts,
-    # which the check refuses (tests/test_demo_accounts.py).
+    # A database of its own: the project's database (db.sqlite3, or DATABASE_URL's) holds
+    # `make test`'s demo accounts, which the check refuses (tests/test_demo_accounts.py).
     database = str(tmp_path / "production.sqlite3")
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING", SQLITE_PATH=database, **PRODUCTION
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DATABASE_URL=f"sqlite:///{database}",  # even when the suite runs on PostgreSQL
+        **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
