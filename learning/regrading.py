@@ -112,13 +112,19 @@ def _row(choice: ChoiceKey) -> dict[str, Any]:
     }
 
 
-def snapshot_as_regraded(asked: Mapping[str, Any], key: QuestionKey) -> dict[str, Any]:
-    """The question as asked, with the answer key it is now graded by: what a regraded
-    response's review shows (prompt, explanation and shown rows as the learner saw them)."""
+def snapshot_as_regraded(asked: Mapping[str, Any], graded: Mapping[str, Any]) -> dict[str, Any]:
+    """What a regraded response's review shows: the question as asked (its prompt and the
+    rows the learner saw, in their words), graded by the version it is now graded by
+    (`graded`, a snapshot), whose explanation and feedback on each row say why, so the
+    verdict and the words beside it agree. A row deleted since says nothing."""
+    key = key_from_snapshot(graded)
     mapped = key_as_asked(asked, key)
+    today = {row.id: row.feedback for row in key.choices}
+    rows = [replace(row, feedback=today.get(row.id, "")) for row in mapped.choices]
     return {
         **asked,
-        "choices": [_row(choice) for choice in mapped.choices],
+        "explanation": graded.get("explanation", asked.get("explanation", "")),
+        "choices": [_row(choice) for choice in rows],
         "numeric_answer": _number(mapped.numeric_answer),
         "numeric_tolerance": str(mapped.numeric_tolerance),
     }

@@ -88,8 +88,7 @@ def feedback_for(response: Response, lessons: dict[str, Lesson]) -> Feedback:
     snapshot = response.version.snapshot
     if response.graded_version_id is not None:
         assert response.graded_version is not None
-        key = key_from_snapshot(response.graded_version.snapshot)
-        snapshot = regrading.snapshot_as_regraded(snapshot, key)
+        snapshot = regrading.snapshot_as_regraded(snapshot, response.graded_version.snapshot)
     feedback = feedback_from(
         snapshot,
         response.answer,

@@ -307,6 +307,19 @@ class TestWhatTheLearnerSees:
         feedback = next(f for f in page.context["review"] if f.regrade_note)
         assert feedback.correction == "The right answer is: B."
 
+    def test_the_words_beside_the_new_verdict_are_todays(self, client, teacher, course):
+        """The teacher fixes the key and its feedback together: the regraded review does not
+        say "Right" beside yesterday's "No, that is wrong"."""
+        move_the_key_to_b(course["key"])
+        Choice.objects.filter(question=course["key"], text="B").update(feedback="Yes: B it is.")
+        Question.objects.filter(pk=course["key"].pk).update(explanation="B, as fixed.")
+        apply(course["key"], teacher)
+        client.force_login(course["grace"])
+        page = client.get(reverse("learning:result", args=[attempt_of(course["grace"]).pk]))
+        assertContains(page, "Yes: B it is.")
+        assertContains(page, "B, as fixed.")
+        assertNotContains(page, "Feedback on B.")
+
     def test_an_unchanged_answer_gets_no_note(self, client, teacher, course):
         move_the_key_to_b(course["key"])
         apply(course["key"], teacher)
