@@ -15,7 +15,9 @@ from learning import insight, regrading, services
 from learning.models import (
     Attempt,
     Choice,
+    Classroom,
     Mastery,
+    Membership,
     Question,
     QuestionStatistics,
     Quiz,
@@ -105,7 +107,13 @@ def progress_of(learner: User) -> TopicProgress:
 
 
 class TestTheDryRun:
-    def test_it_lists_the_answers_and_attempts_that_would_change(self, teacher_client, course):
+    def test_it_lists_the_answers_and_attempts_that_would_change(
+        self, teacher_client, teacher, course
+    ):
+        taught = Classroom.objects.create(name="Taught")
+        taught.teachers.add(teacher)
+        for name in ("ada", "grace", "linus"):
+            Membership.objects.create(classroom=taught, learner=course[name])
         move_the_key_to_b(course["key"])
         response = teacher_client.get(regrade_url(course["key"]))
         assert response.status_code == 200
@@ -451,3 +459,17 @@ class TestCost:
         # delete, insert (3); the regrade (1).
         with django_assert_max_num_queries(22):
             regrading.apply_regrade(question=question, teacher=teacher, token=token)
+
+
+def test_the_dry_run_names_only_the_teachers_own_learners(teacher_client, teacher, course):
+    """Another teacher's learners are counted, never named."""
+    mine = Classroom.objects.create(name="Mine")
+    mine.teachers.add(teacher)
+    Membership.objects.create(classroom=mine, learner=course["ada"])
+    theirs = Classroom.objects.create(name="Theirs")
+    Membership.objects.create(classroom=theirs, learner=course["grace"])
+    move_the_key_to_b(course["key"])
+    page = teacher_client.get(regrade_url(course["key"]))
+    assertContains(page, "<td>ada</td>", html=True)
+    assertNotContains(page, "grace")
+    assertContains(page, "1 attempt of learners in classes you do not teach")

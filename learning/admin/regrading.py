@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from learning import regrading
+from learning import regrading, selectors
 from learning.models import Question
 
 
@@ -79,12 +79,22 @@ class QuestionRegradeAdmin(admin.ModelAdmin):
                 )
                 return redirect("admin:learning_question_change", question.pk)
         plan = regrading.plan_regrade(question=question)
+        # The question is shared, so its regrade reaches every learner; but a teacher sees
+        # by name only the learners of the classes they teach.
+        named = set(
+            selectors.learners_taught_by(request.user)
+            .filter(pk__in={change.before.learner_id for change in plan.attempts})
+            .values_list("pk", flat=True)
+        )
+        shown = [change for change in plan.attempts if change.before.learner_id in named]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": question,
             "title": "Regrade past answers",
             "plan": plan,
+            "attempts_shown": shown,
+            "attempts_not_named": len(plan.attempts) - len(shown),
         }
         return TemplateResponse(
             request, "admin/learning/question/regrade.html", context, status=status
