@@ -186,6 +186,10 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
     response = next((r for r in responses if r.question_id == question_id), None)
     if response is not None and not answers_shown(attempt):
         return _saved_screen(attempt, position, answered_count=len(responses))
+    if response is not None and response.question.topic_id in withheld_topic_ids(attempt):
+        return _saved_screen(
+            attempt, position, answered_count=len(responses), promise=WITHHELD_BY_ITS_QUIZ
+        )
     if response is not None:
         lessons = lessons_for({_topic_slug(response)})
         return QuestionScreen(
@@ -220,6 +224,13 @@ def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionS
         return _saved_screen(
             response.attempt, screen.position, answered_count=screen.answered_count + 1
         )
+    if response.question.topic_id in withheld_topic_ids(response.attempt):
+        return _saved_screen(
+            response.attempt,
+            screen.position,
+            answered_count=screen.answered_count + 1,
+            promise=WITHHELD_BY_ITS_QUIZ,
+        )
     lessons = lessons_for({response.version.snapshot.get("topic_slug", "")})
     return QuestionScreen(
         attempt=response.attempt,
@@ -239,7 +250,33 @@ def answers_shown(attempt: Attempt) -> bool:
     )
 
 
-def _saved_screen(attempt: Attempt, position: int, *, answered_count: int) -> QuestionScreen:
+WITHHELD_BY_ITS_QUIZ = (
+    "This question comes from a quiz that shows its answers later, so its answer is not "
+    "shown here either."
+)
+
+
+def withheld_topic_ids(attempt: Attempt) -> set[int]:
+    """In a review session or the course challenge, the topics whose own quiz does not show
+    this learner its answers now: their questions' answers are not shown here either, even
+    if the session drew them before that quiz began holding them back (one query; none
+    for a topic quiz)."""
+    if attempt.quiz.is_topic_quiz:
+        return set()
+    return set(topics_withholding_answers(attempt.learner_id).values_list("topic_id", flat=True))
+
+
+def withheld_answer_count(attempt: Attempt) -> int:
+    """How many of the session's answers are not shown because their quiz holds them."""
+    withheld = withheld_topic_ids(attempt)
+    if not withheld:
+        return 0
+    return attempt.responses.filter(question__topic_id__in=withheld).count()
+
+
+def _saved_screen(
+    attempt: Attempt, position: int, *, answered_count: int, promise: str = ""
+) -> QuestionScreen:
     """An answered question whose feedback is not shown yet: that it is saved, no more."""
     return QuestionScreen(
         attempt=attempt,
@@ -248,7 +285,7 @@ def _saved_screen(attempt: Attempt, position: int, *, answered_count: int) -> Qu
         choices=(),
         feedback=None,
         answered_count=answered_count,
-        feedback_promise=quiz_rules.feedback_promise(attempt.quiz),
+        feedback_promise=promise or quiz_rules.feedback_promise(attempt.quiz),
     )
 
 
@@ -261,7 +298,7 @@ def position_to_answer_first(attempt: Attempt, screen: QuestionScreen) -> int | 
     return first_open if first_open not in (None, screen.position) else None
 
 
-def topics_withholding_answers(learner: User) -> QuerySet[Quiz, Any]:
+def topics_withholding_answers(learner: User | int) -> QuerySet[Quiz, Any]:
     """The topics whose quiz does not show this learner its right answers now (feedback
     never, after a closing time still to come, or after an attempt they have in
     progress): the spaced review and the challenge leave their questions out, or they
@@ -298,10 +335,16 @@ def next_unanswered_position(attempt: Attempt) -> int | None:
 
 
 def attempt_review(attempt: Attempt) -> list[Feedback]:
-    """Every question of a finished attempt with its feedback, in the order asked."""
-    responses = list(
-        attempt.responses.select_related("version", "graded_version", "question__topic")
-    )
+    """Every question of a finished attempt with its feedback, in the order asked, but
+    those whose own quiz holds its answers back for now (see `withheld_topic_ids`)."""
+    withheld = withheld_topic_ids(attempt)
+    responses = [
+        response
+        for response in attempt.responses.select_related(
+            "version", "graded_version", "question__topic"
+        )
+        if response.question.topic_id not in withheld
+    ]
     for response in responses:
         response.attempt = attempt
     lessons = lessons_for({_topic_slug(response) for response in responses})

@@ -326,10 +326,12 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
         else None
     )
     answers_shown = selectors.answers_shown(attempt)
+    review = selectors.attempt_review(attempt) if answers_shown else []
     context = {
         "attempt": attempt,
         "topic": topic,
-        "review": selectors.attempt_review(attempt) if answers_shown else [],
+        "review": review,
+        "withheld_count": selectors.withheld_answer_count(attempt) if answers_shown else 0,
         "answers_shown": answers_shown,
         "feedback_promise": quiz_rules.feedback_promise(attempt.quiz),
         "progress": topic_progress,

@@ -503,3 +503,30 @@ def test_the_course_quizzes_navigation_is_not_the_teachers_to_change(teacher_cli
     page = teacher_client.get(reverse("admin:learning_quiz_change", args=[challenge.pk]))
     assertContains(page, "In order: each question only once the ones before it are answered")
     assertNotContains(page, 'name="navigation"')
+
+
+def test_a_challenge_drawn_before_a_quiz_held_its_answers_back_does_not_show_them(
+    learner_client, learner, exam
+):
+    """The learner starts the challenge, then the topic's quiz, which shows its answers
+    after the attempt: the challenge's questions of that topic show no verdict either,
+    not after answering, not when opened again, not on the challenge's result."""
+    set_feedback(exam, FeedbackTiming.AFTER_ATTEMPT)
+    assert exam.topic is not None
+    services.mark_lesson_read(learner=learner, topic=exam.topic)
+    challenge = services.start_attempt(
+        learner=learner, quiz=services.course_quiz("challenge"), rng=random.Random(3)
+    )
+    start(learner_client, exam)  # now the exam's answers are held back
+    for position, question_id in enumerate(challenge.question_ids, start=1):
+        question = Question.objects.get(pk=question_id)
+        data = answer_post(question, right=False, attempt=challenge)
+        answered = learner_client.post(url(challenge, position), data, **HTMX)
+        assert answered.status_code == 200
+        assert_no_verdict(answered)
+        assert_no_verdict(learner_client.get(url(challenge, position)))
+    challenge.refresh_from_db()
+    assert challenge.is_finished
+    result = learner_client.get(result_url(challenge))
+    assert_no_verdict(result)
+    assertContains(result, "3 answers not shown here")
