@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from learning import question_types
-from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, Topic
+from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
 from learning.question_types.base import OptionCodes, keys_of_rows
 
 
@@ -193,6 +193,9 @@ class QuizAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        kind = cleaned.get("kind", self.instance.kind)
+        if kind == QuizKind.TOPIC and "topic" in self.fields and not cleaned.get("topic"):
+            self.add_error("topic", "A topic quiz needs its topic.")
         timed_now = bool(cleaned.get("time_limit_minutes")) and (
             "time_limit_minutes" in self.changed_data
         )
@@ -202,4 +205,5 @@ class QuizAdminForm(forms.ModelForm):
             and cleaned.get("feedback_timing") == FeedbackTiming.AFTER_ANSWER
         ):
             cleaned["feedback_timing"] = FeedbackTiming.AFTER_CLOSE
+            self.feedback_timing_switched = True
         return cleaned

@@ -502,7 +502,28 @@ def test_the_course_quizzes_navigation_is_not_the_teachers_to_change(teacher_cli
     challenge = services.course_quiz(QuizKind.CHALLENGE)
     page = teacher_client.get(reverse("admin:learning_quiz_change", args=[challenge.pk]))
     assertContains(page, "In order: each question only once the ones before it are answered")
-    assertNotContains(page, 'name="navigation"')
+    for fixed in ("navigation", "feedback_timing", "time_limit_minutes", "closes_at_0"):
+        assertNotContains(page, f'name="{fixed}"')
+    assertContains(page, 'name="question_count"')
+
+
+def test_a_time_limit_says_it_moved_the_answers_to_after_the_close(teacher_client, exam):
+    change = reverse("admin:learning_quiz_change", args=[exam.pk])
+    data = quiz_form_data(exam, time_limit_minutes=20)
+    response = teacher_client.post(change, data, follow=True)
+    assertContains(response, "is now “after the quiz closes”")
+    exam.refresh_from_db()
+    assert exam.feedback_timing == FeedbackTiming.AFTER_CLOSE
+
+
+def test_a_topic_quiz_without_a_topic_is_refused_in_words(teacher_client):
+    add = reverse("admin:learning_quiz_add")
+    data = {"question_count": 10, "pass_mark": 70, "feedback_timing": "after_answer"}
+    data.update({"navigation": "free", "opens_at_0": "", "opens_at_1": ""})
+    data.update({"closes_at_0": "", "closes_at_1": ""})
+    response = teacher_client.post(add, data)
+    assertContains(response, "A topic quiz needs its topic.")
+    assertNotContains(response, "Constraint")
 
 
 def test_a_challenge_drawn_before_a_quiz_held_its_answers_back_does_not_show_them(

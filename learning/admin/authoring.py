@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q, QuerySet
@@ -114,6 +114,18 @@ COURSE_QUIZ_INTROS: dict[str, str] = {
 }
 
 
+COURSE_SESSION_FIXED = (
+    "kind",
+    "topic",
+    "navigation",
+    "feedback_timing",
+    "time_limit_minutes",
+    "attempts_allowed",
+    "opens_at",
+    "closes_at",
+)
+
+
 @admin.register(Quiz)
 class QuizAdmin(admin.ModelAdmin):
     form = QuizAdminForm
@@ -132,10 +144,24 @@ class QuizAdmin(admin.ModelAdmin):
         return ((None, {"fields": ("kind", "topic")}), *QUIZ_FIELDSETS)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Quiz | None = None) -> Any:
-        # The review and the challenge always go in order: their mastery rules count on it.
+        # The review and the challenge are sessions of a learner's own questions: they go
+        # in order (their mastery rules count on it), close after a day, show each answer
+        # at once (their questions come from quizzes that already showed them), and are
+        # always open. Their size and pass mark are the teacher's to set.
         if obj is not None and not obj.is_topic_quiz:
-            return ("kind", "topic", "navigation")
-        return ()
+            return COURSE_SESSION_FIXED
+        return ("kind",)  # a teacher adds topic quizzes; the two course quizzes exist
+
+    def save_model(self, request: HttpRequest, obj: Quiz, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if getattr(form, "feedback_timing_switched", False):
+            self.message_user(
+                request,
+                "A quiz with a time limit shows its answers after it closes, so “Show "
+                "answers” is now “after the quiz closes”. Without a closing time they are "
+                "not shown until you set one; pick another timing to change it.",
+                messages.WARNING,
+            )
 
     @admin.display(description="Quiz", ordering="topic__order")
     def quiz_title(self, quiz: Quiz) -> str:
