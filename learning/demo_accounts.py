@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from learning.insight import rebuild_item_statistics
-from learning.models import Attempt
+from learning.models import Attempt, Classroom
 
 REMOVE_COMMAND = "python manage.py remove_demo_accounts"
 
@@ -46,6 +46,9 @@ def demo_accounts_with_published_passwords() -> list[AbstractBaseUser]:
 class RemovedDemoAccounts:
     usernames: list[str]
     attempts: int
+    # Classes that the demo teacher taught alone: kept (their learners are real), but no
+    # teacher sees them until someone is made their teacher.
+    classes_left_untaught: list[str]
 
 
 @transaction.atomic
@@ -56,7 +59,9 @@ def remove_demo_accounts() -> RemovedDemoAccounts:
     users = demo_accounts_with_published_passwords()
     ids = [user.pk for user in users]
     attempts = Attempt.objects.filter(learner_id__in=ids).count()
+    taught = list(Classroom.objects.filter(teachers__in=ids).distinct())
     get_user_model().objects.filter(pk__in=ids).delete()
     if attempts:
         rebuild_item_statistics()
-    return RemovedDemoAccounts(sorted(user.get_username() for user in users), attempts)
+    untaught = sorted(c.name for c in taught if not c.teachers.exists())
+    return RemovedDemoAccounts(sorted(user.get_username() for user in users), attempts, untaught)

@@ -159,6 +159,11 @@ class QuestionScreen:
         return round(100 * self.answered_count / self.total) if self.total else 0
 
     @property
+    def answers_wait(self) -> bool:
+        """Whether answering only saves the answer: its quiz shows answers later."""
+        return self.attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER
+
+    @property
     def option_codes(self) -> OptionCodes:
         """The codes this attempt's page uses for the question's rows."""
         assert self.question is not None, "only an unanswered screen has options to code"

@@ -7,7 +7,7 @@ from django.core.management.base import SystemCheckError
 from django.urls import reverse
 
 from learning import insight, question_types, services
-from learning.models import Attempt
+from learning.models import Attempt, Classroom
 from learning.versions import current_key
 from tests.factories import PASSWORD, UserFactory
 
@@ -82,3 +82,16 @@ def test_it_deletes_the_demo_learners_attempts_and_says_so(demo_accounts, quiz, 
     assert not Attempt.objects.exists()
     # the teachers' item analysis no longer counts the demo student's answers
     assert {stats.responses for stats in insight.item_analysis(quiz.topic)} == {0}
+
+
+def test_it_names_the_classes_the_demo_teacher_taught_alone(demo_accounts, capsys):
+    demo_teacher = get_user_model().objects.get(username="teacher")
+    alone = Classroom.objects.create(name="Year 9 biology")
+    alone.teachers.add(demo_teacher)
+    shared = Classroom.objects.create(name="Shared class")
+    shared.teachers.add(demo_teacher, UserFactory.create(username="mr-real", is_staff=True))
+    call_command("remove_demo_accounts")
+    output = capsys.readouterr().out
+    assert "now have no teacher: Year 9 biology." in output
+    assert "Shared class" not in output
+    assert Classroom.objects.filter(name="Year 9 biology").exists()

@@ -551,3 +551,14 @@ def test_a_challenge_drawn_before_a_quiz_held_its_answers_back_does_not_show_the
     result = learner_client.get(result_url(challenge))
     assert_no_verdict(result)
     assertContains(result, "3 answers not shown here")
+
+
+def test_the_button_says_save_when_answers_come_later_and_check_when_at_once(
+    learner_client, exam
+):
+    attempt = start(learner_client, exam)
+    assertContains(learner_client.get(url(attempt, 1)), "Check answer")
+    set_feedback(exam, FeedbackTiming.AFTER_ATTEMPT)
+    page = learner_client.get(url(attempt, 1))
+    assertContains(page, "Save answer")
+    assertNotContains(page, "Check answer")

@@ -22,8 +22,17 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"With them went their {removed.attempts} quiz attempt(s), their progress and "
-            "their class memberships: demo data, which no real learner's record depends on."
+            "their class memberships: demo data."
         )
+        if removed.classes_left_untaught:
+            self.stdout.write(
+                self.style.WARNING(
+                    "These classes were taught by the demo teacher alone and now have no "
+                    f"teacher: {', '.join(removed.classes_left_untaught)}. Their learners "
+                    "are kept; a superuser can give each class its teacher in the admin "
+                    "(Classes)."
+                )
+            )
         kept = sorted({account.username for account in DEMO_ACCOUNTS} - set(removed.usernames))
         if kept:
             self.stdout.write(
