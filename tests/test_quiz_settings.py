@@ -553,9 +553,7 @@ def test_a_challenge_drawn_before_a_quiz_held_its_answers_back_does_not_show_the
     assertContains(result, "3 answers not shown here")
 
 
-def test_the_button_says_save_when_answers_come_later_and_check_when_at_once(
-    learner_client, exam
-):
+def test_the_button_says_save_when_answers_come_later_and_check_when_at_once(learner_client, exam):
     attempt = start(learner_client, exam)
     assertContains(learner_client.get(url(attempt, 1)), "Check answer")
     set_feedback(exam, FeedbackTiming.AFTER_ATTEMPT)
