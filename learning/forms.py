@@ -190,6 +190,11 @@ class QuizAdminForm(forms.ModelForm):
             "feedback_timing",
             "navigation",
         )
+        help_texts = {
+            "shuffle_choices": "Each attempt shows the options in its own order. Turned off, "
+            "the options show in the order written: make sure that order gives nothing away "
+            "(the course files list the right option first).",
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
