@@ -17,6 +17,7 @@ per-answer feedback after ``#``, general feedback after ``####``, and the escape
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from itertools import pairwise
 
 # The three shapes of an answer block; which question type a shape makes is for
@@ -31,6 +32,11 @@ ERROR = "error"  # a malformed question: the file is refused
 _SPECIAL = "~=#{}:"
 _FORMATS = ("markdown", "html", "plain", "moodle")
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
+_ESCAPE = re.compile(r"\\([~=#{}:\\n])")  # the escapes `unescape` turns into text
+_ESCAPED_PAIR = re.compile(r"\\.", re.DOTALL)
+_MASKED_PAIR = "\0\0"  # no GIFT syntax is made of NUL characters
+# A number this far from 1 is no answer anyone means, and arithmetic on it overflows.
+_LARGEST_EXPONENT = 99
 _HUNDRED = Decimal(100)
 
 
@@ -109,23 +115,12 @@ class _Unsupported(_Skip):
 
 
 def unescape(text: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            following = text[index + 1]
-            if following in _SPECIAL or following == "\\":
-                out.append(following)
-                index += 2
-                continue
-            if following == "n":
-                out.append("\n")
-                index += 2
-                continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    return _ESCAPE.sub(_unescaped_char, text)
+
+
+def _unescaped_char(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return "\n" if char == "n" else char
 
 
 def escape(text: str) -> str:
@@ -135,42 +130,30 @@ def escape(text: str) -> str:
     return text.replace("\n", "\\n")
 
 
+def _mask(text: str) -> str:
+    """`text` with each escaped pair (a backslash and the character after it) blanked out,
+    so that plain `str` searches find only unescaped characters, in one pass."""
+    return _ESCAPED_PAIR.sub(_MASKED_PAIR, text)
+
+
+@cache
+def _any_of(targets: str) -> re.Pattern[str]:
+    return re.compile(f"[{re.escape(targets)}]")
+
+
 def _unescaped_positions(text: str, targets: str) -> list[int]:
-    positions = []
-    index = 0
-    while index < len(text):
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text[index] in targets:
-            positions.append(index)
-        index += 1
-    return positions
+    return [found.start() for found in _any_of(targets).finditer(_mask(text))]
 
 
 def _find_unescaped(text: str, needle: str, start: int = 0) -> int:
-    index = start
-    while index <= len(text) - len(needle):
-        if text[index] == "\\":
-            index += 2
-            continue
-        if text.startswith(needle, index):
-            return index
-        index += 1
-    return -1
+    found = _mask(text[start:]).find(needle)
+    return found if found < 0 else start + found
 
 
 def _split_unescaped(text: str, separator: str) -> list[str]:
     """`text` cut at each `separator` that is not escaped with a backslash."""
     bounds = [-1, *_unescaped_positions(text, separator), len(text)]
     return [text[start + 1 : end] for start, end in pairwise(bounds)]
-
-
-def _brace_balance(text: str) -> int:
-    balance = 0
-    for position in _unescaped_positions(text, "{}"):
-        balance += 1 if text[position] == "{" else -1
-    return balance
 
 
 def _split_feedback(text: str) -> tuple[str, str]:
@@ -187,7 +170,13 @@ def _number(raw: str, what: str) -> Decimal:
         raise _Skip(f"{what} {raw.strip()!r} is not a number") from None
     if not number.is_finite():
         raise _Skip(f"{what} {raw.strip()!r} is not a number")
+    if number and abs(number.adjusted()) > _LARGEST_EXPONENT:
+        raise _Skip(f"{what} {_shortened(raw.strip())} is too large or too small")
     return number
+
+
+def _shortened(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def _parse_numeric(body: str) -> list[GiftNumericAnswer]:
@@ -362,11 +351,11 @@ def _parse_question(
     return question
 
 
-def _ends_a_question(block: list[str]) -> bool:
-    """Whether the lines so far hold a whole answer block, so a `::title::` line that
-    follows starts the next question even without a blank line between them."""
-    joined = "\n".join(block)
-    return _find_unescaped(joined, "{") >= 0 and _brace_balance(joined) == 0
+def _brace_count(line: str) -> tuple[int, int]:
+    """How many unescaped '{' and '}' a line holds. A backslash that ends a line escapes
+    only the line break, so each line can be counted alone."""
+    masked = _mask(line)
+    return masked.count("{"), masked.count("}")
 
 
 def _metadata(comments: list[str]) -> dict[str, str]:
@@ -386,9 +375,12 @@ def parse_gift(text: str) -> GiftDocument:
     block_line = 0
     comments: list[str] = []
     block_comments: list[str] = []
+    # Kept as lines are added, so that no line rescans the block: whether the block has
+    # opened an answer block, and its unescaped '{' less its '}'.
+    block_opened, block_balance = False, 0
 
     def flush() -> None:
-        nonlocal block, block_comments
+        nonlocal block, block_comments, block_opened, block_balance
         if not block:
             return
         try:
@@ -398,6 +390,7 @@ def parse_gift(text: str) -> GiftDocument:
         except _Skip as problem:
             document.problems.append(GiftProblem(block_line, str(problem), problem.kind))
         block, block_comments = [], []
+        block_opened, block_balance = False, 0
 
     for number, raw_line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         stripped = raw_line.strip()
@@ -413,11 +406,16 @@ def parse_gift(text: str) -> GiftDocument:
             category = stripped[len("$CATEGORY:") :].strip()
             comments = []
             continue
-        if block and stripped.startswith("::") and _ends_a_question(block):
+        # A `::title::` line after a whole answer block starts the next question, even
+        # without a blank line between them.
+        if block and stripped.startswith("::") and block_opened and block_balance == 0:
             flush()
         if not block:
             block_line, block_comments, comments = number, comments, []
         block.append(raw_line)
+        opened, closed = _brace_count(raw_line)
+        block_opened = block_opened or opened > 0
+        block_balance += opened - closed
     flush()
     return document
 
