@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import UploadedFile
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
 from learning.question_types.base import OptionCodes, keys_of_rows
+from learning.uploads import MAX_IMPORT_BYTES, too_large_message
 
 
 class AnswerForm(forms.Form):
@@ -143,9 +144,6 @@ class QuestionAdminForm(forms.ModelForm):
         return data
 
 
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
-
-
 class QuestionImportForm(forms.Form):
     file = forms.FileField(
         label="Question file",
@@ -160,13 +158,18 @@ class QuestionImportForm(forms.Form):
         help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
     )
 
+    @classmethod
+    def refusing(cls, message: str) -> "QuestionImportForm":
+        """The empty form, saying why the file just sent was refused unread."""
+        form = cls()
+        form.cleaned_data = {}
+        form.add_error("file", message)
+        return form
+
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:
-            limit = MAX_IMPORT_BYTES // 1024
-            raise ValidationError(
-                f"The file is {upload.size // 1024} KB; the limit is {limit} KB."
-            )
+            raise ValidationError(too_large_message(upload.size))
         return upload
 
 

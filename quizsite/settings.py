@@ -192,6 +192,19 @@ AXES_CLIENT_IP_CALLABLE = "learning.addresses.client_ip"
 # How many proxies in front of gunicorn add to X-Forwarded-For (0: none, use the socket).
 TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
 
+# Request bodies. No form but the question import sends more than a few KB: 1 MB of form
+# fields (files excluded) is plenty, and a larger urlencoded body is refused by its
+# Content-Length before it is read. A multipart body larger than a question file at the
+# import limit (2 MB) and its fields is refused the same way (learning.uploads); an upload
+# that size stays in memory, never a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "learning.uploads.RequestSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "learning:dashboard"
 LOGOUT_REDIRECT_URL = "learning:course"
