@@ -21,7 +21,7 @@ import pytest
 
 from learning.formats.aiken import parse_aiken
 from learning.formats.gift import GiftDocument, parse_gift
-from learning.forms import MAX_IMPORT_BYTES
+from learning.uploads import MAX_IMPORT_BYTES
 
 Parser = Callable[[str], GiftDocument]
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from learning.models import Topic
 from learning.question_bank import ImportPlan, apply_import, plan_import
+from learning.uploads import MAX_IMPORT_BYTES
 
 
 class Command(BaseCommand):
@@ -20,11 +21,27 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Show what would change; change nothing."
         )
         parser.add_argument("--format", choices=["gift", "aiken"], default="gift")
+        limit = parser.add_mutually_exclusive_group()
+        limit.add_argument(
+            "--max-bytes",
+            type=int,
+            default=MAX_IMPORT_BYTES,
+            help=f"Refuse a larger file (default {MAX_IMPORT_BYTES}, the admin's upload limit).",
+        )
+        limit.add_argument(
+            "--no-size-limit", action="store_true", help="Read the file whatever its size."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No file at {path}")
+        size, limit = path.stat().st_size, options["max_bytes"]
+        if not options["no_size_limit"] and size > limit:
+            raise CommandError(
+                f"{path.name} is {_size(size)}; the limit is {_size(limit)}. "
+                "Split the file, or pass --max-bytes N or --no-size-limit."
+            )
         topic = None
         if options["topic"]:
             topic = Topic.objects.filter(slug=options["topic"]).first()
@@ -54,3 +71,7 @@ class Command(BaseCommand):
         for problem in plan.errors:
             self.stderr.write(f"  line {problem.line}: error: {problem.message}")
         self.stdout.write(f"{plan.filename}: {plan.summary()}.")
+
+
+def _size(count: int) -> str:
+    return f"{count // 1024} KB" if count >= 1024 else f"{count} bytes"
