@@ -159,14 +159,6 @@ class QuestionImportForm(forms.Form):
         help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
     )
 
-    @classmethod
-    def refusing(cls, message: str) -> "QuestionImportForm":
-        """The empty form, saying why the file just sent was refused unread."""
-        form = cls()
-        form.cleaned_data = {}
-        form.add_error("file", message)
-        return form
-
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         if upload.size > MAX_IMPORT_BYTES:

@@ -1,16 +1,18 @@
 """How much a client may upload, refused by the size it declares before Django reads it.
 
 The only file the site takes is a question file in the admin's import (`MAX_IMPORT_BYTES`).
-`RequestSizeLimit` heads `FILE_UPLOAD_HANDLERS`: any multipart body larger than that file
-and its form fields is refused (a 400) before a byte of it is read, on every URL, because
-the CSRF check parses a POST before any view runs. The import view checks the same size
-first, so a teacher gets its clear message instead.
+`UploadSizeLimit`, a middleware, answers 413 with the limit in words to any request whose
+Content-Length is larger than that file and its form fields: it runs before the CSRF check,
+which parses a POST before any view does. `RequestSizeLimit`, first of
+`FILE_UPLOAD_HANDLERS`, stops a multipart body that turns out longer than it said.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
+from django.http import HttpRequest, HttpResponse
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 # The question file and the form fields around it (the CSRF token, the format, the topic).
@@ -27,6 +29,23 @@ def declared_size(meta: dict[str, Any]) -> int:
 
 def too_large_message(size: int) -> str:
     return f"The file is {size // 1024} KB; the limit is {MAX_IMPORT_BYTES // 1024} KB."
+
+
+class UploadSizeLimit:
+    """Refuse a request body declared larger than `MAX_REQUEST_BYTES`, unread."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        size = declared_size(request.META)
+        if size > MAX_REQUEST_BYTES:
+            return HttpResponse(
+                f"{too_large_message(size)} Nothing was read or imported.\n",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
 
 
 class RequestSizeLimit(FileUploadHandler):

@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, which reads a POST's body: an oversized body is refused unread.
+    "learning.uploads.UploadSizeLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks every response to a logged-in user Cache-Control: private, no-store.
@@ -198,9 +200,9 @@ SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
 
 # Request bodies. No form but the question import sends more than a few KB: 1 MB of form
 # fields (files excluded) is plenty, and a larger urlencoded body is refused by its
-# Content-Length before it is read. A multipart body larger than a question file at the
-# import limit (2 MB) and its fields is refused the same way (learning.uploads); an upload
-# that size stays in memory, never a temporary file.
+# Content-Length before it is read. Any body larger than a question file at the import
+# limit (2 MB) and its fields is refused the same way, with a 413 (learning.uploads); an
+# upload within it stays in memory, never a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 3 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = [

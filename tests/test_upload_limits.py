@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -13,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from learning.models import Question
-from learning.uploads import MAX_IMPORT_BYTES
+from learning.uploads import MAX_IMPORT_BYTES, MAX_REQUEST_BYTES, RequestSizeLimit
 from tests.factories import TopicFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,9 @@ class TestTheImportPage:
         url = reverse("admin:learning_question_import")
         response = post_declaring(teacher_client, url, FIVE_MB, MULTIPART)
         assert response.status_code == 413
-        assert "The file is 5120 KB; the limit is 2048 KB." in response.content.decode()
+        assert response.content.decode() == (
+            "The file is 5120 KB; the limit is 2048 KB. Nothing was read or imported.\n"
+        )
         assert not Question.objects.exists()
 
     def test_a_file_just_over_the_limit_gets_the_same_words(self, teacher_client, heat):
@@ -80,21 +83,37 @@ class TestTheImportPage:
         assert response.status_code == 403
         assert not Question.objects.exists()
 
-    def test_a_learner_is_refused_before_the_size_is_looked_at(self, learner_client):
-        url = reverse("admin:learning_question_import")
-        response = post_declaring(learner_client, url, FIVE_MB, MULTIPART)
-        assert response.status_code == 302  # to the admin's login
-
 
 class TestEveryOtherPage:
-    def test_a_large_multipart_body_is_refused_unread(self, client):
-        response = post_declaring(client, reverse("login"), FIVE_MB, MULTIPART)
+    @pytest.mark.parametrize(
+        "content_type", [MULTIPART, "application/x-www-form-urlencoded", "application/json"]
+    )
+    def test_a_large_body_is_refused_unread(self, client, content_type):
+        response = post_declaring(client, reverse("login"), FIVE_MB, content_type)
+        assert response.status_code == 413
+        assert "the limit is 2048 KB" in response.content.decode()
+
+    def test_a_form_body_over_1_mb_is_refused_unread(self, client):
+        form = "application/x-www-form-urlencoded"
+        response = post_declaring(client, reverse("login"), 1024 * 1024 + 1, form)
         assert response.status_code == 400
 
-    def test_a_large_form_body_is_refused_unread(self, client):
-        form = "application/x-www-form-urlencoded"
-        response = post_declaring(client, reverse("login"), FIVE_MB, form)
-        assert response.status_code == 400
+
+class TestTheUploadHandler:
+    """It stops a multipart body that is longer than its Content-Length said."""
+
+    def test_it_refuses_a_declared_size_over_the_limit(self):
+        handler = RequestSizeLimit()
+        with pytest.raises(RequestDataTooBig):
+            handler.handle_raw_input(io.BytesIO(), {}, MAX_REQUEST_BYTES + 1, "b")
+
+    def test_it_stops_a_body_that_grows_past_the_limit(self):
+        handler = RequestSizeLimit()
+        handler.handle_raw_input(io.BytesIO(), {}, 100, "b")
+        chunk = b"x" * (64 * 1024)
+        with pytest.raises(RequestDataTooBig):
+            for start in range(0, MAX_REQUEST_BYTES + len(chunk), len(chunk)):
+                assert handler.receive_data_chunk(chunk, start) == chunk
 
 
 class TestTheImportCommand:
