@@ -12,9 +12,13 @@ the WSGI server's own 500 with a traceback dozens of kilobytes long.
 So this middleware, first in MIDDLEWARE, reads those parts before anything else does. If
 one cannot be read it answers 400 in plain text saying which part, and logs one WARNING
 line under "django.request" without a traceback; no view, no other middleware runs. A
-request that passes is parsed already, so nothing later can fail on it.
+request that passes is parsed already, so nothing later can fail on it. A view that finds
+a parameter spoiled in the same way (the admin's `?_to_field=` naming a field it may not
+use, a BadRequest of ours) answers the same 400 and one WARNING line: a client's mistake,
+logged under Django's own logger for it, not an error with a traceback.
 """
 
+import logging
 from collections.abc import Callable
 
 from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperation
@@ -34,6 +38,8 @@ UNREADABLE = (
     LookupError,
     UnreadablePostError,
 )
+
+REQUEST_LOGGER = logging.getLogger("django.request")
 
 
 def unreadable_part(request: HttpRequest) -> str | None:
@@ -59,13 +65,27 @@ def unreadable_part(request: HttpRequest) -> str | None:
     return None
 
 
-def bad_request(request: HttpRequest, problem: str) -> HttpResponse:
+def bad_request(
+    request: HttpRequest,
+    problem: str,
+    logger: logging.Logger = REQUEST_LOGGER,
+    detail: str | None = None,
+) -> HttpResponse:
+    """A short plain-text 400 saying `problem`; the log line says `detail` if given (it may
+    quote the client, so it stays out of the page)."""
     response = HttpResponse(
         f"Bad request: {problem}.\n", status=400, content_type="text/plain; charset=utf-8"
     )
     response["X-Content-Type-Options"] = "nosniff"
     # One line, no traceback; marks the response logged, so Django does not log it again.
-    log_response("Bad request (%s): %s", problem, request.path, response=response, request=request)
+    log_response(
+        "Bad request (%s): %s",
+        (detail or problem)[:300],
+        request.path,
+        response=response,
+        request=request,
+        logger=logger,
+    )
     return response
 
 
@@ -78,3 +98,14 @@ class UnreadableRequestMiddleware:
         if problem is not None:
             return bad_request(request, problem)
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, SuspiciousOperation):
+            name = type(exception).__name__
+            logger = logging.getLogger(f"django.security.{name}")
+            problem = "the request asks for something it may not"
+            return bad_request(request, problem, logger, detail=f"{name}: {exception}")
+        if isinstance(exception, BadRequest):
+            problem = "the request cannot be served"
+            return bad_request(request, problem, detail=str(exception) or None)
+        return None

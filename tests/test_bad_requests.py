@@ -143,3 +143,14 @@ def test_odd_headers_are_not_a_500(client, caplog, learner, header, value):
         response = client.get(url, **{header: value})
         assert response.status_code < 500
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+def test_a_field_the_admin_may_not_reference_is_a_400_with_a_warning(teacher_client, caplog):
+    response = teacher_client.get(reverse("admin:learning_topic_changelist"), {"_to_field": "²"})
+
+    assert response.status_code == 400
+    assert response.content == b"Bad request: the request asks for something it may not.\n"
+    (record,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.name == "django.security.DisallowedModelAdminToField"
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None
