@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.models import InlineForeignKeyField
 
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
@@ -195,6 +196,28 @@ class QuizAdminForm(forms.ModelForm):
             "the options show in the order written: make sure that order gives nothing away "
             "(the course files list the right option first).",
         }
+
+    def validate_constraints(self) -> None:
+        """Check the quiz's constraints; on the Topic add page, all but its topic's.
+
+        There the topic is saved just before its quiz and given to it then: until that
+        moment the quiz in the inline has no topic, and "topic_quizzes_have_a_topic" would
+        refuse it whenever the form holds the kind. The inline always makes the quiz of the
+        topic being added, so that one check waits for the database.
+        """
+        topic = self.fields.get("topic")
+        if not (isinstance(topic, InlineForeignKeyField) and topic.parent_instance._state.adding):
+            super().validate_constraints()
+            return
+        exclude = {"topic"} | {
+            field.name
+            for field in Quiz._meta.fields
+            if field.name not in self.fields or field.name in self.errors
+        }
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            self.add_error(None, error.messages)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -649,3 +649,17 @@ class ChoicePickCount(models.Model):
 
     def __str__(self) -> str:
         return f"Choice {self.choice_id}: {self.picks} picks"
+
+
+class SignUpRecord(models.Model):
+    """One account created from one client address: the sign-up limit per address counts
+    these. Kept only for the limit's window (learning/signups.py deletes older ones)."""
+
+    address = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "created_at"], name="signup_address_time")]
+
+    def __str__(self) -> str:
+        return f"Sign-up from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"

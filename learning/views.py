@@ -13,7 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
-from learning import charts, quiz_rules, selectors, services
+from learning import charts, quiz_rules, selectors, services, signups
+from learning.addresses import client_ip
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
 from learning.models import (
@@ -405,8 +406,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("learning:course")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST":
+        wait = signups.minutes_until_sign_up_allowed(address=client_ip(request))
+        if wait:
+            context = {"form": SignUpForm(), "wait_minutes": wait}
+            return render(request, "registration/signup.html", context, status=429)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = signups.sign_up(form=form, address=client_ip(request))
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}! Start with the first lesson.")
         return redirect(reverse("learning:course"))

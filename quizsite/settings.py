@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks every response to a logged-in user Cache-Control: private, no-store.
+    "learning.caching.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -194,6 +196,8 @@ AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "learning.addresses.client_ip"
 # How many proxies in front of gunicorn add to X-Forwarded-For (0: none, use the socket).
 TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
+# New accounts one client address may create in an hour (0: no limit); learning/signups.py.
+SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "learning:dashboard"

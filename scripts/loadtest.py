@@ -10,6 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DJANGO_BENCH_FOLDER"] = "loadtest"
+# Every simulated learner signs up from this one address: no sign-up limit here.
+os.environ.setdefault("DJANGO_SIGNUP_LIMIT_PER_HOUR", "0")
 
 from scripts import bench  # noqa: E402 - after the environment above
 
