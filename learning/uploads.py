@@ -1,9 +1,9 @@
 """How much a client may upload, refused by the size it declares before Django reads it.
 
 The only file the site takes is a question file in the admin's import (`MAX_IMPORT_BYTES`).
-`UploadSizeLimit`, a middleware, answers 413 with the limit in words to any request whose
-Content-Length is larger than that file and its form fields: it runs before the CSRF check,
-which parses a POST before any view does. `RequestSizeLimit`, first of
+`UploadSizeLimit`, the first middleware, answers 413 with the limit in words to any request
+whose Content-Length is larger than that file and its form fields, before anything (the
+unreadable-request middleware, the CSRF check) parses the body. `RequestSizeLimit`, first of
 `FILE_UPLOAD_HANDLERS`, stops a multipart body that turns out longer than it said.
 """
 
@@ -40,11 +40,14 @@ class UploadSizeLimit:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         size = declared_size(request.META)
         if size > MAX_REQUEST_BYTES:
-            return HttpResponse(
+            response = HttpResponse(
                 f"{too_large_message(size)} Nothing was read or imported.\n",
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )
+            # Answered before SecurityMiddleware, which would add this.
+            response["X-Content-Type-Options"] = "nosniff"
+            return response
         return self.get_response(request)
 
 

@@ -89,15 +89,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request whose Host, cookies, query string or form body cannot be read
+    # A body declared larger than the import limit allows is refused (413) unread, before
+    # anything parses it (learning/uploads.py); this reads nothing but Content-Length.
+    "learning.uploads.UploadSizeLimit",
+    # Then: a request whose Host, cookies, query string or form body cannot be read
     # answers 400 here, before any other middleware reads it (learning/middleware.py).
     "learning.middleware.UnreadableRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # Before the CSRF check, which reads a POST's body: an oversized body is refused unread.
-    "learning.uploads.UploadSizeLimit",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks every response to a logged-in user Cache-Control: private, no-store.
