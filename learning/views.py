@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
-from learning import charts, quiz_rules, selectors, services, signups
+from learning import busy, charts, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
@@ -259,6 +259,14 @@ def attempt_question(
         )
     except services.QuizError as error:
         return _render_question(request, screen, form=form, error=str(error), status=400)
+    except OperationalError as error:
+        if not busy.is_database_busy(error):
+            raise
+        # Nothing was stored (one transaction): the question again, with what was typed.
+        response = _render_question(
+            request, screen, form=form, error=busy.BUSY_MESSAGE, status=503
+        )
+        return busy.mark_busy(response, request, error)
     if attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER:
         stored.attempt.quiz = attempt.quiz
         return _answer_saved(request, stored.attempt)

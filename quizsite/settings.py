@@ -109,6 +109,9 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A view's write that could not get the database in time answers 503 "not saved, try
+    # again" with Retry-After, not a 500 (learning/busy.py).
+    "learning.busy.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "quizsite.urls"

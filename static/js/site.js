@@ -7,6 +7,33 @@ document.addEventListener("htmx:sendError", () => {
 });
 document.addEventListener("htmx:beforeRequest", () => {
   document.getElementById("htmx-error")?.setAttribute("hidden", "");
+  document.getElementById("htmx-busy")?.setAttribute("hidden", "");
+});
+
+// 503 "busy, not saved" (learning/busy.py): nothing was stored, so send the same request
+// once more after Retry-After seconds; if that is refused too, say so and leave the page
+// (and what the learner typed) as it is. htmx has no retry of its own.
+const BUSY_RETRY_HEADER = "X-Busy-Retry";
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const detail = event.detail;
+  if (detail.xhr.status !== 503) return;
+  detail.shouldSwap = false;
+  detail.isError = false; // not the generic "could not reach the server" message
+  const headers = detail.requestConfig?.headers ?? {};
+  if (headers[BUSY_RETRY_HEADER]) {
+    document.getElementById("htmx-busy")?.removeAttribute("hidden");
+    return;
+  }
+  const seconds = Number(detail.xhr.getResponseHeader("Retry-After"));
+  const wait = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 30) : 2;
+  const config = detail.requestConfig;
+  setTimeout(() => {
+    htmx.ajax(config.verb, config.path, {
+      source: detail.requestConfig.elt,
+      target: detail.target,
+      headers: { [BUSY_RETRY_HEADER]: "1" },
+    });
+  }, wait * 1000);
 });
 
 // Time left on a timed quiz; the server keeps the real deadline and enforces it.
