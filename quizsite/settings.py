@@ -136,7 +136,10 @@ WSGI_APPLICATION = "quizsite.wsgi.application"
 
 # SQLite tuned for a site with many readers and short writes: WAL lets reads run beside a
 # write, IMMEDIATE takes the write lock at BEGIN so transactions queue instead of failing
-# with "database is locked" halfway, and the timeout is how long they queue.
+# with "database is locked" halfway, and the timeout is how long they queue. The engine is
+# Django's own with one addition: a process's threads take turns to write, first come
+# first served, instead of racing in SQLite's busy handler (quizsite/sqlite/base.py).
+SQLITE_ENGINE = "quizsite.sqlite"
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": envint("SQLITE_TIMEOUT_SECONDS", 20),
@@ -148,7 +151,7 @@ def database_from_env() -> dj_database_url.DBConfig:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": SQLITE_ENGINE,
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": SQLITE_OPTIONS,
             # A file, not memory, so the live server's threads each open their own
@@ -165,6 +168,7 @@ def database_from_env() -> dj_database_url.DBConfig:
             "expected postgres://USER:PASSWORD@HOST:PORT/NAME or sqlite:///PATH"
         ) from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = SQLITE_ENGINE
         config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
     elif config["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL or SQLite.")
