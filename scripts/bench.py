@@ -198,7 +198,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, threads: int = 0) -> subprocess.Popen:
+    """gunicorn with WORKERS sync workers, or threaded ones (gthread, as `make serve`)."""
+    threading_flags = ["--worker-class", "gthread", "--threads", str(threads)] if threads else []
     server = subprocess.Popen(  # noqa: S603
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -207,6 +209,7 @@ def start_server(port: int) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--workers",
             str(WORKERS),
+            *threading_flags,
             "--forwarded-allow-ips",
             "127.0.0.1",
         ],

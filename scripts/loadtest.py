@@ -1,10 +1,16 @@
-"""`make loadtest`: 50 learners at once against gunicorn on loopback (production mode),
-then checks that every accepted answer is stored once, every finished attempt's score is
-the sum of its answers, every topic's progress agrees with its attempts, and nothing
-answered 5xx. SQLite by default (loadtest/ folder); set DATABASE_URL for PostgreSQL."""
+"""`make loadtest`: 50 learners at once on loopback against the server `make run` starts
+(runserver, one thread per request, debug on), or with LOAD_SERVER=gunicorn against
+gunicorn as `make serve` runs it (production mode, threaded workers); then checks that
+every accepted answer is stored once, every finished attempt's score is the sum of its
+answers, every topic's progress agrees with its attempts, and nothing answered 5xx (a 503
+"busy, not saved" included). SQLite by default (loadtest/ folder); set DATABASE_URL for
+PostgreSQL."""
 
 import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +23,27 @@ from scripts import bench  # noqa: E402 - after the environment above
 
 LEARNERS = int(os.environ.get("LOAD_LEARNERS", "50"))
 TOPICS = ["how-muscles-work", "kinds-of-muscle", "causes", "heat", "the-brain"]
+SERVER = os.environ.get("LOAD_SERVER", "runserver")
+
+
+def start_runserver(port: int) -> subprocess.Popen:
+    """`make run`'s server: Django's development server, threaded, debug on."""
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("runserver did not start")
 
 
 def main() -> None:
@@ -27,7 +54,12 @@ def main() -> None:
     from tests.load import check_invariants, run_load
 
     port = bench.free_port()
-    server = bench.start_server(port)
+    if SERVER == "gunicorn":
+        server = bench.start_server(port, threads=int(os.environ.get("WEB_THREADS", "4")))
+    elif SERVER == "runserver":
+        server = start_runserver(port)
+    else:
+        raise SystemExit(f"LOAD_SERVER must be runserver or gunicorn; got {SERVER!r}")
     try:
         report = run_load("127.0.0.1", port, TOPICS, LEARNERS, secure_proxy=True)
     finally:
@@ -36,7 +68,7 @@ def main() -> None:
     problems = check_invariants(report)
     if report.statuses[400]:
         problems.append(f"{report.statuses[400]} well-formed answers were refused")
-    print(f"{LEARNERS} learners in {report.seconds:.1f}s: {dict(report.statuses)}")
+    print(f"{LEARNERS} learners on {SERVER} in {report.seconds:.1f}s: {dict(report.statuses)}")
     print(f"{len(report.accepted)} answers accepted")
     for problem in problems:
         print("PROBLEM:", problem)
