@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.log import log_response
 
 logger = logging.getLogger(__name__)
 
@@ -45,10 +46,19 @@ def is_database_busy(error: BaseException) -> bool:
 
 
 def mark_busy(response: HttpResponse, request: HttpRequest, error: BaseException) -> HttpResponse:
-    """Give a 503 its Retry-After and log it as one WARNING line (no traceback)."""
+    """Give a 503 its Retry-After and log it as one WARNING line, without a traceback: the
+    site is busy, not broken. (Marks the response logged, so Django does not log it again
+    as an error.)"""
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    logger.warning(
-        "Database busy, answered 503 (not saved): %s %s: %s", request.method, request.path, error
+    log_response(
+        "Database busy, answered 503 (not saved): %s %s: %s",
+        request.method,
+        request.path,
+        error,
+        response=response,
+        request=request,
+        logger=logger,
+        level="warning",
     )
     return response
 

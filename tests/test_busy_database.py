@@ -5,11 +5,13 @@ A raw sqlite3 connection to the test database file holds SQLite's write lock
 second, while a learner answers.
 """
 
+import logging
 import re
 import sqlite3
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import OperationalError, connection
 from django.urls import reverse
 
@@ -111,9 +113,12 @@ class TestAnsweringWhileTheDatabaseIsLocked:
                     assert "checked" in kept[0]
         assert Response.objects.filter(attempt=attempt).count() == 0
 
-    def test_any_other_write_is_a_503_page_too(self, learner_client, quiz, write_lock):
+    def test_any_other_write_is_a_503_page_too(self, learner_client, quiz, write_lock, caplog):
         url = reverse("learning:mark_read", args=[quiz.topic.slug])
         response = learner_client.post(url)
+        busy_lines = [record for record in caplog.records if record.name == "learning.busy"]
+        assert [record.levelname for record in busy_lines] == ["WARNING"]
+        assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
         assert response.status_code == 503
         assert response["Retry-After"] == "2"
         assert "NOT saved" in response.content.decode()
@@ -126,6 +131,24 @@ class TestAnsweringWhileTheDatabaseIsLocked:
 
     def test_reads_are_served_while_the_lock_is_held(self, client, write_lock):
         assert client.get(reverse("healthz")).status_code == 200
+
+
+def test_a_sign_up_hashes_the_password_before_its_write_transaction(client, monkeypatch):
+    """Hashing takes most of a second on purpose; no writer should wait for it."""
+    seen: list[bool] = []
+    set_password = User.set_password
+
+    def spy(user: User, raw_password: str | None) -> None:
+        seen.append(connection.in_atomic_block)
+        set_password(user, raw_password)
+
+    monkeypatch.setattr(User, "set_password", spy)
+    password = "a-long-muscle-password-9"
+    form = {"username": "newbie", "password1": password, "password2": password}
+    response = client.post(reverse("learning:signup"), form)
+    assert response.status_code == 302
+    assert seen == [False]
+    assert User.objects.filter(username="newbie").exists()
 
 
 class TestWhatCountsAsBusy:
