@@ -27,13 +27,15 @@ SERVER = os.environ.get("LOAD_SERVER", "runserver")
 
 
 def start_runserver(port: int) -> subprocess.Popen:
-    """`make run`'s server: Django's development server, threaded, debug on."""
+    """`make run`'s server: Django's development server, threaded, debug on; its log goes
+    to loadtest/runserver.log."""
+    log = (bench.FOLDER / "runserver.log").open("w")
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_DEBUG": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**os.environ, "DJANGO_DEBUG": "1", "DJANGO_LOG_LEVEL": "WARNING"},
+        stdout=log,
+        stderr=log,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
