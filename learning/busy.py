@@ -11,12 +11,14 @@ itself (static/js/site.js).
 """
 
 import logging
+import sys
 from collections.abc import Callable
 
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.log import log_response
+from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +74,16 @@ def busy_response(request: HttpRequest, error: BaseException) -> HttpResponse:
     else:
         response = render(request, "busy.html", {"message": BUSY_MESSAGE}, status=503)
     return mark_busy(response, request, error)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500 (quizsite/urls.py): a busy database met outside a view, as when a
+    middleware saves the session after it, is the same 503; any other error is Django's
+    own 500 page. (Django calls this, with debug off, while it handles the exception.)"""
+    error = sys.exc_info()[1]
+    if error is not None and is_database_busy(error):
+        return busy_response(request, error)
+    return defaults.server_error(request)
 
 
 class BusyDatabaseMiddleware:

@@ -12,6 +12,9 @@ urlpatterns = [
     path("", include("learning.urls")),
 ]
 
+# A database too busy to take a write in time, met outside a view: 503 "not saved".
+handler500 = "learning.busy.server_error"
+
 
 def bench_ceiling(request: HttpRequest) -> HttpResponse:
     """No database, no template: what the same server and middleware do at best."""

@@ -151,6 +151,29 @@ def test_a_sign_up_hashes_the_password_before_its_write_transaction(client, monk
     assert User.objects.filter(username="newbie").exists()
 
 
+class TestOutsideAView:
+    """A busy database met in a middleware after the view (a session save) reaches
+    handler500, with debug off."""
+
+    def test_a_busy_database_is_the_503_page(self, rf):
+        request = rf.post("/anything/")
+        try:
+            raise OperationalError("database is locked")
+        except OperationalError:
+            response = busy.server_error(request)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "2"
+        assert "NOT saved" in response.content.decode()
+
+    def test_any_other_error_is_the_plain_500(self, rf):
+        try:
+            raise ValueError("broken")
+        except ValueError:
+            response = busy.server_error(rf.get("/anything/"))
+        assert response.status_code == 500
+        assert "Retry-After" not in response
+
+
 class TestWhatCountsAsBusy:
     def test_sqlite_locked_is_busy(self):
         assert busy.is_database_busy(OperationalError("database is locked"))
