@@ -60,7 +60,10 @@ MAX_NESTING = 10  # levels of lists (4 spaces each) and quotes (">")
 MAX_BRACKET_SCAN = 100_000
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_LINE_START = re.compile(r"^([ \t>]*)", re.MULTILINE)
+# What opens a level at the start of a line: a quote's ">", a list item's marker, and
+# indentation (4 columns a level, as Python-Markdown counts it).
+_LINE_START = re.compile(r"^(?:[ \t]+|>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))*", re.MULTILINE)
+_LEVEL_TOKEN = re.compile(r"[ \t]+|>|[-*+]|\d+[.)]")
 
 
 def _bracket_scan_cost(text: str) -> int:
@@ -79,13 +82,20 @@ def _bracket_scan_cost(text: str) -> int:
 
 
 def _nesting_depth(text: str) -> int:
+    """The deepest nesting of lists and quotes any line opens: "    - a" is two levels,
+    "> - a" is two, "- - - a" is three."""
     deepest = 0
     for match in _LINE_START.finditer(text):
-        prefix = match.group(1)
-        quotes = prefix.count(">")
-        # Indentation after the last ">" is what nests lists inside that quote.
-        indent = prefix.rsplit(">", 1)[-1].expandtabs(4)
-        deepest = max(deepest, quotes + len(indent) // 4)
+        depth, after_opener = 0, True
+        for token in _LEVEL_TOKEN.findall(match.group(0)):
+            if token[0] in " \t":
+                # Only indentation before a marker nests; the space after one does not.
+                if after_opener:
+                    depth += len(token.expandtabs(4)) // 4
+                continue
+            depth += 1
+            after_opener = token == ">"
+        deepest = max(deepest, depth)
     return deepest
 
 
@@ -110,7 +120,7 @@ def markdown_problems(text: str, *, field: str, max_chars: int) -> list[str]:
     if depth > MAX_NESTING:
         problems.append(
             f"{field} nests lists or quotes {depth} levels deep; the limit is {MAX_NESTING}. "
-            "Use fewer levels of indentation or of >."
+            "Use fewer levels of indentation, list markers or >."
         )
     return problems
 
