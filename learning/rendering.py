@@ -142,12 +142,14 @@ def field_problems(name: str, text: str) -> list[str]:
     return markdown_problems(text or "", field=label, max_chars=max_chars)
 
 
-def _refused_html(source: str) -> str:
-    """Text that fails the limits, shown as plain escaped text with a note, never parsed."""
+def _refused_html(source: str, max_chars: int) -> str:
+    """Text that fails the limits, shown as plain escaped text with a note, never parsed;
+    cut at the field's limit, so even a huge stored text costs little to show."""
+    shown = source if len(source) <= max_chars else source[:max_chars] + "…"
     return (
         '<p class="render-refused"><em>This text is too long or too deeply nested to show '
         "formatted; it is shown as plain text.</em></p>"
-        f"<p>{html_lib.escape(source)}</p>"
+        f"<p>{html_lib.escape(shown)}</p>"
     )
 
 
@@ -176,11 +178,11 @@ def _flatten_toc(tokens: list[dict[str, Any]]) -> list[Section]:
 
 def render_lesson(source: str) -> RenderedLesson:
     if markdown_problems(source, field="The lesson", max_chars=MAX_LESSON_CHARS):
-        return RenderedLesson(html=_refused_html(source), sections=())
+        return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
     try:
         return _render_lesson(source)
     except RecursionError:
-        return RenderedLesson(html=_refused_html(source), sections=())
+        return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
 
 
 def _render_lesson(source: str) -> RenderedLesson:
@@ -200,17 +202,22 @@ def _render_lesson(source: str) -> RenderedLesson:
     return RenderedLesson(html=html, sections=tuple(_flatten_toc(tokens)))
 
 
-@lru_cache(maxsize=4096)
 def render_text(source: str) -> str:
     """Render a short piece of teacher-written Markdown (a prompt, a choice, feedback).
 
-    Cached by the text, so the prompt every student sees is rendered once per process, not
-    per view; 4,096 texts of at most 4,000 characters bound the cache to a few tens of MB.
-    Text over the limits (stored before they existed) is shown escaped, never parsed."""
+    Text over the limits (stored before they existed) is shown escaped, never parsed, and
+    never cached, so the cache holds only texts of at most 4,000 characters."""
     if markdown_problems(source, field="The text", max_chars=MAX_TEXT_CHARS):
-        return _refused_html(source)
+        return _refused_html(source, MAX_TEXT_CHARS)
+    return _render_text(source)
+
+
+@lru_cache(maxsize=4096)
+def _render_text(source: str) -> str:
+    """Cached by the text, so the prompt every student sees is rendered once per process,
+    not per view: 4,096 texts of at most 4,000 characters are a few tens of MB at most."""
     try:
         raw_html = markdown.markdown(source, extensions=[_EscapeRawHtml(), "sane_lists"])
     except RecursionError:
-        return _refused_html(source)
+        return _refused_html(source, MAX_TEXT_CHARS)
     return nh3.clean(raw_html, tags=_INLINE_TAGS, attributes={"a": {"href", "title"}})

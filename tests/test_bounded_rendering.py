@@ -20,6 +20,7 @@ from learning.content import ContentError, read_course
 from learning.models import Attempt, Lesson, Question
 from learning.rendering import (
     MAX_NESTING,
+    _render_text,
     field_problems,
     markdown_problems,
     render_lesson,
@@ -35,8 +36,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 BRACKETS = "Which? " + "[" * 20_000
 DEEP_LIST = "".join("\t" * level + "- deeper\n" for level in range(300))  # 48,000 chars
 DEEP_LINE = "- " * 300 + "deeper"  # the same 300 levels in 606 characters
-# The cache must not hide the cost: measure the function it wraps.
-render_text_uncached: Callable[[str], str] = render_text.__wrapped__
+
+
+def render_text_uncached(text: str) -> str:
+    """The cache must not hide the cost: empty it first."""
+    _render_text.cache_clear()
+    return render_text(text)
 
 
 def calls_during(render: Callable[[], object]) -> int:
@@ -124,8 +129,17 @@ class TestTheRenderer:
         monkeypatch.setattr(markdown, "markdown", explode)
         assert "shown as plain text" in render_text_uncached("fine text")
 
-    def test_the_cache_is_bounded(self):
-        assert render_text.cache_info().maxsize == 4096
+    def test_the_cache_is_bounded_and_holds_only_accepted_text(self):
+        _render_text.cache_clear()
+        render_text(BRACKETS)
+        render_text("Which is a sign?")
+        render_text("Which is a sign?")
+        info = _render_text.cache_info()
+        assert (info.maxsize, info.currsize, info.hits) == (4096, 1, 1)
+
+    def test_huge_stored_text_is_cut_at_the_limit(self):
+        html = render_text("[" * 1_000_000)
+        assert len(html) < 5_000 and html.endswith("…</p>")
 
 
 def _grows_linearly(render: Callable[[str], object], make: Callable[[int], str], n: int) -> None:
@@ -251,7 +265,7 @@ class TestAlreadyStored:
         Question.objects.filter(topic=quiz.topic).update(prompt=text)
         attempt: Attempt = services.start_attempt(learner=learner, quiz=quiz, rng=rng)
         url = reverse("learning:question", args=[attempt.pk, 1])
-        render_text.cache_clear()
+        _render_text.cache_clear()
         response = learner_client.get(url)
         assert response.status_code == 200
         assertContains(response, "shown as plain text")
