@@ -22,7 +22,7 @@ from learning import question_types
 from learning.formats import gift
 from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
 from learning.question_bank import authoring_errors, imported, sync_choices
-from learning.rendering import render_lesson
+from learning.rendering import field_problems, render_lesson
 
 _QUIZ_SETTINGS = ("question_count", "pass_mark", "shuffle_questions", "shuffle_choices")
 
@@ -95,6 +95,9 @@ def read_lesson(path: Path) -> LessonSource:
     unknown = set(quiz) - set(_QUIZ_SETTINGS)
     if unknown:
         raise ContentError([f"{path}: unknown quiz setting(s) {', '.join(sorted(unknown))}"])
+    problems = field_problems("body_markdown", body)
+    if problems:
+        raise ContentError([f"{path}: {problem}" for problem in problems])
     rendered = render_lesson(body)
     return LessonSource(
         path=path,

@@ -9,6 +9,7 @@ from django.forms.models import InlineForeignKeyField
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
 from learning.question_types.base import OptionCodes, keys_of_rows
+from learning.rendering import field_problems
 from learning.uploads import MAX_IMPORT_BYTES, too_large_message
 
 
@@ -95,6 +96,11 @@ class ChoiceInlineFormSet(forms.BaseInlineFormSet):
 
     def clean(self) -> None:
         super().clean()
+        for form in self.forms:
+            for name in ("text", "feedback"):
+                value = (getattr(form, "cleaned_data", None) or {}).get(name)
+                for message in field_problems(name, value or ""):
+                    form.add_error(name, message)
         if any(self.errors):
             return
         question: Question = self.instance
@@ -129,6 +135,9 @@ class QuestionAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("prompt", "explanation"):
+            for message in field_problems(name, data.get(name) or ""):
+                self.add_error(name, message)
         if data.get("type"):
             question_type = question_types.get(data["type"])
             for name, message in question_type.question_field_errors(data).items():

@@ -11,7 +11,7 @@ from django.db import models
 from django.urls import reverse
 
 from learning import question_types
-from learning.rendering import render_lesson
+from learning.rendering import field_problems, render_lesson
 
 
 class Topic(models.Model):
@@ -53,6 +53,12 @@ class Lesson(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "body_html", "sections"}
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        problems = field_problems("body_markdown", self.body_markdown)
+        if problems:
+            raise ValidationError({"body_markdown": problems})
 
     @property
     def anchors(self) -> set[str]:

@@ -20,6 +20,7 @@ from learning.formats import gift
 from learning.formats.aiken import parse_aiken
 from learning.models import Choice, Question, QuestionOrigin, Topic
 from learning.question_types.base import ImportedQuestion, keys_of_rows
+from learning.rendering import field_problems
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
 
@@ -32,6 +33,21 @@ def imported(source: gift.GiftQuestion) -> ImportedQuestion:
 def authoring_errors(source: gift.GiftQuestion) -> list[str]:
     """Why a question read from a file could not be answered right."""
     question = imported(source)
+    # Markdown that would render too slowly or too deep is refused first, and alone: the
+    # text is not worth checking further.
+    too_heavy = [
+        message
+        for name in ("prompt", "explanation")
+        for message in field_problems(name, str(question.values.get(name) or ""))
+    ]
+    for number, row in enumerate(question.rows, start=1):
+        for name in ("text", "feedback"):
+            too_heavy.extend(
+                f"answer {number}: {message}"
+                for message in field_problems(name, str(row.get(name) or ""))
+            )
+    if too_heavy:
+        return too_heavy
     return question_types.get(source.kind).authoring_errors(
         question.values, keys_of_rows(question.rows)
     )

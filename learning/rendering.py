@@ -11,6 +11,7 @@ contents, built from the Markdown, still listed the sections that had gone.
 """
 
 import html as html_lib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -45,6 +46,113 @@ class _EscapeRawHtml(Extension):
         md.inlinePatterns.deregister("html")
 
 
+# Limits on teacher Markdown (issue 12, "bounded rendering"). Python-Markdown's link reader
+# scans from every "[" to its matching "]" or to the end of the paragraph, so unmatched
+# brackets cost the square of their number (20,000 took 30 s); a list or quote nested a
+# few hundred deep raises RecursionError. Text over these limits is refused when saved or
+# imported, and shown as plain text if it is already stored.
+MAX_PROMPT_CHARS = 2_000
+MAX_TEXT_CHARS = 4_000  # an explanation, a choice, a choice's feedback
+MAX_LESSON_CHARS = 100_000
+MAX_NESTING = 10  # levels of lists (4 spaces each) and quotes (">")
+# The characters the link reader steps over, summed over every "[" in the text: 50,000
+# steps render in under 20 ms (100,000 took 35 ms); a lesson with hundreds of ordinary
+# links uses a few thousand.
+MAX_BRACKET_SCAN = 50_000
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+# What opens a level at the start of a line: a quote's ">", a list item's marker, and
+# indentation (4 columns a level, as Python-Markdown counts it).
+_LINE_START = re.compile(r"^(?:[ \t]+|>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))*", re.MULTILINE)
+_LEVEL_TOKEN = re.compile(r"[ \t]+|>|[-*+]|\d+[.)]")
+
+
+def _bracket_scan_cost(text: str) -> int:
+    """How many characters the link reader steps over: for each "[", the distance to its
+    matching "]", or to the end of its paragraph if there is none. Linear in the text."""
+    cost = 0
+    for block in _BLANK_LINE.split(text):
+        open_at: list[int] = []
+        for index, char in enumerate(block):
+            if char == "[":
+                open_at.append(index)
+            elif char == "]" and open_at:
+                cost += index - open_at.pop()
+        cost += sum(len(block) - start for start in open_at)
+    return cost
+
+
+def _nesting_depth(text: str) -> int:
+    """The deepest nesting of lists and quotes any line opens: "    - a" is two levels,
+    "> - a" is two, "- - - a" is three."""
+    deepest = 0
+    for match in _LINE_START.finditer(text):
+        depth, after_opener = 0, True
+        for token in _LEVEL_TOKEN.findall(match.group(0)):
+            if token[0] in " \t":
+                # Only indentation before a marker nests; the space after one does not.
+                if after_opener:
+                    depth += len(token.expandtabs(4)) // 4
+                continue
+            depth += 1
+            after_opener = token == ">"
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def markdown_problems(text: str, *, field: str, max_chars: int) -> list[str]:
+    """Why this Markdown would render too slowly or too deep, as messages a teacher can act
+    on; empty when it is fine. Linear in the text, so it is safe to run on anything."""
+    problems: list[str] = []
+    if len(text) > max_chars:
+        problems.append(
+            f"{field} is {len(text):,} characters long; the limit is {max_chars:,}. "
+            "Shorten it or split it up."
+        )
+        # Longer text is not measured further: the length alone refuses it.
+        return problems
+    if _bracket_scan_cost(text) > MAX_BRACKET_SCAN:
+        problems.append(
+            f"{field} has too many square brackets that are never closed (or nested too "
+            'deep) to render quickly. Close each "[" with "]", or write \\[ for a literal '
+            "bracket."
+        )
+    depth = _nesting_depth(text)
+    if depth > MAX_NESTING:
+        problems.append(
+            f"{field} nests lists or quotes {depth} levels deep; the limit is {MAX_NESTING}. "
+            "Use fewer levels of indentation, list markers or >."
+        )
+    return problems
+
+
+# The limit and the name a teacher sees, per field that is rendered as Markdown.
+FIELD_LIMITS: dict[str, tuple[str, int]] = {
+    "prompt": ("The prompt", MAX_PROMPT_CHARS),
+    "explanation": ("The explanation", MAX_TEXT_CHARS),
+    "text": ("The choice", MAX_TEXT_CHARS),
+    "feedback": ("The choice's feedback", MAX_TEXT_CHARS),
+    "body_markdown": ("The lesson", MAX_LESSON_CHARS),
+}
+
+
+def field_problems(name: str, text: str) -> list[str]:
+    """markdown_problems for one of the FIELD_LIMITS fields, by its model field name."""
+    label, max_chars = FIELD_LIMITS[name]
+    return markdown_problems(text or "", field=label, max_chars=max_chars)
+
+
+def _refused_html(source: str, max_chars: int) -> str:
+    """Text that fails the limits, shown as plain escaped text with a note, never parsed;
+    cut at the field's limit, so even a huge stored text costs little to show."""
+    shown = source if len(source) <= max_chars else source[:max_chars] + "…"
+    return (
+        '<p class="render-refused"><em>This text is too long or too deeply nested to show '
+        "formatted; it is shown as plain text.</em></p>"
+        f"<p>{html_lib.escape(shown)}</p>"
+    )
+
+
 @dataclass(frozen=True)
 class Section:
     anchor: str
@@ -69,6 +177,15 @@ def _flatten_toc(tokens: list[dict[str, Any]]) -> list[Section]:
 
 
 def render_lesson(source: str) -> RenderedLesson:
+    if markdown_problems(source, field="The lesson", max_chars=MAX_LESSON_CHARS):
+        return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
+    try:
+        return _render_lesson(source)
+    except RecursionError:
+        return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
+
+
+def _render_lesson(source: str) -> RenderedLesson:
     converter = markdown.Markdown(
         extensions=[_EscapeRawHtml(), "attr_list", "toc", "tables", "sane_lists"],
         extension_configs={"toc": {"toc_depth": "2-3"}},
@@ -85,8 +202,22 @@ def render_lesson(source: str) -> RenderedLesson:
     return RenderedLesson(html=html, sections=tuple(_flatten_toc(tokens)))
 
 
-@lru_cache(maxsize=4096)
 def render_text(source: str) -> str:
-    """Render a short piece of teacher-written Markdown (a prompt, a choice, feedback)."""
-    raw_html = markdown.markdown(source, extensions=[_EscapeRawHtml(), "sane_lists"])
+    """Render a short piece of teacher-written Markdown (a prompt, a choice, feedback).
+
+    Text over the limits (stored before they existed) is shown escaped, never parsed, and
+    never cached, so the cache holds only texts of at most 4,000 characters."""
+    if markdown_problems(source, field="The text", max_chars=MAX_TEXT_CHARS):
+        return _refused_html(source, MAX_TEXT_CHARS)
+    return _render_text(source)
+
+
+@lru_cache(maxsize=4096)
+def _render_text(source: str) -> str:
+    """Cached by the text, so the prompt every student sees is rendered once per process,
+    not per view: 4,096 texts of at most 4,000 characters are a few tens of MB at most."""
+    try:
+        raw_html = markdown.markdown(source, extensions=[_EscapeRawHtml(), "sane_lists"])
+    except RecursionError:
+        return _refused_html(source, MAX_TEXT_CHARS)
     return nh3.clean(raw_html, tags=_INLINE_TAGS, attributes={"a": {"href", "title"}})
