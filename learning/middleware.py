@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 
 from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperation
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.utils.log import log_response
@@ -108,4 +109,11 @@ class UnreadableRequestMiddleware:
         if isinstance(exception, BadRequest):
             problem = "the request cannot be served"
             return bad_request(request, problem, detail=str(exception) or None)
+        if isinstance(exception, OverflowError) and request.method in ("GET", "HEAD"):
+            # A number in the query too large for the database's integers (SQLite raises
+            # this when the admin filters by ?topic=<25 digits>): the client's mistake.
+            return bad_request(request, "a number in the request is too large")
+        if isinstance(exception, DataError) and request.method in ("GET", "HEAD"):
+            # PostgreSQL's "value out of range" for the same query: a read changed nothing.
+            return bad_request(request, "a value in the request is out of range")
         return None

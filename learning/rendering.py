@@ -68,17 +68,25 @@ _LEVEL_TOKEN = re.compile(r"[ \t]+|>|[-*+]|\d+[.)]")
 
 
 def _bracket_scan_cost(text: str) -> int:
-    """How many characters the link reader steps over: for each "[", the distance to its
-    matching "]", or to the end of its paragraph if there is none. Linear in the text."""
+    """How many characters the link reader steps over: for each "[" (and each link
+    target's "]("), the distance to its matching "]" (or ")"), or to the end of its
+    paragraph if there is none. Linear in the text."""
     cost = 0
     for block in _BLANK_LINE.split(text):
         open_at: list[int] = []
+        # A link's target, "](", is read up to its ")" the same way: "[x](" repeated
+        # without the ")" is as slow as stray brackets.
+        target_at: list[int] = []
         for index, char in enumerate(block):
             if char == "[":
                 open_at.append(index)
             elif char == "]" and open_at:
                 cost += index - open_at.pop()
-        cost += sum(len(block) - start for start in open_at)
+            elif char == "(" and index and block[index - 1] == "]":
+                target_at.append(index)
+            elif char == ")" and target_at:
+                cost += index - target_at.pop()
+        cost += sum(len(block) - start for start in open_at + target_at)
     return cost
 
 
@@ -113,9 +121,9 @@ def markdown_problems(text: str, *, field: str, max_chars: int) -> list[str]:
         return problems
     if _bracket_scan_cost(text) > MAX_BRACKET_SCAN:
         problems.append(
-            f"{field} has too many square brackets that are never closed (or nested too "
-            'deep) to render quickly. Close each "[" with "]", or write \\[ for a literal '
-            "bracket."
+            f"{field} has too many square brackets or link targets that are never closed (or "
+            'nested too deep) to render quickly. Close each "[" with "]" and each "](" with '
+            '")", or write \\[ for a literal bracket.'
         )
     depth = _nesting_depth(text)
     if depth > MAX_NESTING:

@@ -418,7 +418,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         wait = signups.minutes_until_sign_up_allowed(address=client_ip(request))
         if wait:
             context = {"form": SignUpForm(), "wait_minutes": wait}
-            return render(request, "registration/signup.html", context, status=429)
+            refused = render(request, "registration/signup.html", context, status=429)
+            refused["Retry-After"] = str(wait * 60)
+            return refused
     if request.method == "POST" and form.is_valid():
         user = signups.sign_up(form=form, address=client_ip(request))
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

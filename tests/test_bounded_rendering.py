@@ -19,6 +19,7 @@ from learning import question_bank, services
 from learning.content import ContentError, read_course
 from learning.models import Attempt, Lesson, Question
 from learning.rendering import (
+    MAX_LESSON_CHARS,
     MAX_NESTING,
     _render_text,
     field_problems,
@@ -270,3 +271,13 @@ class TestAlreadyStored:
         assert response.status_code == 200
         assertContains(response, "shown as plain text")
         assert calls_during(lambda: render_text_uncached(text)) < 1_000
+
+
+def test_link_targets_never_closed_are_refused_like_stray_brackets():
+    """`[x](` repeated makes the link reader scan to the paragraph's end from every "](":
+    a lesson of 96,000 such characters took minutes to save, holding the write lock."""
+    slow = "[x](" * 24000
+    problems = markdown_problems(slow, field="The lesson", max_chars=MAX_LESSON_CHARS)
+    assert problems and 'each "](" with ")"' in problems[0]
+    fine = "[a link](https://example.org) in a sentence. " * 1500
+    assert markdown_problems(fine, field="The lesson", max_chars=MAX_LESSON_CHARS) == []

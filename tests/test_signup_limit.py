@@ -33,6 +33,7 @@ def test_the_sixth_account_from_one_address_in_an_hour_is_refused_in_words(clien
     with time_machine.travel(NOON + timedelta(minutes=20), tick=False):
         response = sign_up(client, "learner-6")
     assert response.status_code == 429
+    assert response["Retry-After"] == str(40 * 60)
     assertContains(
         response,
         "Too many new accounts from your network; try again in 40 minutes.",
