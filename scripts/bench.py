@@ -218,7 +218,15 @@ def start_server(port: int, threads: int = 0) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    return wait_until_listening(server, port, "gunicorn", seconds=30)
+
+
+def wait_until_listening(
+    server: subprocess.Popen, port: int, name: str, *, seconds: float
+) -> subprocess.Popen:
+    """`server` once it accepts connections on `port`; stopped, and the run ended, if it
+    does not within `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -226,7 +234,7 @@ def start_server(port: int, threads: int = 0) -> subprocess.Popen:
         except OSError:
             time.sleep(0.1)
     server.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{name} did not start")
 
 
 def hammer(port: int, endpoint: Endpoint) -> tuple[list[float], int]:

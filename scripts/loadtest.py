@@ -7,10 +7,8 @@ answers, every topic's progress agrees with its attempts, and nothing answered 5
 PostgreSQL."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +35,7 @@ def start_runserver(port: int) -> subprocess.Popen:
         stdout=log,
         stderr=log,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("runserver did not start")
+    return bench.wait_until_listening(server, port, "runserver", seconds=60)
 
 
 def main() -> None:

@@ -1,9 +1,12 @@
 import random
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.test import Client
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from learning.models import Quiz
 from learning.teachers import sync_teachers_group
@@ -19,6 +22,9 @@ from tests.factories import (
 
 
 def pytest_configure(config) -> None:
+    # Hypothesis keeps its examples and the constants it reads from our source (with this
+    # machine's paths in them) outside the checkout.
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "muscle-spasms-hypothesis")
     # The test client and live server speak plain HTTP and serve static files from the app
     # folders; tests/test_production.py checks the HTTPS redirect and the collected,
     # hashed static files separately.
