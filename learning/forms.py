@@ -130,6 +130,7 @@ class QuestionAdminForm(forms.ModelForm):
             "lesson_anchor",
             "numeric_answer",
             "numeric_tolerance",
+            "numeric_feedback",
             "key",
         )
 

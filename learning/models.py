@@ -104,6 +104,9 @@ class Question(models.Model):
         validators=[MinValueValidator(Decimal(0))],
         help_text="Answers within ± this of the value count as right.",
     )
+    numeric_feedback = models.TextField(
+        blank=True, help_text="Shown when a learner's number is within the tolerance of the value."
+    )
     is_published = models.BooleanField(
         "published", default=True, help_text="Only published questions are drawn in quizzes."
     )
@@ -134,9 +137,12 @@ class Question(models.Model):
 class Choice(models.Model):
     """One row of a question's answer key, read according to the question's type.
 
-    - single choice, true/false, multiple answers: an option (`text`), right or not;
+    - single choice, true/false: an option (`text`), right (the whole point) or not (its
+      `credit`, usually 0%);
+    - multiple answers: an option (`text`), right or not, adding its `credit` when picked;
     - short answer: an accepted answer (`text`) worth `credit` percent;
-    - matching: a pair, `text` to be matched with `match_text`;
+    - matching: a pair, `text` to be matched with `match_text`; a row with only a
+      `match_text` is an extra wrong match;
     - numeric: an extra graded answer (`numeric_value` ± `numeric_tolerance`) worth
       `credit` percent, beside the question's own full-credit value.
     """
@@ -147,10 +153,12 @@ class Choice(models.Model):
     credit = models.DecimalField(
         max_digits=8,
         decimal_places=5,
-        default=Decimal(100),
+        default=Decimal(0),
         validators=[MinValueValidator(Decimal(-100)), MaxValueValidator(Decimal(100))],
-        help_text="Percent of the question's point: short answers and extra numeric answers "
-        "(100 = fully right, 50 = half). For multiple answers, the GIFT weight.",
+        help_text="Percent of the point this answer earns (100 = fully right, 50 = half, "
+        "0 = nothing). Single choice: what a wrong option earns (a ticked one earns all). "
+        "Multiple answers: what each option adds, right ones adding to 100, wrong ones 0 or "
+        "negative (all left at 0: graded by the ticks).",
     )
     match_text = models.CharField(
         "matches", max_length=500, blank=True, help_text="Matching questions: the right match."

@@ -56,7 +56,13 @@ from learning.models import (
     Response,
     TopicProgress,
 )
-from learning.question_types.base import ZERO, ChoiceKey, QuestionKey, key_from_snapshot
+from learning.question_types.base import (
+    CREDITS_SCORING,
+    ZERO,
+    ChoiceKey,
+    QuestionKey,
+    key_from_snapshot,
+)
 from learning.versions import question_version, snapshot_digest, snapshot_question
 
 # -- the rules, pure ------------------------------------------------------------------------
@@ -127,6 +133,8 @@ def snapshot_as_regraded(asked: Mapping[str, Any], graded: Mapping[str, Any]) ->
         "choices": [_row(choice) for choice in rows],
         "numeric_answer": _number(mapped.numeric_answer),
         "numeric_tolerance": str(mapped.numeric_tolerance),
+        # The rows carry the credits that graded (`key_from_snapshot` read any old ones).
+        "scoring": CREDITS_SCORING,
     }
 
 

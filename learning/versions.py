@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from learning.models import Question, QuestionVersion
-from learning.question_types.base import QuestionKey, key_from_snapshot
+from learning.question_types.base import CREDITS_SCORING, QuestionKey, key_from_snapshot
 
 
 def snapshot_question(question: Question) -> dict[str, Any]:
@@ -38,6 +38,8 @@ def snapshot_question(question: Question) -> dict[str, Any]:
             str(question.numeric_answer) if question.numeric_answer is not None else None
         ),
         "numeric_tolerance": str(question.numeric_tolerance),
+        "numeric_feedback": question.numeric_feedback,
+        "scoring": CREDITS_SCORING,
     }
 
 

@@ -42,8 +42,8 @@ def test_weighted_answers_make_a_multiple_answer_question():
     assert [c.is_correct for c in question.choices] == [True, True, False]
 
 
-def test_a_single_full_weight_answer_is_still_single_choice():
-    assert only("Q {~%100%right ~%0%wrong}").kind == SINGLE
+def test_options_without_an_equals_sign_are_multiple_answers_as_moodle_reads_them():
+    assert only("Q {~%100%right ~%0%wrong}").kind == MULTIPLE
 
 
 @pytest.mark.parametrize(

@@ -115,8 +115,7 @@ class TestAnswerability:
     @pytest.mark.parametrize(
         ("question_type", "flags", "numeric", "problem"),
         [
-            ("single", [False, False], None, "exactly one correct"),
-            ("single", [True, True], None, "exactly one correct"),
+            ("single", [False, False], None, "at least one correct"),
             ("single", [True], None, "at least two choices"),
             ("true_false", [True, True], None, "exactly two choices"),
             ("true_false", [True, False, False], None, "exactly two choices"),
@@ -133,6 +132,7 @@ class TestAnswerability:
         ("question_type", "flags", "numeric"),
         [
             ("single", [False, True, False], None),
+            ("single", [True, True], None),  # several right options, each the full point
             ("true_false", [False, True], None),
             ("multiple", [True, False, True], None),
             ("numeric", [], Decimal(0)),

@@ -273,7 +273,7 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
         (
             "Numeric questions",
             {
-                "fields": ("numeric_answer", "numeric_tolerance"),
+                "fields": ("numeric_answer", "numeric_tolerance", "numeric_feedback"),
                 "description": "Only for the numeric type; the other types use choices below.",
             },
         ),

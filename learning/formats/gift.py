@@ -9,7 +9,8 @@ Supported: ``//`` comments, ``$CATEGORY:``, ``::title::``, ``[markdown]``-style 
 markers, single choice ``{=right ~wrong}``, weighted multiple answers ``{~%50%a ~%-100%b}``,
 true/false ``{T}``/``{FALSE}`` with feedback, numeric ``{#value:tolerance}``,
 ``{#low..high}`` and several graded numeric answers ``{#=60:5 =%50%45:5}``, short answer
-``{=a =%50%b}``, matching ``{=item -> match}``, missing word (answers inside the sentence),
+``{=a =%50%b}``, matching ``{=item -> match}`` (``= -> match``: an extra wrong match),
+missing word (answers inside the sentence),
 per-answer feedback after ``#``, general feedback after ``####``, and the escapes
 ``\\~ \\= \\# \\{ \\} \\:`` and ``\\\\``. Essays and descriptions are reported and skipped.
 """
@@ -333,7 +334,8 @@ def _parse_question(
             if not match_text:
                 raise _Skip("a matching pair has no match after '->'")
         answer_text = unescape(answer_text).strip()
-        if not answer_text:
+        # `= -> match` (no item) is an extra wrong match, as Moodle reads and writes it.
+        if not answer_text and not match_text:
             raise _Skip("an answer is empty")
         if weight < -_HUNDRED or weight > _HUNDRED:
             raise _Skip(f"the weight {weight}% is outside -100% to 100%")

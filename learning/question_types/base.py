@@ -27,6 +27,10 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 _POINTS_PLACES = Decimal("0.0001")
+# A snapshot's mark that its rows' credits grade as Moodle reads them (see the README's
+# GIFT section). Snapshots taken before carry none: their picking rows were graded by the
+# ticks alone, and `key_from_snapshot` reads them so (`QuestionType.key_from_ticks`).
+CREDITS_SCORING = "moodle-credits"
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class ChoiceKey:
     id: int
     is_correct: bool = False
     text: str = ""
-    credit: Decimal = HUNDRED
+    credit: Decimal = ZERO
     match_text: str = ""
     numeric_value: Decimal | None = None
     numeric_tolerance: Decimal = ZERO
@@ -58,9 +62,10 @@ class QuestionKey:
 
 
 def key_from_snapshot(snapshot: Mapping[str, Any]) -> QuestionKey:
-    """The answer key stored in a question version's snapshot."""
+    """The answer key stored in a question version's snapshot, graded as it was when the
+    snapshot was taken."""
     numeric = snapshot.get("numeric_answer")
-    return QuestionKey(
+    key = QuestionKey(
         type=snapshot["type"],
         choices=tuple(
             ChoiceKey(
@@ -82,6 +87,14 @@ def key_from_snapshot(snapshot: Mapping[str, Any]) -> QuestionKey:
         numeric_answer=Decimal(numeric) if numeric is not None else None,
         numeric_tolerance=Decimal(snapshot.get("numeric_tolerance") or 0),
     )
+    if snapshot.get("scoring") == CREDITS_SCORING:
+        return key
+    from learning import question_types  # the registry imports this module
+
+    try:
+        return question_types.get(key.type).key_from_ticks(key)
+    except question_types.UnknownQuestionType:
+        return key
 
 
 def normalize_text(text: str) -> str:
@@ -92,6 +105,12 @@ def normalize_text(text: str) -> str:
 def credit_points(credit: Decimal) -> Decimal:
     """A credit in percent as points from 0 to 1."""
     return max(ZERO, min(ONE, credit / 100)).quantize(_POINTS_PLACES, rounding=ROUND_HALF_UP)
+
+
+def percent(credit: Decimal) -> str:
+    """A credit as a reader writes it: 50%, 33.33333%, -100%."""
+    text = f"{credit.normalize():f}"
+    return f"{'0' if text in ('-0', '') else text}%"
 
 
 def points(value: Decimal) -> Decimal:
@@ -162,7 +181,7 @@ def choice_row(
     *,
     text: str = "",
     is_correct: bool = False,
-    credit: Decimal = HUNDRED,
+    credit: Decimal = ZERO,
     match_text: str = "",
     numeric_value: Decimal | None = None,
     numeric_tolerance: Decimal = ZERO,
@@ -187,7 +206,7 @@ def keys_of_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[ChoiceKey, ...]:
             id=index,
             is_correct=bool(row.get("is_correct")),
             text=row.get("text") or "",
-            credit=row["credit"] if row.get("credit") is not None else HUNDRED,
+            credit=row["credit"] if row.get("credit") is not None else ZERO,
             match_text=row.get("match_text") or "",
             numeric_value=row.get("numeric_value"),
             numeric_tolerance=row.get("numeric_tolerance") or ZERO,
@@ -244,6 +263,12 @@ class QuestionType[AnswerT, DetailT](ABC):
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> AnswerT:
         """A fully right answer, or one that earns nothing: for tests, load data, the
         benchmark and screenshots."""
+
+    def key_from_ticks(self, key: QuestionKey) -> QuestionKey:
+        """The key of a snapshot taken before credits graded picked options (no
+        `CREDITS_SCORING` mark), with the credits that grade its answers as they were
+        graded then. Types whose grading did not change return `key`."""
+        return key
 
     # -- the author's checks ---------------------------------------------------------------
 
@@ -329,6 +354,7 @@ class QuestionType[AnswerT, DetailT](ABC):
             "lesson_anchor": source.metadata.get("anchor", ""),
             "numeric_answer": numeric_answer,
             "numeric_tolerance": numeric_tolerance,
+            "numeric_feedback": "",
         }
 
     @abstractmethod

@@ -1,9 +1,10 @@
 """Matching: each item is matched with one of the matches offered; each right pair earns
-a share of the point."""
+a share of the point. A row with a match and no item is an extra wrong match (Moodle XML's
+subquestion with empty text): offered among the matches, never right."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,17 @@ class MatchRow:
     chosen: str
     right: str
     is_right: bool
+    feedback: str = ""
+
+
+def pairs_of(rows: Sequence[ChoiceKey]) -> list[ChoiceKey]:
+    """The rows learners match: an item and its match (not the extra wrong matches)."""
+    return [row for row in rows if row.text.strip() and row.match_text]
+
+
+def matches_offered(match_texts: Iterable[str]) -> list[str]:
+    """Every match offered, each once, in an order that says nothing about the pairs."""
+    return sorted({text for text in match_texts if text}, key=str.casefold)
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
 
     def grade(self, key: QuestionKey, answer: MatchingAnswer) -> Decimal:
         """The share of pairs matched right."""
-        pairs = [choice for choice in key.choices if choice.match_text]
+        pairs = pairs_of(key.choices)
         if not pairs:
             return ZERO
         chosen = answer.as_dict()
@@ -77,8 +89,8 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
         if not isinstance(answer, MatchingAnswer):
             return "Choose a match for every item."
-        pairs = {choice.id: choice for choice in key.choices if choice.match_text}
-        options = {choice.match_text for choice in pairs.values()}
+        pairs = {choice.id: choice for choice in pairs_of(key.choices)}
+        options = {choice.match_text for choice in key.choices if choice.match_text}
         chosen = answer.as_dict()
         if set(chosen) != set(pairs) or not set(chosen.values()) <= options:
             return "Choose a match for every item, from the options given."
@@ -93,7 +105,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
         )
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> MatchingAnswer:
-        pairs = [choice for choice in key.choices if choice.match_text]
+        pairs = pairs_of(key.choices)
         matches = [pair.match_text for pair in pairs]
         if not right:  # every item given the next item's match
             matches = matches[1:] + matches[:1]
@@ -101,17 +113,20 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
         return MatchingAnswer(tuple((pair.id, match) for pair, match in paired))
 
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
-        pairs = [row for row in rows if row.text.strip() or row.match_text.strip()]
+        if any(row.text.strip() and not row.match_text.strip() for row in rows):
+            return [
+                "Every pair of a matching question needs both an item and its match "
+                "(a match without an item is offered as an extra wrong match)."
+            ]
+        pairs = [row for row in rows if row.text.strip() and row.match_text.strip()]
         if len(pairs) < 2:
             return ["A matching question needs at least two pairs."]
-        if any(not row.text.strip() or not row.match_text.strip() for row in pairs):
-            return ["Every pair of a matching question needs both an item and its match."]
         if len({normalize_text(row.text) for row in pairs}) != len(pairs):
             return ["The items of a matching question must all differ."]
         return []
 
     def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
-        options = sorted({c.match_text for c in choices if c.match_text}, key=str.casefold)
+        options = matches_offered(choice.match_text for choice in choices)
         return {
             f"{FIELD_PREFIX}{codes.code(choice.id)}": forms.ChoiceField(
                 label=choice.text,
@@ -122,7 +137,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
                 },
             )
             for choice in choices
-            if choice.match_text
+            if choice.text.strip() and choice.match_text
         }
 
     def answer_from_form(
@@ -154,9 +169,10 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
                     right=choice["match_text"],
                     is_right=normalize_text(chosen.get(str(choice["id"]), ""))
                     == normalize_text(choice["match_text"]),
+                    feedback=choice.get("feedback", ""),
                 )
                 for choice in rows_as_shown(snapshot, shown_order)
-                if choice.get("match_text")
+                if choice.get("text", "").strip() and choice.get("match_text")
             )
         )
 
@@ -170,7 +186,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
         )
 
     def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
-        if len(source.choices) < 2:
+        if sum(1 for choice in source.choices if choice.text) < 2:
             return ["a matching question needs at least two pairs"]
         return []
 

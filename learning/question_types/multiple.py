@@ -1,33 +1,85 @@
-"""Multiple answers: several options may be right; each right pick earns a share."""
+"""Multiple answers: the learner picks any number of options; each picked option adds its
+credit (a right one a share of the point, a wrong one nothing or a penalty), and the sum
+counts from 0 to the whole point, as Moodle grades it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from learning.formats import gift
-from learning.question_types.base import HUNDRED, ZERO, QuestionKey, points
-from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
-from learning.question_types.single import has_one_full_answer
+from learning.question_types.base import (
+    HUNDRED,
+    ZERO,
+    ChoiceKey,
+    QuestionKey,
+    credit_points,
+    points,
+)
+from learning.question_types.picking import (
+    ChoiceAnswer,
+    PickingType,
+    has_equals_answer,
+    is_options_block,
+)
 
 if TYPE_CHECKING:
     from learning.models import Choice, Question
+
+_CREDIT_PLACES = Decimal("0.00001")  # Choice.credit's decimal places
+
+
+def even_credits(rows: Sequence[ChoiceKey]) -> list[Decimal]:
+    """Credits from the ticks alone: the right options share 100%, and each wrong one
+    takes away as much as a right one gives."""
+    right = sum(row.is_correct for row in rows)
+    if not right:
+        return [ZERO for _ in rows]
+    share = (HUNDRED / right).quantize(_CREDIT_PLACES)
+    return [share if row.is_correct else -share for row in rows]
+
+
+def positive_total(credits: Sequence[Decimal]) -> Decimal:
+    return sum((credit for credit in credits if credit > 0), ZERO)
 
 
 class MultipleAnswers(PickingType):
     value = "multiple"
     label = "Multiple answers"
+    rows_help = "options (tick the right ones; credit % each, right ones adding to 100)"
     picks_one = False
 
     def grade(self, key: QuestionKey, answer: ChoiceAnswer) -> Decimal:
-        """(right picked - wrong picked) / number of right choices, never below zero."""
-        correct = key.correct_choice_ids
-        if not correct:
-            return ZERO
-        right_picked = len(answer.choice_ids & correct)
-        wrong_picked = len(answer.choice_ids - correct)
-        return max(ZERO, points(Decimal(right_picked - wrong_picked) / Decimal(len(correct))))
+        """The sum of the picked options' credits, from 0 to the whole point. Options
+        with no credits at all (only ticked) grade by the ticks: (right picked - wrong
+        picked) / right options."""
+        if not any(row.credit for row in key.choices):
+            correct = key.correct_choice_ids
+            if not correct:
+                return ZERO
+            right_picked = len(answer.choice_ids & correct)
+            wrong_picked = len(answer.choice_ids - correct)
+            return max(ZERO, points(Decimal(right_picked - wrong_picked) / len(correct)))
+        picked = sum((row.credit for row in key.choices if row.id in answer.choice_ids), ZERO)
+        return credit_points(picked)
+
+    def key_from_ticks(self, key: QuestionKey) -> QuestionKey:
+        # Before credits counted, the ticks alone graded: the same as even credits.
+        credits = even_credits(key.choices)
+        rows = tuple(replace(row, credit=c) for row, c in zip(key.choices, credits, strict=True))
+        return replace(key, choices=rows)
+
+    def credits_shown(self, key: QuestionKey) -> dict[int, Decimal]:
+        rows = key.choices
+        credits = (
+            [row.credit for row in rows] if any(r.credit for r in rows) else even_credits(rows)
+        )
+        return {row.id: credit for row, credit in zip(rows, credits, strict=True)}
+
+    def part_credit(self, credit: Decimal) -> str:
+        return f"{credit.normalize():f}%" if credit else ""
 
     def option_errors(self, options: int, right: int) -> list[str]:
         if options < 2:
@@ -36,12 +88,28 @@ class MultipleAnswers(PickingType):
             return ["A multiple-answer question needs at least one correct choice."]
         return []
 
+    def credit_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
+        if not any(row.credit for row in rows):
+            return []  # graded by the ticks alone
+        if any(row.is_correct != (row.credit > 0) for row in rows):
+            return [
+                "Give each correct choice a positive credit and each wrong one 0% or a "
+                "negative credit (or leave every credit at 0% to grade by the ticks alone)."
+            ]
+        total = positive_total([row.credit for row in rows])
+        if round(total / HUNDRED, 2) != 1:
+            return [f"The correct choices' credits add up to {total.normalize():f}%, not 100%."]
+        return []
+
     def reads_gift(self, source: gift.GiftQuestion) -> bool:
-        return is_options_block(source) and not has_one_full_answer(source)
+        return is_options_block(source) and not has_equals_answer(source)
 
     def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
-        if not any(choice.is_correct for choice in source.choices):
+        total = positive_total([choice.weight for choice in source.choices])
+        if not total:
             return ["no answer is marked right (with '=' or a positive weight)"]
+        if round(total / HUNDRED, 2) != 1:
+            return [f"the positive weights add up to {total.normalize():f}%, not 100%"]
         return []
 
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
@@ -61,11 +129,7 @@ class MultipleAnswers(PickingType):
 
 
 def _weights(choices: Sequence[Choice]) -> list[Decimal]:
-    """GIFT weights: the imported ones when they agree with the ticks, else Moodle's usual
-    split (right ones share 100%, wrong ones -100%)."""
-    right = [c for c in choices if c.is_correct]
-    agrees = all((c.credit > 0) == c.is_correct for c in choices)
-    if agrees and abs(sum(c.credit for c in right) - HUNDRED) < Decimal("0.001"):
-        return [c.credit for c in choices]
-    share = (HUNDRED / max(len(right), 1)).quantize(Decimal("0.00001"))
-    return [share if c.is_correct else Decimal(-100) for c in choices]
+    """GIFT weights: the credits, or the ticks' even credits where no option has one."""
+    if any(choice.credit for choice in choices):
+        return [choice.credit for choice in choices]
+    return even_credits([ChoiceKey(id=0, is_correct=choice.is_correct) for choice in choices])

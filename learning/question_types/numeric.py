@@ -23,6 +23,8 @@ from learning.question_types.base import (
     choice_row,
     clean_number,
     credit_points,
+    key_from_snapshot,
+    percent,
 )
 
 if TYPE_CHECKING:
@@ -39,6 +41,27 @@ class NumericFeedback:
     given_value: str | None
     expected_value: str | None
     tolerance: str | None
+    # The feedback of the answer the given value matched (the right value's, or an extra
+    # graded answer's), and that answer's credit as "50%" when it is part of the point.
+    feedback: str = ""
+    part_credit: str = ""
+
+
+def matched_answer(key: QuestionKey, value: Decimal) -> ChoiceKey | None:
+    """The extra graded answer a value falls within, the best credit first."""
+    reached = [
+        row
+        for row in key.choices
+        if row.numeric_value is not None
+        and abs(value - row.numeric_value) <= row.numeric_tolerance
+    ]
+    return max(reached, key=lambda row: row.credit, default=None)
+
+
+def is_within(key: QuestionKey, value: Decimal) -> bool:
+    return key.numeric_answer is not None and abs(value - key.numeric_answer) <= (
+        key.numeric_tolerance
+    )
 
 
 class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
@@ -52,18 +75,10 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
 
     def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
         """Full credit within the question's tolerance; else the best extra graded answer."""
-        if (
-            key.numeric_answer is not None
-            and abs(answer.value - key.numeric_answer) <= key.numeric_tolerance
-        ):
+        if is_within(key, answer.value):
             return ONE
-        credits = [
-            choice.credit
-            for choice in key.choices
-            if choice.numeric_value is not None
-            and abs(answer.value - choice.numeric_value) <= choice.numeric_tolerance
-        ]
-        return credit_points(max(credits)) if credits else ZERO
+        row = matched_answer(key, answer.value)
+        return credit_points(row.credit) if row is not None else ZERO
 
     def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
         if not isinstance(answer, NumericAnswer):
@@ -130,10 +145,22 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> NumericFeedback:
         tolerance = clean_number(snapshot.get("numeric_tolerance"))
+        feedback, part_credit = "", ""
+        if answer.get("value") is not None:
+            key = key_from_snapshot(snapshot)
+            value = Decimal(str(answer["value"]))
+            row = matched_answer(key, value)
+            if is_within(key, value):
+                feedback = snapshot.get("numeric_feedback", "")
+            elif row is not None:
+                feedback = row.feedback
+                part_credit = percent(row.credit) if ZERO < row.credit < HUNDRED else ""
         return NumericFeedback(
             given_value=clean_number(answer.get("value")),
             expected_value=clean_number(snapshot.get("numeric_answer")),
             tolerance=tolerance if tolerance not in (None, "0") else None,
+            feedback=feedback,
+            part_credit=part_credit,
         )
 
     def correction(self, detail: NumericFeedback) -> str:
@@ -152,11 +179,14 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         extra = [answer for answer in source.numeric_answers if answer.weight < HUNDRED]
         main = full[0] if full else None
         return ImportedQuestion(
-            values=self.gift_values(
-                source,
-                numeric_answer=main.value if main else None,
-                numeric_tolerance=main.tolerance if main else ZERO,
-            ),
+            values={
+                **self.gift_values(
+                    source,
+                    numeric_answer=main.value if main else None,
+                    numeric_tolerance=main.tolerance if main else ZERO,
+                ),
+                "numeric_feedback": main.feedback if main else "",
+            },
             rows=[
                 choice_row(
                     credit=answer.weight,
@@ -169,7 +199,11 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         )
 
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
-        main = gift.GiftNumericAnswer(question.numeric_answer or ZERO, question.numeric_tolerance)
+        main = gift.GiftNumericAnswer(
+            question.numeric_answer or ZERO,
+            question.numeric_tolerance,
+            feedback=question.numeric_feedback,
+        )
         return gift.GiftAnswers(
             gift.NUMERIC_SYNTAX,
             numeric_answers=[main]

@@ -6,16 +6,20 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 
 from learning.formats import gift
 from learning.question_types.base import (
+    ZERO,
     ChoiceKey,
     OptionCodes,
     QuestionKey,
     QuestionType,
+    key_from_snapshot,
+    percent,
     rows_as_shown,
 )
 
@@ -35,6 +39,9 @@ class ChoiceFeedback:
     is_correct: bool
     picked: bool
     feedback: str
+    # The part of the point this option earns when picked, as "50%", where it is neither
+    # the full point of a right option nor nothing; empty otherwise.
+    part_credit: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,12 +56,17 @@ class PickedFeedback:
 
 
 def is_options_block(source: gift.GiftQuestion) -> bool:
-    """A GIFT block of options, some marked wrong with '~' (no '->' pairs)."""
+    """A GIFT block of options: Moodle reads a block with a '~' answer (and no '->' pairs)
+    as multiple choice, single choice when an answer is marked '=', else multiple answers."""
     return (
         source.syntax == gift.CHOICES_SYNTAX
         and not any(choice.match_text for choice in source.choices)
         and any(choice.marker == "~" for choice in source.choices)
     )
+
+
+def has_equals_answer(source: gift.GiftQuestion) -> bool:
+    return any(choice.marker == "=" for choice in source.choices)
 
 
 class SinglePickWidget(forms.RadioSelect):
@@ -110,11 +122,16 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
         if any(not row.text.strip() for row in rows):
             return ["Every choice needs its text."]
-        return self.option_errors(len(rows), sum(row.is_correct for row in rows))
+        errors = self.option_errors(len(rows), sum(row.is_correct for row in rows))
+        return errors or self.credit_errors(rows)
 
     @abstractmethod
     def option_errors(self, options: int, right: int) -> list[str]:
         """Why `options` options of which `right` are right cannot make this question."""
+
+    def credit_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
+        """Why the options' credits do not make sense for this type."""
+        return []
 
     def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
         options = [(codes.code(choice.id), choice.text) for choice in choices]
@@ -155,6 +172,7 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
         self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> PickedFeedback:
         picked = set(answer.get("choices", []))
+        row_credits = self.credits_shown(key_from_snapshot(snapshot))
         return PickedFeedback(
             tuple(
                 ChoiceFeedback(
@@ -163,10 +181,18 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
                     is_correct=choice["is_correct"],
                     picked=choice["id"] in picked,
                     feedback=choice.get("feedback", ""),
+                    part_credit=self.part_credit(row_credits.get(choice["id"], ZERO)),
                 )
                 for choice in rows_as_shown(snapshot, shown_order)
             )
         )
+
+    def credits_shown(self, key: QuestionKey) -> dict[int, Decimal]:
+        """What picking each option earns or costs, in percent of the point."""
+        return {row.id: row.credit for row in key.choices}
+
+    def part_credit(self, credit: Decimal) -> str:
+        return percent(credit) if ZERO < credit < 100 else ""
 
     def correction(self, detail: PickedFeedback) -> str:
         answers = "; ".join(detail.right_answers)

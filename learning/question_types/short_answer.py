@@ -19,7 +19,9 @@ from learning.question_types.base import (
     QuestionKey,
     QuestionType,
     credit_points,
+    key_from_snapshot,
     normalize_text,
+    percent,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ class TextAnswer:
 class TypedFeedback:
     given_text: str | None
     accepted_answers: tuple[tuple[str, str], ...]  # (text, credit shown as "50%")
+    # The feedback of the answer typed, when it is one of the question's answers.
+    feedback: str = ""
 
     @property
     def full_answers(self) -> list[str]:
@@ -52,9 +56,8 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
 
     def grade(self, key: QuestionKey, answer: TextAnswer) -> Decimal:
         """The credit of the accepted answer typed, ignoring case and surrounding space."""
-        typed = normalize_text(answer.text)
-        credits = [choice.credit for choice in key.choices if normalize_text(choice.text) == typed]
-        return credit_points(max(credits)) if typed and credits else ZERO
+        row = matched_answer(key, answer.text)
+        return credit_points(row.credit) if row is not None else ZERO
 
     def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
         if not isinstance(answer, TextAnswer) or not answer.text.strip():
@@ -104,13 +107,16 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> TypedFeedback:
         # Accepted answers are listed in the author's order, best first as written.
+        given = answer.get("text")
+        row = matched_answer(key_from_snapshot(snapshot), given) if given else None
         return TypedFeedback(
-            given_text=answer.get("text"),
+            given_text=given,
             accepted_answers=tuple(
-                (choice["text"], _percent(choice.get("credit", 100)))
+                (choice["text"], percent(Decimal(str(choice.get("credit", 100)))))
                 for choice in snapshot.get("choices", [])
                 if Decimal(str(choice.get("credit", 100))) > 0
             ),
+            feedback=row.feedback if row is not None else "",
         )
 
     def correction(self, detail: TypedFeedback) -> str:
@@ -143,5 +149,11 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         )
 
 
-def _percent(raw: Any) -> str:
-    return f"{Decimal(str(raw)).normalize():f}%"
+def matched_answer(key: QuestionKey, text: str) -> ChoiceKey | None:
+    """The question's answer a typed text is (case and spacing aside), the best credit
+    first; None when it is none of them."""
+    typed = normalize_text(text)
+    if not typed:
+        return None
+    rows = [row for row in key.choices if normalize_text(row.text) == typed]
+    return max(rows, key=lambda row: row.credit, default=None)
