@@ -116,7 +116,10 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
         return answer.choice_ids
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> ChoiceAnswer:
-        wanted = [choice.id for choice in key.choices if choice.is_correct == right]
+        if right:
+            wanted = [choice.id for choice in key.choices if choice.is_correct]
+        else:  # options that earn nothing (a wrong one may earn part of the point)
+            wanted = [c.id for c in key.choices if not c.is_correct and c.credit <= 0]
         return ChoiceAnswer(frozenset(wanted[:1] if self.picks_one else wanted))
 
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
