@@ -136,7 +136,7 @@ CASES = [
     ),
     MoodleCase(
         "a numeric main answer with feedback, and a close one",
-        "What is 2 + 3?{#=5:0#well done =%50%4:1#close}",
+        "What is 2 + 3?{#=5:0#well done =%50%4:1#close ~#Count again.}",
         "numeric",
         ((Decimal("5"), "1"), (Decimal("3.5"), "0.5"), (Decimal("7"), "0")),
     ),
@@ -202,11 +202,14 @@ def test_positive_weights_of_multiple_answers_must_add_up_to_100_as_moodle_requi
 
 
 def test_the_numeric_main_answers_feedback_is_imported():
-    (source,) = parse_gift("What is 2 + 3?{#=5:0#well done =%50%4:1#close}").questions
+    (source,) = parse_gift(
+        "What is 2 + 3?{#=5:0#well done =%50%4:1#close ~#Count again.}"
+    ).questions
     read = question_bank.imported(source)
     assert read.values["numeric_feedback"] == "well done"
     assert [(row["numeric_value"], row["credit"], row["feedback"]) for row in read.rows] == [
-        (Decimal(4), Decimal(50), "close")
+        (Decimal(4), Decimal(50), "close"),
+        (None, Decimal(0), "Count again."),  # Moodle's feedback for any other number
     ]
 
 
@@ -224,7 +227,7 @@ def answered(client, learner, question: Question, data: Any = None) -> str:
     """The feedback partial a learner gets after answering `question` alone in a quiz, with
     the posted `data` (a dict, or a function of the attempt giving one; the right answer
     when None)."""
-    quiz = QuizFactory(topic=question.topic, question_count=1)
+    quiz = QuizFactory.create(topic=question.topic, question_count=1)
     attempt = services.start_attempt(learner=learner, quiz=quiz, rng=random.Random(3))
     post = answer_post(question, right=True, attempt=attempt)
     if data is not None:
@@ -271,11 +274,20 @@ class TestFeedbackLearnersSee:
             credit=Decimal(50),
             feedback="Ten times too much: check the unit.",
         )
+        Choice.objects.create(question=question, feedback="Read the lesson's table again.")
         html = answered(learner_client, learner, question, {"value": "150"})
         assert "Ten times too much: check the unit." in html
         assert "50% credit" in html
         assert "Spot on." not in html
+        assert "table again" not in html
         assert Response.objects.get().points == Decimal("0.5")
+
+    def test_the_feedback_for_any_other_number(self, learner_client, learner, topic):
+        question = NumericQuestionFactory(topic=topic)
+        Choice.objects.create(question=question, feedback="Read the lesson's table again.")
+        html = answered(learner_client, learner, question, {"value": "3"})
+        assert "Read the lesson's table again." in html
+        assert Response.objects.get().points == 0
 
     def test_the_typed_short_answers_feedback(self, learner_client, learner, topic):
         question = ShortAnswerQuestionFactory(topic=topic, accepted=[])
@@ -296,7 +308,7 @@ class TestFeedbackLearnersSee:
         tic = question.choices.get(text="Tic")
         tic.feedback = "A tic repeats."
         tic.save()
-        quiz = QuizFactory(topic=topic, question_count=1)
+        quiz = QuizFactory.create(topic=topic, question_count=1)
         attempt = services.start_attempt(learner=learner, quiz=quiz, rng=random.Random(3))
         url = reverse("learning:question", args=[attempt.pk, 1])
         page = learner_client.get(url).content.decode()
@@ -334,7 +346,8 @@ EVERY_TYPE = """$CATEGORY: grant
 ::numeric::When was Grant born?{#
 =1822:0#Right on.
 =%50%1822:2#Within two years.
-=%0%1922:0#A century late.}
+=%0%1922:0#A century late.
+~#Grant was born in the 1820s.}
 
 ::short::Who is buried in Grant's tomb?{=no one#Right. =%50%Grant#Half: not alone.}
 
@@ -378,6 +391,7 @@ def test_every_type_exports_and_imports_unchanged(topic):
     assert "=%50%1822:2#Within two years." in exported
     assert "=%50%Grant#Half\\: not alone." in exported
     assert "= -> Paris" in exported
+    assert "~#Grant was born in the 1820s." in exported
 
 
 def test_the_course_bank_exports_and_imports_unchanged():
@@ -480,3 +494,12 @@ def test_the_data_migration_keeps_every_point_and_a_regrade_changes_nothing(lear
         for response in Response.objects.filter(question=question).select_related("version"):
             after = regrading.regrade_points(response.version.snapshot, key, response.answer)
             assert after == response.points
+
+
+def test_feedback_for_any_other_number_after_a_single_numeric_answer():
+    (source,) = parse_gift("What is a number from 1 to 5? {#3:2 ~#From 1 to 5.}").questions
+    read = question_bank.imported(source)
+    assert (read.values["numeric_answer"], read.values["numeric_tolerance"]) == (3, 2)
+    assert [(row["numeric_value"], row["feedback"]) for row in read.rows] == [
+        (None, "From 1 to 5.")
+    ]

@@ -6,9 +6,10 @@ module knows GIFT's syntax only; `learning.question_types.read_gift` decides whi
 type each block is, and each type writes its own answer block back as `GiftAnswers`.
 
 Supported: ``//`` comments, ``$CATEGORY:``, ``::title::``, ``[markdown]``-style format
-markers, single choice ``{=right ~wrong}``, weighted multiple answers ``{~%50%a ~%-100%b}``,
+markers, single choice ``{=right ~%50%part ~wrong}``, multiple answers ``{~%50%a ~%-100%b}``,
 true/false ``{T}``/``{FALSE}`` with feedback, numeric ``{#value:tolerance}``,
-``{#low..high}`` and several graded numeric answers ``{#=60:5 =%50%45:5}``, short answer
+``{#low..high}``, several graded numeric answers ``{#=60:5 =%50%45:5}`` and the feedback
+for any other number ``{#=60:5 ~#feedback}``, short answer
 ``{=a =%50%b}``, matching ``{=item -> match}`` (``= -> match``: an extra wrong match),
 missing word (answers inside the sentence),
 per-answer feedback after ``#``, general feedback after ``####``, and the escapes
@@ -57,7 +58,7 @@ class GiftChoice:
 
 @dataclass(frozen=True)
 class GiftNumericAnswer:
-    value: Decimal
+    value: Decimal | None  # None: Moodle's `~#feedback`, the feedback for any other number
     tolerance: Decimal = Decimal(0)
     weight: Decimal = _HUNDRED
     feedback: str = ""
@@ -188,9 +189,11 @@ def _parse_numeric(body: str) -> list[GiftNumericAnswer]:
     if body.startswith(("=", "~")):
         starts = _unescaped_positions(body, "=~")
         parts = [body[a:b] for a, b in zip(starts, [*starts[1:], len(body)], strict=True)]
+    elif (cut := _find_unescaped(body, "~")) >= 0:  # `{#3:2 ~#feedback}`
+        parts = [body[:cut], body[cut:]]
     answers = []
     for part in parts:
-        weight = _HUNDRED
+        weight, wrong = _HUNDRED, False
         part = part.strip()
         if part.startswith(("=", "~")):
             wrong = part.startswith("~")
@@ -203,6 +206,10 @@ def _parse_numeric(body: str) -> list[GiftNumericAnswer]:
                 weight = Decimal(0)
         spec, feedback = _split_feedback(part)
         spec = spec.strip()
+        if wrong and not spec:  # `~#feedback`: what any other number is told
+            other = GiftNumericAnswer(None, weight=weight, feedback=unescape(feedback).strip())
+            answers.append(other)
+            continue
         if ".." in spec:
             low_raw, high_raw = spec.split("..", 1)
             low = _number(low_raw, "the lower bound")
@@ -445,6 +452,9 @@ def _answer_block(question: GiftQuestion) -> list[str]:
     if question.syntax == NUMERIC_SYNTAX:
         lines = ["\t#"]
         for answer in question.numeric_answers:
+            if answer.value is None:
+                lines.append(_answer_line("~", None, "", answer.feedback))
+                continue
             weight = None if answer.weight == _HUNDRED else answer.weight
             spec = f"{_number_text(answer.value)}:{_number_text(answer.tolerance)}"
             lines.append(_answer_line("=", weight, spec, answer.feedback))

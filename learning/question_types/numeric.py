@@ -4,7 +4,7 @@ part credit."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     label = "Numeric"
     input_template = "learning/question_types/numeric_input.html"
     feedback_template = "learning/question_types/numeric_feedback.html"
-    rows_help = "extra numeric answers (value ± tolerance, credit %)"
+    rows_help = "extra numeric answers (value ± tolerance, credit %; no value: any other number)"
 
     def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
         """Full credit within the question's tolerance; else the best extra graded answer."""
@@ -109,10 +109,12 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         return {}
 
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
-        if any(row.numeric_value is None for row in rows):
+        others = [row for row in rows if row.numeric_value is None]
+        if len(others) > 1 or any(row.credit or not row.feedback.strip() for row in others):
             return [
                 "A numeric question's extra rows are graded answers: give each a numeric "
-                "value (and a credit), or remove it."
+                "value (and a credit), or remove it. One row without a value may hold, at "
+                "0% credit, the feedback for any other number."
             ]
         return []
 
@@ -155,6 +157,8 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
             elif row is not None:
                 feedback = row.feedback
                 part_credit = percent(row.credit) if ZERO < row.credit < HUNDRED else ""
+            else:
+                feedback = next((r.feedback for r in key.choices if r.numeric_value is None), "")
         return NumericFeedback(
             given_value=clean_number(answer.get("value")),
             expected_value=clean_number(snapshot.get("numeric_answer")),
@@ -170,13 +174,23 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         return source.syntax == gift.NUMERIC_SYNTAX
 
     def gift_errors(self, source: gift.GiftQuestion) -> list[str]:
-        if not any(answer.weight >= HUNDRED for answer in source.numeric_answers):
+        if not any(
+            answer.weight >= HUNDRED and answer.value is not None
+            for answer in source.numeric_answers
+        ):
             return ["a numeric question needs one answer worth full credit"]
         return []
 
     def from_gift(self, source: gift.GiftQuestion) -> ImportedQuestion:
-        full = [answer for answer in source.numeric_answers if answer.weight >= HUNDRED]
-        extra = [answer for answer in source.numeric_answers if answer.weight < HUNDRED]
+        graded = [answer for answer in source.numeric_answers if answer.value is not None]
+        full = [answer for answer in graded if answer.weight >= HUNDRED]
+        extra = [answer for answer in graded if answer.weight < HUNDRED]
+        # Moodle's `~#feedback`: what any other number is told; it earns nothing.
+        other = [
+            replace(answer, weight=ZERO)
+            for answer in source.numeric_answers
+            if answer.value is None
+        ]
         main = full[0] if full else None
         return ImportedQuestion(
             values={
@@ -194,7 +208,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
                     numeric_tolerance=answer.tolerance,
                     feedback=answer.feedback,
                 )
-                for answer in full[1:] + extra
+                for answer in full[1:] + extra + other[:1]
             ],
         )
 
@@ -211,5 +225,10 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
                 gift.GiftNumericAnswer(c.numeric_value, c.numeric_tolerance, c.credit, c.feedback)
                 for c in choices
                 if c.numeric_value is not None
-            ],
+            ]
+            + [
+                gift.GiftNumericAnswer(None, feedback=c.feedback)
+                for c in choices
+                if c.numeric_value is None
+            ][:1],
         )
