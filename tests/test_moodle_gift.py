@@ -21,6 +21,7 @@ from learning.models import Attempt, Choice, Question, Response
 from learning.question_types import parse_gift
 from learning.question_types.base import (
     CREDITS_SCORING,
+    ChoiceKey,
     OptionCodes,
     QuestionKey,
     key_from_snapshot,
@@ -503,3 +504,38 @@ def test_feedback_for_any_other_number_after_a_single_numeric_answer():
     assert [(row["numeric_value"], row["feedback"]) for row in read.rows] == [
         (None, "From 1 to 5.")
     ]
+
+
+# -- the author's checks on credits and extra matches --------------------------------------
+
+
+def row(text: str, correct: bool = False, credit: int | str = 0, match: str = "") -> ChoiceKey:
+    return ChoiceKey(id=0, text=text, is_correct=correct, credit=Decimal(credit), match_text=match)
+
+
+@pytest.mark.parametrize(
+    ("question_type", "rows", "problem"),
+    [
+        ("single", [row("a", True), row("b", credit=100)], "A choice worth 100%"),
+        ("multiple", [row("a", True, 50), row("b", True, 40), row("c")], "add up to 90%"),
+        ("multiple", [row("a", True, 100), row("b", True, 0)], "positive credit"),
+        ("matching", [row("a", match="1"), row("b", match="2"), row("c")], "both an item"),
+        ("matching", [row("a", match="1"), row("", match="2")], "at least two pairs"),
+    ],
+)
+def test_the_author_is_told_what_credits_and_matches_mean(question_type, rows, problem):
+    (error,) = question_types.get(question_type).answer_row_errors(rows)
+    assert problem in error
+
+
+@pytest.mark.parametrize(
+    ("question_type", "rows"),
+    [
+        ("single", [row("a", True), row("b", True), row("c", credit=50), row("d", credit=-50)]),
+        ("multiple", [row("a", True), row("b", True), row("c")]),  # graded by the ticks
+        ("multiple", [row(t, True, "33.33333") for t in "abc"] + [row("d", credit=-100)]),
+        ("matching", [row("a", match="1"), row("b", match="2"), row("", match="3")]),
+    ],
+)
+def test_moodles_credits_and_extra_matches_are_accepted(question_type, rows):
+    assert question_types.get(question_type).answer_row_errors(rows) == []
