@@ -83,6 +83,19 @@ def export_gift(topic: Topic | None = None) -> str:
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
 
 
+@dataclass(frozen=True)
+class ExportFormat:
+    write: Callable[[Topic | None], str]  # the bank (or one topic) as a file's text
+    extension: str
+    content_type: str
+
+
+# The export formats, by the name `--format` and the admin's export link use.
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "gift": ExportFormat(export_gift, "gift", "text/plain; charset=utf-8"),
+}
+
+
 # -- reading a file, whatever its format ---------------------------------------------------
 
 
