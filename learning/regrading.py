@@ -133,6 +133,7 @@ def snapshot_as_regraded(asked: Mapping[str, Any], graded: Mapping[str, Any]) ->
         "choices": [_row(choice) for choice in rows],
         "numeric_answer": _number(mapped.numeric_answer),
         "numeric_tolerance": str(mapped.numeric_tolerance),
+        "numeric_feedback": graded.get("numeric_feedback", ""),
         # The rows carry the credits that graded (`key_from_snapshot` read any old ones).
         "scoring": CREDITS_SCORING,
     }
