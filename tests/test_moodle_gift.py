@@ -44,6 +44,7 @@ from tests.factories import (
     TopicFactory,
 )
 from tests.helpers import HTMX, answer_post
+from tests.test_admin import question_form
 
 pytestmark = pytest.mark.django_db
 
@@ -539,3 +540,24 @@ def test_the_author_is_told_what_credits_and_matches_mean(question_type, rows, p
 )
 def test_moodles_credits_and_extra_matches_are_accepted(question_type, rows):
     assert question_types.get(question_type).answer_row_errors(rows) == []
+
+
+@pytest.mark.parametrize(
+    ("question_type", "choices", "stored"),
+    [
+        ("single", [("Sweating", True), ("Shivering", False)], [100, 0]),
+        ("multiple", [("Sweating", True), ("Thirst", True), ("Shivering", False)], [50, 50, -50]),
+    ],
+)
+def test_a_question_saved_in_the_admin_with_the_default_credits_round_trips(
+    teacher_client, topic, question_type, choices, stored
+):
+    QuizFactory.create(topic=topic)
+    data = question_form(topic, question_type, choices, lesson_anchor="")
+    response = teacher_client.post(reverse("admin:learning_question_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    question = Question.objects.get()
+    # The tick said what is right; the stored credits say what each option earns.
+    assert [c.credit for c in question.choices.all()] == stored
+    plan = question_bank.plan_import(question_bank.export_gift(), filename="x.gift")
+    assert (plan.count("create"), plan.count("update"), plan.count("unchanged")) == (0, 0, 1)

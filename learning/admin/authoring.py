@@ -28,6 +28,7 @@ from learning.models import (
     QuizKind,
     Topic,
 )
+from learning.question_types.base import ChoiceKey
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -224,6 +225,21 @@ class QuizAdmin(admin.ModelAdmin):
         return render(request, "learning/preview.html", context)
 
 
+def store_credits(question: Question) -> None:
+    """Write out the credits the author left to the question's type (a right single
+    option's 100%, the ticks' shares of multiple answers), so that what is stored says what
+    each answer earns."""
+    choices = list(question.choices.order_by("order", "id"))
+    rows = [ChoiceKey(id=c.pk, is_correct=c.is_correct, credit=c.credit) for c in choices]
+    credits = question_types.get(question.type).credits_to_store(rows)
+    changed = []
+    for choice, credit in zip(choices, credits, strict=True):
+        if choice.credit != credit:
+            choice.credit = credit
+            changed.append(choice)
+    Choice.objects.bulk_update(changed, ["credit"])
+
+
 class ChoiceInline(admin.TabularInline):
     model = Choice
     formset = ChoiceInlineFormSet
@@ -280,6 +296,12 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
         ("Identity", {"fields": ("key", "origin", "created_at", "updated_at")}),
     )
     actions = ("publish", "unpublish")
+
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: list[Any], change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        store_credits(form.instance)
 
     @admin.display(description="Question", ordering="prompt")
     def short_prompt(self, question: Question) -> str:

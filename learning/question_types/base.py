@@ -280,6 +280,12 @@ class QuestionType[AnswerT, DetailT](ABC):
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
         """Why no learner could answer right with these rows; empty when they can."""
 
+    def credits_to_store(self, rows: Sequence[ChoiceKey]) -> list[Decimal]:
+        """The credits to store for rows an author saved: what each row earns, written out
+        where the author left it to the type (so exports and other readers of a credit
+        need not know the type's defaults). By default the credits as given."""
+        return [row.credit for row in rows]
+
     def authoring_errors(self, values: Mapping[str, Any], rows: Sequence[ChoiceKey]) -> list[str]:
         """Every reason a question of this type, with these fields and rows, is not ready."""
         return [*self.question_field_errors(values).values(), *self.answer_row_errors(rows)]

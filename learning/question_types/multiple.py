@@ -71,12 +71,13 @@ class MultipleAnswers(PickingType):
         rows = tuple(replace(row, credit=c) for row, c in zip(key.choices, credits, strict=True))
         return replace(key, choices=rows)
 
+    def credits_to_store(self, rows: Sequence[ChoiceKey]) -> list[Decimal]:
+        # Only ticks given: the credits they grade by, written out.
+        return [row.credit for row in rows] if any(r.credit for r in rows) else even_credits(rows)
+
     def credits_shown(self, key: QuestionKey) -> dict[int, Decimal]:
-        rows = key.choices
-        credits = (
-            [row.credit for row in rows] if any(r.credit for r in rows) else even_credits(rows)
-        )
-        return {row.id: credit for row, credit in zip(rows, credits, strict=True)}
+        credits = self.credits_to_store(key.choices)
+        return {row.id: credit for row, credit in zip(key.choices, credits, strict=True)}
 
     def part_credit(self, credit: Decimal) -> str:
         return f"{credit.normalize():f}%" if credit else ""

@@ -55,6 +55,9 @@ class SingleChoice(PickingType):
             ),
         )
 
+    def credits_to_store(self, rows: Sequence[ChoiceKey]) -> list[Decimal]:
+        return [HUNDRED if row.is_correct else row.credit for row in rows]
+
     def credits_shown(self, key: QuestionKey) -> dict[int, Decimal]:
         return {row.id: HUNDRED if row.is_correct else row.credit for row in key.choices}
 
