@@ -197,8 +197,21 @@ def _upsert[M: Model](
 # file's key is never taken over.
 
 
+def _as_saved_by_a_form(value: Any) -> Any:
+    """`value` with its texts as an admin form saves them unchanged (no surrounding
+    whitespace, lines ending in \n rather than a browser's \r\n): saving a row without
+    changing it is not an edit."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip()
+    if isinstance(value, dict):
+        return {key: _as_saved_by_a_form(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_saved_by_a_form(item) for item in value]
+    return value
+
+
 def _fields_digest(values: dict[str, Any]) -> str:
-    return snapshot_digest(values)
+    return snapshot_digest(_as_saved_by_a_form(values))
 
 
 def _upsert_unless_edited[M: (Topic, Lesson)](
@@ -240,7 +253,7 @@ def _upsert_unless_edited[M: (Topic, Lesson)](
 
 def _question_digest(question: Question, *, published: bool) -> str:
     """The question's content (its version snapshot, choices and all) and published state."""
-    return snapshot_digest({**snapshot_question(question), "is_published": published})
+    return _fields_digest({**snapshot_question(question), "is_published": published})
 
 
 class _Edits(Enum):
