@@ -223,9 +223,10 @@ def _upsert_unless_edited[M: (Topic, Lesson)](
     name: str,
     *,
     new_values: dict[str, Any] | None = None,
+    replace_edits: bool = False,
 ) -> M:
     """Create the row, or update it from the files unless it was edited since the files
-    last wrote it; `new_values` are set only on a row created now."""
+    last wrote it (or `replace_edits`); `new_values` are set only on a row created now."""
     wanted_digest = _fields_digest(values)
     instance = model._default_manager.filter(**lookup).first()
     if instance is None:
@@ -234,7 +235,7 @@ def _upsert_unless_edited[M: (Topic, Lesson)](
         report.count(report.created, kind)
         return instance
     as_stored = _fields_digest({attribute: getattr(instance, attribute) for attribute in values})
-    if instance.files_digest and instance.files_digest != as_stored:
+    if not replace_edits and instance.files_digest and instance.files_digest != as_stored:
         report.kept.append(name)
         return instance
     changed: list[str] = [
@@ -262,9 +263,12 @@ class _Edits(Enum):
     CONTENT = "edited in the admin"
 
 
-def _question_edits(question: Question) -> _Edits:
+def _question_edits(question: Question, *, replace_edits: bool) -> _Edits:
     """What was changed in the admin since the files last wrote this question (load with
-    select_related("topic") and prefetch_related("choices"))."""
+    select_related("topic") and prefetch_related("choices")); with `replace_edits`, a
+    course question's edits are ignored (to be overwritten)."""
+    if replace_edits and question.origin == QuestionOrigin.FIXTURES:
+        return _Edits.NONE
     if not question.files_digest:
         return _Edits.NONE if question.origin == QuestionOrigin.FIXTURES else _Edits.CONTENT
     if question.files_digest == _question_digest(question, published=question.is_published):
@@ -275,7 +279,12 @@ def _question_edits(question: Question) -> _Edits:
 
 
 def _load_question(
-    source: gift.GiftQuestion, topic: Topic, existing: Question | None, report: LoadReport
+    source: gift.GiftQuestion,
+    topic: Topic,
+    existing: Question | None,
+    report: LoadReport,
+    *,
+    replace_edits: bool,
 ) -> tuple[int, bool] | None:
     """Create or update one question from the files, unless it was edited in the admin.
 
@@ -291,7 +300,7 @@ def _load_question(
         sync_choices(question, wanted.rows)
         report.count(report.created, "questions")
         return question.pk, True
-    edits = _question_edits(existing)
+    edits = _question_edits(existing, replace_edits=replace_edits)
     if edits == _Edits.CONTENT:
         report.kept.append(f"question {source.title}")
         return None
@@ -312,10 +321,12 @@ def _load_question(
     return existing.pk, True
 
 
-def _withdraw_question(question: Question, report: LoadReport) -> tuple[int, bool] | None:
+def _withdraw_question(
+    question: Question, report: LoadReport, *, replace_edits: bool
+) -> tuple[int, bool] | None:
     """A course question no longer in the files: unpublished (never deleted: learners'
     answers point at it), unless it was edited in the admin."""
-    edits = _question_edits(question)
+    edits = _question_edits(question, replace_edits=replace_edits)
     if edits == _Edits.CONTENT:
         report.kept.append(f"question {question.key} (no longer in the files)")
         return None
@@ -344,7 +355,10 @@ def _store_question_digests(wanted_published: dict[int, bool]) -> None:
 
 
 @transaction.atomic
-def load_course(directory: Path) -> LoadReport:
+def load_course(directory: Path, *, replace_edits: bool = False) -> LoadReport:
+    """Load the course from `directory`; with `replace_edits`, course rows edited in the
+    admin are brought back to the files too (questions made in the admin or imported
+    never are)."""
     course = read_course(directory)
     report = LoadReport()
     topics: dict[str, Topic] = {}
@@ -357,6 +371,7 @@ def load_course(directory: Path) -> LoadReport:
             "topics",
             f"topic {lesson.slug}",
             new_values={"is_published": True},  # an existing topic keeps its state
+            replace_edits=replace_edits,
         )
         topics[lesson.slug] = topic
         _upsert_unless_edited(
@@ -366,6 +381,7 @@ def load_course(directory: Path) -> LoadReport:
             report,
             "lessons",
             f"lesson of {lesson.slug}",
+            replace_edits=replace_edits,
         )
         quiz = Quiz.objects.filter(topic=topic).first()
         if quiz is None:
@@ -380,12 +396,14 @@ def load_course(directory: Path) -> LoadReport:
     wanted_published: dict[int, bool] = {}
     for _path, source in course.questions:
         topic = topics[source.category]
-        loaded = _load_question(source, topic, existing.get(source.title), report)
+        loaded = _load_question(
+            source, topic, existing.get(source.title), report, replace_edits=replace_edits
+        )
         if loaded is not None:
             wanted_published[loaded[0]] = loaded[1]
     removed = with_content.filter(origin=QuestionOrigin.FIXTURES).exclude(key__in=loaded_keys)
     for question in removed:
-        withdrawn = _withdraw_question(question, report)
+        withdrawn = _withdraw_question(question, report, replace_edits=replace_edits)
         if withdrawn is not None:
             wanted_published[withdrawn[0]] = withdrawn[1]
     _store_question_digests(wanted_published)

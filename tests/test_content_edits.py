@@ -52,7 +52,7 @@ def as_field(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def change_form(question: Question, **fields: str) -> dict[str, str]:
+def change_form(question: Question, **fields: str | None) -> dict[str, str]:
     """The admin change form of `question` as it stands, with `fields` changed."""
     choices = list(question.choices.order_by("order", "id"))
     data = {
@@ -86,7 +86,10 @@ def change_form(question: Question, **fields: str) -> dict[str, str]:
         }
         if choice.is_correct:
             data[f"{prefix}is_correct"] = "on"
-    return data | fields
+    data |= {name: value for name, value in fields.items() if value is not None}
+    for name in [name for name, value in fields.items() if value is None]:
+        data.pop(name)  # an unticked checkbox is not sent
+    return data
 
 
 def edit_in_admin(client, question: Question, **fields) -> None:
@@ -196,6 +199,28 @@ class TestQuestionsEditedInTheAdmin:
 
         assert Question.objects.get(key="hot-humidity").prompt.startswith("Why does humid air")
         assert "kept" not in output
+
+    def test_replace_edits_brings_course_questions_back_but_not_a_teachers_own(
+        self, course, teacher_client
+    ):
+        edited = Question.objects.get(key="hot-humidity")
+        edit_in_admin(teacher_client, edited, prompt="Edited", is_published=None)
+        own = Question.objects.get(key="hot-emergency-name")
+        Question.objects.filter(pk=own.pk).update(
+            origin=QuestionOrigin.ADMIN, files_digest="", prompt="A teacher's own question"
+        )
+        Topic.objects.filter(slug="heat").update(title="Hot")
+
+        out = StringIO()
+        call_command("load_content", replace_edits=True, stdout=out)
+
+        edited.refresh_from_db()
+        assert (edited.prompt[:22], edited.is_published) == ("Why does high humidity", True)
+        assert Question.objects.get(pk=own.pk).prompt == "A teacher's own question"
+        assert Topic.objects.get(slug="heat").title == "Heat"
+        assert "kept 1 edited in the admin" in out.getvalue()
+        assert out.getvalue().count("question ") == 1
+        assert "question hot-emergency-name" in out.getvalue()
 
     def test_a_course_loaded_before_digests_were_kept_still_follows_the_files(self, course):
         Question.objects.update(files_digest="")

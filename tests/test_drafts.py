@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 def make_topic(slug: str, *, published: bool = True, questions: int = 3) -> Topic:
-    topic = TopicFactory(slug=slug, title=slug.replace("-", " ").title(), is_published=published)
+    topic = TopicFactory.create(
+        slug=slug, title=slug.replace("-", " ").title(), is_published=published
+    )
     LessonFactory(topic=topic)
     QuizFactory(topic=topic, question_count=questions)
     for number in range(questions):
