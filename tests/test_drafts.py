@@ -248,6 +248,16 @@ class TestTopicAdmin:
         assertContains(response, "Unpublished 2 topics.")
         assert not Topic.objects.filter(is_published=True).exists()
 
+    def test_publishing_a_topic_without_a_lesson_warns(self, teacher_client):
+        bare = TopicFactory.create(title="No lesson yet", is_published=False)
+        response = teacher_client.post(
+            reverse("admin:learning_topic_changelist"),
+            {"action": "publish", "_selected_action": [bare.pk]},
+            follow=True,
+        )
+        assertContains(response, "Published 1 topic.")
+        assertContains(response, "Published without a lesson")
+
 
 class TestQuestionAdmin:
     def test_publish_counts_the_changed_and_warns_of_a_draft_topic(self, teacher_client, draft):

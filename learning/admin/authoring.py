@@ -91,6 +91,7 @@ class TopicAdmin(admin.ModelAdmin):
             is_published=True
         )
         self.message_user(request, _changed_message("Published", changed, selected, "topic"))
+        self._warn_of_missing_lessons(request, queryset.filter(lesson__isnull=True))
 
     @admin.action(description="Unpublish the selected topics (learners stop seeing them)")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
@@ -99,6 +100,25 @@ class TopicAdmin(admin.ModelAdmin):
             is_published=False
         )
         self.message_user(request, _changed_message("Unpublished", changed, selected, "topic"))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        topic = form.instance
+        if topic.is_published:
+            self._warn_of_missing_lessons(
+                request, Topic.objects.filter(pk=topic.pk, lesson__isnull=True)
+            )
+
+    def _warn_of_missing_lessons(self, request: HttpRequest, topics: QuerySet[Topic]) -> None:
+        titles = list(topics.values_list("title", flat=True))
+        if titles:
+            self.message_user(
+                request,
+                "Published without a lesson, so learners find nothing to read yet: "
+                + ", ".join(f"“{title}”" for title in titles)
+                + ".",
+                messages.WARNING,
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
         return (
