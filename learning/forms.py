@@ -132,10 +132,10 @@ class ChoiceAdminForm(forms.ModelForm):
             "order",
             "text",
             "is_correct",
-            "credit",
             "match_text",
             "numeric_value",
             "numeric_tolerance",
+            "credit",
             "feedback",
         )
         labels = {

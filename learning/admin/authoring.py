@@ -236,10 +236,10 @@ class ChoiceInline(admin.TabularInline):
         "order",
         "text",
         "is_correct",
-        "credit",
         "match_text",
         "numeric_value",
         "numeric_tolerance",
+        "credit",
         "feedback",
     )
     verbose_name = "answer"
