@@ -97,12 +97,12 @@ def answer_columns() -> dict[str, dict[str, Any]]:
     what its rows are, and whether a row is ticked right or wrong (then a new row's credit
     follows the tick)."""
     return {
-        question_type.value: {
-            "fields": list(question_type.row_fields),
-            "rows": question_type.rows_help,
-            "ticks": "is_correct" in question_type.row_fields,
+        registered.value: {
+            "fields": list(registered.row_fields),
+            "rows": registered.rows_help,
+            "ticks": "is_correct" in registered.row_fields,
         }
-        for question_type in question_types.registered()
+        for registered in question_types.registered()
     }
 
 
