@@ -243,7 +243,6 @@ class ChoiceInline(admin.TabularInline):
         "feedback",
     )
     verbose_name = "answer"
-    classes = ("answers-table",)
 
     class Media:
         # Shows only the columns of the type picked on the page (all of them without it).

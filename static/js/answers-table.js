@@ -51,7 +51,16 @@
       for (const row of newRows()) followTick(row, type);
     }
 
+    // The hint that the table scrolls sideways shows only while it does.
+    const hint = document.querySelector(".answers-scroll-hint");
+    const wrapper = group.querySelector(".wrapper");
+    function hintWhenScrolling() {
+      if (hint && wrapper) hint.hidden = wrapper.scrollWidth <= wrapper.clientWidth;
+    }
+
     typeSelect.addEventListener("change", show);
+    typeSelect.addEventListener("change", hintWhenScrolling);
+    window.addEventListener("resize", hintWhenScrolling);
     group.addEventListener("change", (event) => {
       const row = event.target.closest("tr.form-row:not(.has_original)");
       if (row && event.target.matches("td.field-is_correct input")) {
@@ -60,6 +69,7 @@
     });
     group.addEventListener("formset:added", show);
     show();
+    hintWhenScrolling();
   }
 
   if (document.readyState === "loading") {
