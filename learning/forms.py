@@ -233,8 +233,10 @@ class QuestionAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The answers table's script shows each type's columns from this.
-        self.fields["type"].widget.attrs["data-answer-columns"] = json.dumps(answer_columns())
+        if "type" in self.fields:  # not for a teacher who may only view the question
+            # The answers table's script shows each type's columns from this.
+            type_picker = self.fields["type"].widget
+            type_picker.attrs["data-answer-columns"] = json.dumps(answer_columns())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
