@@ -448,7 +448,7 @@ def test_new_snapshots_are_marked_as_graded_by_credits():
 
 
 def test_the_data_migration_keeps_every_point_and_a_regrade_changes_nothing(learner):
-    migration = importlib.import_module("learning.migrations.0012_moodle_credits")
+    migration = importlib.import_module("learning.migrations.0013_moodle_credits")
     single = QuestionFactory(choices=[("Right", True), ("Wrong", False), ("Other", False)])
     multiple = MultipleAnswerQuestionFactory(
         choices=[("A", True), ("B", True), ("C", True), ("D", False)]
@@ -561,3 +561,24 @@ def test_a_question_saved_in_the_admin_with_the_default_credits_round_trips(
     assert [c.credit for c in question.choices.all()] == stored
     plan = question_bank.plan_import(question_bank.export_gift(), filename="x.gift")
     assert (plan.count("create"), plan.count("update"), plan.count("unchanged")) == (0, 0, 1)
+
+
+def test_moving_the_tick_in_the_admin_moves_the_credit(teacher_client, topic):
+    question = QuestionFactory(topic=topic, choices=[("Sweating", True), ("Shivering", False)])
+    Choice.objects.filter(question=question, is_correct=True).update(credit=100)
+    choices = list(question.choices.all())
+    data = question_form(topic, "single", [("Sweating", False), ("Shivering", True)])
+    data["lesson_anchor"] = question.lesson_anchor
+    data["choices-INITIAL_FORMS"] = str(len(choices))
+    for index, choice in enumerate(choices):
+        data[f"choices-{index}-id"] = str(choice.pk)
+        data[f"choices-{index}-question"] = str(question.pk)
+        data[f"choices-{index}-credit"] = str(choice.credit.normalize())
+        data[f"initial-choices-{index}-credit"] = str(choice.credit)
+    url = reverse("admin:learning_question_change", args=[question.pk])
+    response = teacher_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert list(question.choices.values_list("text", "is_correct", "credit")) == [
+        ("Sweating", False, 0),
+        ("Shivering", True, 100),
+    ]

@@ -232,6 +232,16 @@ class QuestionType[AnswerT, DetailT](ABC):
     answers_by_picking: ClassVar[bool] = False
     # What the rows of the admin's answers table mean for this type, for its heading.
     rows_help: ClassVar[str] = ""
+    # The Choice fields this type's rows use: the admin's answers table shows only these.
+    row_fields: ClassVar[tuple[str, ...]] = (
+        "text",
+        "is_correct",
+        "credit",
+        "match_text",
+        "numeric_value",
+        "numeric_tolerance",
+        "feedback",
+    )
     # Whether learners see the rows (options, items to match) rather than type an answer
     # graded against hidden rows: a regrade then grades only against the rows they saw.
     shows_rows: ClassVar[bool] = True

@@ -72,6 +72,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     input_template = "learning/question_types/matching_input.html"
     feedback_template = "learning/question_types/matching_feedback.html"
     rows_help = "matching pairs (text ↔ matches)"
+    row_fields = ("text", "match_text")
 
     def grade(self, key: QuestionKey, answer: MatchingAnswer) -> Decimal:
         """The share of pairs matched right."""

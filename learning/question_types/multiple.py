@@ -72,12 +72,19 @@ class MultipleAnswers(PickingType):
         return replace(key, choices=rows)
 
     def credits_to_store(self, rows: Sequence[ChoiceKey]) -> list[Decimal]:
-        # Only ticks given: the credits they grade by, written out.
-        return [row.credit for row in rows] if any(r.credit for r in rows) else even_credits(rows)
+        # Only ticks given (no credits, or the admin's defaults: 100% right, 0% wrong):
+        # the right options share the point, and a wrong one takes away as much.
+        only_ticks = all(not row.credit for row in rows) or all(
+            row.credit == (HUNDRED if row.is_correct else ZERO) for row in rows
+        )
+        return even_credits(rows) if only_ticks else [row.credit for row in rows]
 
     def credits_shown(self, key: QuestionKey) -> dict[int, Decimal]:
-        credits = self.credits_to_store(key.choices)
-        return {row.id: credit for row, credit in zip(key.choices, credits, strict=True)}
+        rows = key.choices
+        credits = (
+            [row.credit for row in rows] if any(r.credit for r in rows) else even_credits(rows)
+        )
+        return {row.id: credit for row, credit in zip(rows, credits, strict=True)}
 
     def part_credit(self, credit: Decimal) -> str:
         return f"{credit.normalize():f}%" if credit else ""
@@ -90,12 +97,12 @@ class MultipleAnswers(PickingType):
         return []
 
     def credit_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
-        if not any(row.credit for row in rows):
-            return []  # graded by the ticks alone
+        credits = self.credits_to_store(rows)
+        rows = [replace(row, credit=c) for row, c in zip(rows, credits, strict=True)]
         if any(row.is_correct != (row.credit > 0) for row in rows):
             return [
                 "Give each correct choice a positive credit and each wrong one 0% or a "
-                "negative credit (or leave every credit at 0% to grade by the ticks alone)."
+                "negative credit (or leave the credits as the ticks set them)."
             ]
         total = positive_total([row.credit for row in rows])
         if round(total / HUNDRED, 2) != 1:

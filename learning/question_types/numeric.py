@@ -72,6 +72,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     input_template = "learning/question_types/numeric_input.html"
     feedback_template = "learning/question_types/numeric_feedback.html"
     rows_help = "extra numeric answers (value ± tolerance, credit %; no value: any other number)"
+    row_fields = ("numeric_value", "numeric_tolerance", "credit", "feedback")
 
     def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
         """Full credit within the question's tolerance; else the best extra graded answer."""

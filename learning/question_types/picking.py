@@ -95,6 +95,7 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
     feedback_template = "learning/question_types/picking_feedback.html"
     answers_by_picking = True
     rows_help = "options (tick the right ones)"
+    row_fields = ("text", "is_correct", "credit", "feedback")
     picks_one: ClassVar[bool] = True
 
     def answer_problem(self, key: QuestionKey, answer: object) -> str | None:

@@ -53,6 +53,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     input_template = "learning/question_types/short_answer_input.html"
     feedback_template = "learning/question_types/short_answer_feedback.html"
     rows_help = "short answers (text + credit %)"
+    row_fields = ("text", "credit", "feedback")
 
     def grade(self, key: QuestionKey, answer: TextAnswer) -> Decimal:
         """The credit of the accepted answer typed, ignoring case and surrounding space."""

@@ -46,7 +46,7 @@ def credits_as_graded(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> No
 
 
 class Migration(migrations.Migration):
-    dependencies = [("learning", "0011_signup_records")]
+    dependencies = [("learning", "0012_drafts_and_files_digests")]
 
     operations = [
         migrations.AddField(
