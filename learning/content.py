@@ -204,13 +204,13 @@ def load_course(directory: Path) -> LoadReport:
         elif lesson.quiz:
             _upsert(Quiz, {"topic": topic}, lesson.quiz, report, "quizzes")
 
-    loaded_keys: set[str] = set()
+    loaded_ids: set[int] = set()
     for _path, source in course.questions:
         wanted = imported(source)
         question, status = _upsert(
             Question,
-            {"key": source.title},
-            {**wanted.values, "topic": topics[source.category], "is_published": True},
+            {"topic": topics[source.category], "key": source.title},
+            {**wanted.values, "is_published": True},
             report,
             "questions",
         )
@@ -219,11 +219,11 @@ def load_course(directory: Path) -> LoadReport:
             question.save(update_fields=["origin"])
         if sync_choices(question, wanted.rows) and status == "unchanged":
             report.count(report.updated, "questions")  # only its answers changed
-        loaded_keys.add(source.title)
+        loaded_ids.add(question.pk)
 
     report.unpublished = (
         Question.objects.filter(origin=QuestionOrigin.FIXTURES, is_published=True)
-        .exclude(key__in=loaded_keys)
+        .exclude(pk__in=loaded_ids)
         .update(is_published=False)
     )
     return report

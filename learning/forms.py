@@ -8,6 +8,7 @@ from django.forms.models import InlineForeignKeyField
 
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
+from learning.question_bank import READERS
 from learning.question_types.base import OptionCodes, keys_of_rows
 from learning.rendering import field_problems
 from learning.uploads import MAX_IMPORT_BYTES, too_large_message
@@ -154,18 +155,25 @@ class QuestionAdminForm(forms.ModelForm):
         return data
 
 
+FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken", "moodle-xml": "Moodle XML"}
+
+
+def _import_formats() -> list[tuple[str, str]]:
+    return [(name, FORMAT_LABELS.get(name, name)) for name in READERS]
+
+
 class QuestionImportForm(forms.Form):
     file = forms.FileField(
         label="Question file",
         help_text="A GIFT file (.gift or .txt, as Moodle exports) or an Aiken file, UTF-8.",
     )
-    file_format = forms.ChoiceField(
-        label="Format", choices=[("gift", "GIFT"), ("aiken", "Aiken")], initial="gift"
-    )
+    file_format = forms.ChoiceField(label="Format", choices=_import_formats, initial="gift")
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.all(),
         required=False,
-        help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
+        help_text="Put every question in this topic. Leave empty to use each question's "
+        "category (GIFT's $CATEGORY): it names a topic by slug or title, and a category that "
+        "names none becomes a new draft topic.",
     )
 
     def clean_file(self) -> UploadedFile:
