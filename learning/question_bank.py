@@ -19,7 +19,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -319,7 +319,12 @@ class _TopicFinder:
 def _base_key(source: SourceQuestion) -> str:
     if source.title:
         return _slug_or_digest(source.title, length=_BASE_KEY_LENGTH, prefix="q")
-    return _slug_or_digest(source.prompt, length=_TEXT_KEY_LENGTH, prefix="q")
+    # The first words of the text (a missing word's blank is no word), cut at a word's end.
+    slug = slugify(source.prompt.replace("_", " "))
+    if len(slug) > _TEXT_KEY_LENGTH:
+        cut = slug[: _TEXT_KEY_LENGTH + 1].rsplit("-", 1)[0]
+        slug = cut if len(cut) >= _TEXT_KEY_LENGTH // 2 else slug[:_TEXT_KEY_LENGTH]
+    return _slug_or_digest(slug or source.prompt, length=_TEXT_KEY_LENGTH, prefix="q")
 
 
 def _target_id(target: Target) -> tuple[str, object]:
@@ -478,10 +483,22 @@ def sync_choices(question: Question, rows: list[dict[str, Any]]) -> int:
     return written
 
 
+class _ExactEncoder(json.JSONEncoder):
+    """Dates with their microseconds (Django's JSON encoder drops them), so a restored
+    question is exactly what it was."""
+
+    def default(self, o: object) -> object:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        if isinstance(o, Decimal):
+            return str(o)
+        return super().default(o)
+
+
 def _as_stored(question: Question) -> list[dict[str, Any]]:
     """The question and its choices as Django serializes them, for an undo to save back."""
     objects = [question, *question.choices.order_by("order", "id")]
-    return json.loads(serializers.serialize("json", objects))
+    return json.loads(json.dumps(serializers.serialize("python", objects), cls=_ExactEncoder))
 
 
 def _new_topic(new: NewTopic, order: int) -> Topic:
@@ -721,7 +738,7 @@ def undo_import(*, record_id: int, user: User | None) -> UndoReport:
     for entry in record.questions:
         if entry["action"] != "update":
             continue
-        stored = list(serializers.deserialize("json", json.dumps(entry["before"])))
+        stored = list(serializers.deserialize("python", entry["before"]))
         kept_choice_ids = [item.object.pk for item in stored if isinstance(item.object, Choice)]
         Choice.objects.filter(question_id=entry["id"]).exclude(pk__in=kept_choice_ids).delete()
         for item in stored:
