@@ -643,6 +643,43 @@ def save_preview(
     )
 
 
+class PreviewExpired(Exception):
+    pass
+
+
+class AlreadyImported(Exception):
+    def __init__(self, record: QuestionImport) -> None:
+        self.record = record
+        super().__init__(f"{record.filename} was already imported.")
+
+
+@transaction.atomic
+def confirm_preview(*, token: str, user: User) -> tuple[ImportPlan, QuestionImport]:
+    """Import the file this user previewed (named by its token): planned again and applied
+    in one transaction, the record locked so a double click imports once."""
+    record = (
+        QuestionImport.objects.select_for_update()
+        .select_related("chosen_topic")
+        .filter(token=token, user=user)
+        .first()
+        if token
+        else None
+    )
+    if record is None:
+        raise PreviewExpired
+    if record.state != ImportState.PREVIEWED:
+        raise AlreadyImported(record)
+    return run_import(
+        record.text,
+        filename=record.filename,
+        topic=record.chosen_topic,
+        file_format=record.file_format,
+        user=user,
+        via=ImportVia.ADMIN,
+        record=record,
+    )
+
+
 # -- undoing an import --------------------------------------------------------------------
 
 

@@ -42,12 +42,12 @@ MOODLE_LAYOUT = Path(__file__).parent / "data" / "moodle-layout.gift"
 
 @pytest.fixture
 def heat() -> Topic:
-    return TopicFactory(slug="heat", title="Heat")
+    return TopicFactory.create(slug="heat", title="Heat")
 
 
 @pytest.fixture
 def causes() -> Topic:
-    return TopicFactory(slug="causes", title="Causes")
+    return TopicFactory.create(slug="causes", title="Causes")
 
 
 def run(text: str, *, topic: Topic | None = None, user=None, filename: str = "qs.gift"):
@@ -245,7 +245,7 @@ class TestDrafts:
 class TestRecordAndUndo:
     def test_an_import_is_recorded_with_its_counts_and_history(self, heat, teacher):
         run("$CATEGORY: heat\n::a:: One {=x ~y}", user=teacher)
-        plan, record = run(
+        _, record = run(
             "$CATEGORY: heat\n::a:: One, changed {=x ~y}\n\n::b:: Two {=x ~y}\n\nEssay {}",
             user=teacher,
             filename="second.gift",

@@ -12,7 +12,7 @@ from django.urls import URLPattern, path
 
 from learning import question_bank
 from learning.forms import QuestionImportForm
-from learning.models import ImportState, ImportVia, QuestionImport, Topic
+from learning.models import Topic
 
 
 def can_import(request: HttpRequest) -> bool:
@@ -89,29 +89,17 @@ class QuestionBankAdmin(admin.ModelAdmin):
         )
 
     def _confirm_import(self, request: HttpRequest, context: dict) -> HttpResponse:
-        token = request.POST.get("token", "")
-        record = (
-            QuestionImport.objects.filter(token=token, user=request.user.pk).first()
-            if token
-            else None
-        )
-        if record is not None and record.state != ImportState.PREVIEWED:
-            messages.info(request, "This file was already imported.")
-            return redirect("admin:learning_questionimport_change", record.pk)
-        if record is None:
-            messages.error(request, "That import preview has expired; upload the file again.")
-            return redirect("admin:learning_question_import")
         assert isinstance(request.user, User)
         try:
-            plan, done = question_bank.run_import(
-                record.text,
-                filename=record.filename,
-                topic=record.chosen_topic,
-                file_format=record.file_format,
-                user=request.user,
-                via=ImportVia.ADMIN,
-                record=record,
+            plan, done = question_bank.confirm_preview(
+                token=request.POST.get("token", ""), user=request.user
             )
+        except question_bank.PreviewExpired:
+            messages.error(request, "That import preview has expired; upload the file again.")
+            return redirect("admin:learning_question_import")
+        except question_bank.AlreadyImported as already:
+            messages.info(request, str(already))
+            return redirect("admin:learning_questionimport_change", already.record.pk)
         except question_bank.ImportRefused as refused:
             # The bank changed since the preview (a topic renamed, a question edited).
             context.update(plan=refused.plan, token="")
