@@ -34,6 +34,7 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+from tests.test_admin import question_form
 
 pytestmark = pytest.mark.django_db
 
@@ -490,3 +491,15 @@ def test_a_choice_removed_by_an_import_comes_back_with_its_id(heat):
     assert list(question.choices.values_list("pk", flat=True)) == ids
     assert question.choices.get(pk=ids[2]).text == "Wrong two"
     assert Decimal(question.choices.get(pk=ids[0]).credit) == Decimal(100)
+
+
+def test_the_admin_form_refuses_a_key_its_topic_already_has(teacher_client, heat, causes):
+    QuestionFactory(topic=heat, key="q1")
+    choices = [("Sweating", True), ("Shivering", False)]
+    url = reverse("admin:learning_question_add")
+    clash = teacher_client.post(url, question_form(heat, choices=choices, key="q1"))
+    assertContains(clash, "already exists")
+    assert Question.objects.filter(key="q1").count() == 1
+    elsewhere = teacher_client.post(url, question_form(causes, choices=choices, key="q1"))
+    assert elsewhere.status_code == 302
+    assert Question.objects.filter(key="q1").count() == 2

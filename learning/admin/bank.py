@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -13,6 +14,11 @@ from django.urls import URLPattern, path
 from learning import question_bank
 from learning.forms import QuestionImportForm
 from learning.models import Topic
+
+CHANGED_MEANWHILE = (
+    "The question bank changed while this file was importing, and nothing was imported. "
+    "Upload the file again to see what it would change now."
+)
 
 
 def can_import(request: HttpRequest) -> bool:
@@ -70,7 +76,7 @@ class QuestionBankAdmin(admin.ModelAdmin):
                 raw, filename=name, topic=topic, file_format=file_format
             )
             token = ""
-            if not plan.errors:
+            if plan.can_apply:
                 assert isinstance(request.user, User)
                 token = question_bank.save_preview(
                     text=raw.decode("utf-8-sig"),
@@ -106,6 +112,10 @@ class QuestionBankAdmin(admin.ModelAdmin):
             return TemplateResponse(
                 request, "admin/learning/question/import_preview.html", context, status=409
             )
+        except IntegrityError:
+            # Someone else added the same topic or question while this one was importing.
+            messages.error(request, CHANGED_MEANWHILE)
+            return redirect("admin:learning_question_import")
         messages.success(request, f"Imported {plan.filename}: {plan.summary()}.")
         return redirect("admin:learning_questionimport_change", done.pk)
 

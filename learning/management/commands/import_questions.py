@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import IntegrityError
 
 from learning.models import ImportVia, Topic
 from learning.question_bank import READERS, ImportPlan, apply_import, plan_import
@@ -90,7 +91,13 @@ class Command(BaseCommand):
         if not plan.can_apply:
             self.stdout.write("Nothing to change: every question is already in the bank.")
             return
-        record = apply_import(plan, user=None, via=ImportVia.COMMAND)
+        try:
+            record = apply_import(plan, user=None, via=ImportVia.COMMAND)
+        except IntegrityError as error:
+            raise CommandError(
+                "The question bank changed while the file was importing (a topic or question "
+                "of the same key was added); nothing was imported. Run the command again."
+            ) from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"Imported {path.name}: {plan.summary()} (import record {record.pk})."
