@@ -658,7 +658,7 @@ def confirm_preview(*, token: str, user: User) -> tuple[ImportPlan, QuestionImpo
     """Import the file this user previewed (named by its token): planned again and applied
     in one transaction, the record locked so a double click imports once."""
     record = (
-        QuestionImport.objects.select_for_update()
+        QuestionImport.objects.select_for_update(of=("self",))
         .select_related("chosen_topic")
         .filter(token=token, user=user)
         .first()
