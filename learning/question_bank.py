@@ -247,10 +247,6 @@ class ImportPlan:
     def can_apply(self) -> bool:
         return not self.errors and any(q.action != "unchanged" for q in self.questions)
 
-    @property
-    def updates(self) -> list[PlannedQuestion]:
-        return [q for q in self.questions if q.action == "update"]
-
     def count(self, action: str) -> int:
         return sum(1 for q in self.questions if q.action == action)
 
@@ -304,8 +300,14 @@ class _TopicFinder:
     def __init__(self, topics: Iterable[Topic]) -> None:
         self.topics = list(topics)
         self.new: dict[str, NewTopic] = {}
+        self.found: dict[str, Target | None] = {}
 
     def find(self, category: str) -> Target | None:
+        if category not in self.found:
+            self.found[category] = self._find(category)
+        return self.found[category]
+
+    def _find(self, category: str) -> Target | None:
         name = category_name(category)
         if not name:
             return None
@@ -334,21 +336,24 @@ def _target_id(target: Target) -> tuple[str, object]:
 def _keys_for(placed: list[tuple[SourceQuestion, Target]]) -> list[str]:
     """Each question's key in its topic: its base key, or when the file repeats it, the
     base with -2, -3, ... (skipping keys the file gives another question), so the same
-    file imported again gets the same keys."""
+    file imported again gets the same keys. Linear: each base remembers its next number."""
     bases = [_base_key(source) for source, _ in placed]
-    named: dict[tuple[str, object], set[str]] = defaultdict(set)
-    for base, (_, target) in zip(bases, placed, strict=True):
-        named[_target_id(target)].add(base)
-    given: dict[tuple[str, object], set[str]] = defaultdict(set)
+    targets = [_target_id(target) for _, target in placed]
+    named = set(zip(targets, bases, strict=True))
+    taken: set[tuple[tuple[str, object], str]] = set()
+    next_number: dict[tuple[tuple[str, object], str], int] = defaultdict(lambda: 2)
     keys = []
-    for base, (_, target) in zip(bases, placed, strict=True):
-        taken = given[_target_id(target)]
-        key, number = base, 1
-        while key in taken or (number > 1 and key in named[_target_id(target)]):
-            number += 1
+    for base, target in zip(bases, targets, strict=True):
+        key = base
+        if (target, key) in taken:
+            number = next_number[target, base]
             key = f"{base}-{number}"
-        taken.add(key)
-        keys.append(key[:_KEY_LENGTH])
+            while (target, key) in taken or (target, key) in named:
+                number += 1
+                key = f"{base}-{number}"
+            next_number[target, base] = number + 1
+        taken.add((target, key))
+        keys.append(key)
     return keys
 
 

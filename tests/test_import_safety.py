@@ -113,6 +113,12 @@ class TestIdentity:
         assert [q.key for q in again.questions] == ["q1", "q1-3", "q1-2", "q1-4"]
         assert {q.action for q in again.questions} == {"unchanged"}
 
+    def test_a_name_repeated_many_times_gets_a_key_each(self, heat):
+        text = "\n\n".join(["::q1:: Same {=a ~b}"] * 300 + ["::q1-7:: Other {=a ~b}"])
+        keys = [q.key for q in question_bank.plan_import(text, topic=heat).questions]
+        assert len(set(keys)) == 301
+        assert keys[:3] == ["q1", "q1-2", "q1-3"] and keys[6] == "q1-8" and keys[-1] == "q1-7"
+
     def test_an_untitled_question_is_keyed_by_its_text_and_does_not_duplicate(self, heat):
         text = "Which mineral starts a muscle contraction? {=Calcium ~Iron}\n"
         plan, _ = run(text + "\n" + text, topic=heat)
