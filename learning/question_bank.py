@@ -585,7 +585,7 @@ def apply_import(
     _log(user, created, ADDITION, message)
     _log(user, updated, CHANGE, message)
 
-    record = record or QuestionImport(filename=plan.filename[:255])
+    record = record or QuestionImport(filename=plan.filename[:255] or "(unnamed file)")
     if record.user_id is None:
         record.user = user
     record.via = via
