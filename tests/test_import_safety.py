@@ -159,7 +159,7 @@ class TestCategories:
         record = question_bank.apply_import(plan)
         topic = Topic.objects.get(slug="night-cramps")
         assert topic.questions.count() == 2
-        assert getattr(topic, "is_published", False) is False
+        assert topic.is_published is False
         assert record.topics_created == [
             {"id": topic.pk, "slug": "night-cramps", "title": "Night cramps"}
         ]
