@@ -143,6 +143,18 @@ class TestIdentity:
         assert not Question.objects.filter(is_published=False, origin="fixtures").exists()
 
 
+    def test_a_course_key_imported_into_another_topic_is_left_to_both(self):
+        call_command("load_content", verbosity=0)
+        course = Question.objects.get(key="hot-humidity")
+        before = state_of(course)
+        causes = Topic.objects.get(slug="causes")
+        run("::hot-humidity:: A teacher's own question? {=a ~b}", topic=causes)
+        call_command("load_content", verbosity=0)
+        assert state_of(course) == before
+        theirs = Question.objects.get(topic=causes, key="hot-humidity")
+        assert (theirs.prompt, theirs.origin) == ("A teacher's own question?", "import")
+
+
 class TestCategories:
     def test_a_category_names_a_topic_by_title_whatever_its_case(self, heat):
         plan = question_bank.plan_import("$CATEGORY: $course$/top/HEAT\n::a:: One {=x ~y}")
