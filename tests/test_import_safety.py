@@ -142,7 +142,6 @@ class TestIdentity:
         assert Question.objects.count() == count
         assert not Question.objects.filter(is_published=False, origin="fixtures").exists()
 
-
     def test_a_course_key_imported_into_another_topic_is_left_to_both(self):
         call_command("load_content", verbosity=0)
         course = Question.objects.get(key="hot-humidity")
@@ -153,6 +152,15 @@ class TestIdentity:
         assert state_of(course) == before
         theirs = Question.objects.get(topic=causes, key="hot-humidity")
         assert (theirs.prompt, theirs.origin) == ("A teacher's own question?", "import")
+
+    def test_the_same_key_in_two_topics_exports_and_imports_back_unchanged(self, heat, causes):
+        run("::Q1:: Hot? {=yes ~no}", topic=heat)
+        run("::Q1:: Why? {=this ~that}", topic=causes)
+        plan = question_bank.plan_import(question_bank.export_gift())
+        assert [(q.topic, q.key, q.action) for q in plan.questions] == [
+            (heat, "q1", "unchanged"),
+            (causes, "q1", "unchanged"),
+        ]
 
 
 class TestCategories:
