@@ -1,10 +1,13 @@
-"""The teachers' reports: item analysis and the progress of learners per topic."""
+"""The teachers' reports: item analysis, the progress of learners per topic, and the grade
+export."""
+
+from collections.abc import Iterable
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponseBadRequest,
@@ -13,8 +16,9 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 
-from learning import insight
+from learning import grade_export, insight
 from learning.admin.read_only import ReadOnlyAdminMixin
 from learning.models import Classroom, ItemAnalysis, ProgressReport, Topic
 from learning.selectors import learners_taught_by
@@ -83,6 +87,8 @@ class ProgressReportAdmin(ReportAdmin):
         learners = insight.report_learners(
             among=learners_taught_by(request.user), classroom=classroom, sort=sort, topics=topics
         )
+        if request.GET.get("format") == "grades":
+            return self._grades_csv(request, classroom, taught)
         if request.GET.get("format") == "csv":
             name = f"progress-{classroom.pk if classroom else 'all'}.csv"
             response = StreamingHttpResponse(
@@ -108,3 +114,21 @@ class ProgressReportAdmin(ReportAdmin):
             "rows": rows,
         }
         return TemplateResponse(request, "admin/learning/progress_report.html", context)
+
+    def _grades_csv(
+        self, request: HttpRequest, classroom: Classroom | None, taught: QuerySet[Classroom]
+    ) -> StreamingHttpResponse:
+        attempts = grade_export.finished_attempts(
+            among=learners_taught_by(request.user), classroom=classroom
+        )
+        named = taught.filter(pk=classroom.pk) if classroom is not None else taught
+        return csv_download(
+            grade_export.grade_csv_rows(attempts, classes=named),
+            grade_export.grade_file_name(classroom, timezone.localdate()),
+        )
+
+
+def csv_download(lines: Iterable[str], file_name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
