@@ -9,7 +9,7 @@ teacher may read is `selectors.learners_taught_by`; the admin views check it.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 
 from learning import question_types
@@ -63,9 +63,9 @@ def attempt_answers(attempt: Attempt) -> list[AnsweredQuestion]:
     responses = list(
         attempt.responses.select_related("version", "graded_version", "question__topic")
     )
-    for response in responses:
-        response.attempt = attempt  # spares feedback_for a query
-    by_question = {response.question_id: response for response in responses}
+    for each in responses:
+        each.attempt = attempt  # spares feedback_for a query
+    by_question = {each.question_id: each for each in responses}
     lessons = lessons_for(
         {r.version.snapshot.get("topic_slug") or r.question.topic.slug for r in responses}
     )
@@ -75,9 +75,9 @@ def attempt_answers(attempt: Attempt) -> list[AnsweredQuestion]:
     # Learners may answer out of order: time each answer from the one given before it.
     time_taken: dict[int, timedelta] = {}
     previous = attempt.started_at
-    for response in sorted(responses, key=lambda r: r.answered_at):
-        time_taken[response.pk] = response.answered_at - previous
-        previous = response.answered_at
+    for answered in sorted(responses, key=lambda r: r.answered_at):
+        time_taken[answered.pk] = answered.answered_at - previous
+        previous = answered.answered_at
 
     rows = []
     for position, question_id in enumerate(attempt.question_ids, start=1):
@@ -130,7 +130,7 @@ def learner_attempts(learner: User) -> QuerySet[Attempt]:
     )
 
 
-def learner_classes(learner: User, *, seen_by: User) -> list[Classroom]:
+def learner_classes(learner: User, *, seen_by: User | AnonymousUser) -> list[Classroom]:
     """The classes of the learner that `seen_by` teaches (all of them for a superuser)."""
     classes = Classroom.objects.filter(memberships__learner=learner)
     if not seen_by.is_superuser:

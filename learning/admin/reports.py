@@ -48,16 +48,39 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ItemAnalysis)
 class ItemAnalysisAdmin(ReportAdmin):
+    # The sortable columns, as (?o= value, heading); "-" before a value sorts descending.
+    sort_columns = (
+        ("question", "Question"),
+        ("responses", "Responses"),
+        ("facility", "Facility"),
+        ("sd", "SD"),
+        ("discrimination", "Discrimination"),
+    )
+
     def report_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         topics = list(Topic.objects.all())
         topic_id = request.GET.get("topic", "")
         topic = next((t for t in topics if str(t.pk) == topic_id), None)
-        stats = insight.item_analysis(topic)
+        if topic_id and topic is None:
+            return HttpResponseBadRequest("There is no topic with that id.")
+        order = request.GET.get("o", "question")
+        if order.removeprefix("-") not in insight.ITEM_SORTS:
+            order = "question"
+        stats = insight.sort_items(insight.item_analysis(topic), order)
         flagged_only = request.GET.get("flagged") == "1"
         if flagged_only:
             stats = [item for item in stats if item.flags]
+        if request.GET.get("format") == "csv":
+            name = f"item-analysis-{topic.slug if topic else 'all-topics'}"
+            return csv_download(
+                insight.item_csv_rows(stats), f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+            )
+        columns = [
+            (value, heading, order.removeprefix("-") == value, order.startswith("-"))
+            for value, heading in self.sort_columns
+        ]
         context = {
             **self._context(request, "Item analysis"),
             "topics": topics,
@@ -65,6 +88,8 @@ class ItemAnalysisAdmin(ReportAdmin):
             "stats": stats,
             "flagged_only": flagged_only,
             "min_attempts": insight.MIN_ATTEMPTS_FOR_FLAGS,
+            "order": order,
+            "columns": columns,
         }
         return TemplateResponse(request, "admin/learning/item_analysis.html", context)
 
