@@ -3,12 +3,14 @@ page, item analysis per question version (with typed answers and a CSV), the gra
 and the name learners give at sign-up."""
 
 import csv
+import importlib
 import io
 import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth.models import User
 from django.http import HttpResponseBase, StreamingHttpResponse
 from django.test import Client
@@ -17,7 +19,16 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains, assertNotContains
 
 from learning import insight, question_types, services
-from learning.models import Attempt, Choice, Classroom, Membership, Question, Quiz
+from learning.models import (
+    Attempt,
+    Choice,
+    ChoicePickCount,
+    Classroom,
+    Membership,
+    Question,
+    QuestionStatistics,
+    Quiz,
+)
 from learning.question_types.matching import MatchingAnswer
 from learning.question_types.numeric import NumericAnswer
 from learning.question_types.picking import ChoiceAnswer
@@ -139,6 +150,8 @@ class TestTheAttemptPage:
         assert text.count("verdict-tag verdict-partly-right") == 2  # short answer, matching
         assert text.count("verdict-tag verdict-wrong") == 2  # multiple, numeric
         assertContains(page, "0.50 of 1")
+        assertContains(page, f"{taken.percent}% (")
+        assertContains(page, f"of {len(FACTORY_BY_TYPE)} points)")
         assertContains(page, "after the previous")
         for response in taken.responses.all():
             assertContains(page, f"{timezone.localtime(response.answered_at):%Y-%m-%d %H:%M}")
@@ -271,6 +284,22 @@ class TestItemAnalysisPerVersion:
         assert [(r.version_id, r.responses, r.facility) for r in insight.item_analysis()] == (
             before
         )
+
+    def test_the_migration_builds_the_same_sums_from_the_responses(self, rekeyed):
+        migration = importlib.import_module("learning.migrations.0012_item_statistics_per_version")
+
+        def sums() -> set[tuple[Any, ...]]:
+            rows = QuestionStatistics.objects.values_list(
+                "version_id", "question_id", "responses", "sum_x", "sum_xy"
+            )
+            picks = ChoicePickCount.objects.values_list("version_id", "choice_id", "picks")
+            return {*rows, *picks}
+
+        running = sums()
+        QuestionStatistics.objects.all().delete()
+        ChoicePickCount.objects.all().delete()
+        migration.rebuild(django_apps, None)
+        assert sums() == running
 
     def test_a_question_changed_since_its_answers_shows_its_current_version_unanswered(
         self, rekeyed

@@ -83,11 +83,10 @@ class AttemptAdmin(LearnerRecordAdmin):
     fields = (
         "learner_name",
         "quiz",
+        "attempt_number",
         "state",
-        "points",
-        "percent",
+        "score_in_full",
         "passed",
-        "sequence",
         "started_at",
         "deadline",
         "finished_at",
@@ -138,6 +137,18 @@ class AttemptAdmin(LearnerRecordAdmin):
     def quiz_title(self, attempt: Attempt) -> str:
         # A topic's title, or the kind of a course-wide quiz ("Spaced review").
         return attempt.quiz.title
+
+    @admin.display(description="Attempt at this quiz")
+    def attempt_number(self, attempt: Attempt) -> str:
+        # Numbered when a topic quiz's attempt finishes: 1 is the one item analysis counts.
+        return f"{attempt.sequence}" if attempt.sequence else "–"
+
+    @admin.display(description="Score")
+    def score_in_full(self, attempt: Attempt) -> str:
+        points = f"{round(attempt.points, 2).normalize():f}"
+        if attempt.percent is None:
+            return f"{points} points so far of {attempt.question_total}"
+        return f"{attempt.percent}% ({points} of {attempt.question_total} points)"
 
     @admin.display(description="Score", ordering="percent")
     def score(self, attempt: Attempt) -> str:
