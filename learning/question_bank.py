@@ -8,7 +8,7 @@ reported and skipped; the rest of the file still imports.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,12 @@ def imported(source: gift.GiftQuestion) -> ImportedQuestion:
 
 
 def authoring_errors(source: gift.GiftQuestion) -> list[str]:
+    """Why a GIFT question could not be answered right."""
+    return question_errors(source.kind, imported(source))
+
+
+def question_errors(kind: str, question: ImportedQuestion) -> list[str]:
     """Why a question read from a file could not be answered right."""
-    question = imported(source)
     # Markdown that would render too slowly or too deep is refused first, and alone: the
     # text is not worth checking further.
     too_heavy = [
@@ -48,9 +52,7 @@ def authoring_errors(source: gift.GiftQuestion) -> list[str]:
             )
     if too_heavy:
         return too_heavy
-    return question_types.get(source.kind).authoring_errors(
-        question.values, keys_of_rows(question.rows)
-    )
+    return question_types.get(kind).authoring_errors(question.values, keys_of_rows(question.rows))
 
 
 def to_gift(question: Question) -> gift.GiftQuestion:
@@ -81,6 +83,71 @@ def export_gift(topic: Topic | None = None) -> str:
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
 
 
+@dataclass(frozen=True)
+class ExportFormat:
+    write: Callable[[Topic | None], str]  # the bank (or one topic) as a file's text
+    extension: str
+    content_type: str
+
+
+# The export formats, by the name `--format` and the admin's export link use.
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    "gift": ExportFormat(export_gift, "gift", "text/plain; charset=utf-8"),
+}
+
+
+# -- reading a file, whatever its format ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceQuestion:
+    """A question read from a file, in any format, with its type decided."""
+
+    line: int  # where it starts in the file, for messages
+    title: str  # GIFT's ::title::, Moodle XML's <name>: the key is made from it
+    category: str  # GIFT's $CATEGORY, Moodle XML's category: may name a topic
+    kind: str  # the question type's value
+    question: ImportedQuestion  # the Question fields (but the topic) and Choice rows
+
+    @property
+    def prompt(self) -> str:
+        return str(self.question.values.get("prompt", ""))
+
+
+@dataclass
+class SourceDocument:
+    questions: list[SourceQuestion] = field(default_factory=list)
+    problems: list[gift.GiftProblem] = field(default_factory=list)
+
+
+def _from_gift_document(document: gift.GiftDocument) -> SourceDocument:
+    typed = question_types.read_gift(document)
+    return SourceDocument(
+        questions=[
+            SourceQuestion(
+                source.line, source.title, source.category, source.kind, imported(source)
+            )
+            for source in typed.questions
+        ],
+        problems=typed.problems,
+    )
+
+
+def read_gift_file(text: str) -> SourceDocument:
+    return _from_gift_document(gift.parse_gift(text))
+
+
+def read_aiken_file(text: str) -> SourceDocument:
+    return _from_gift_document(parse_aiken(text))
+
+
+# The import formats: each reads a file's text into questions and problems.
+READERS: dict[str, Callable[[str], SourceDocument]] = {
+    "gift": read_gift_file,
+    "aiken": read_aiken_file,
+}
+
+
 # -- planning and applying an import ------------------------------------------------------
 
 
@@ -89,7 +156,7 @@ class PlannedQuestion:
     line: int
     key: str
     topic: Topic
-    source: gift.GiftQuestion
+    source: SourceQuestion
     action: str  # "create", "update" or "unchanged"
     existing: Question | None = None
 
@@ -152,12 +219,12 @@ def _topic_for(category: str, topics: Iterable[Topic]) -> Topic | None:
     return None
 
 
-def _key_for(source: gift.GiftQuestion) -> str:
+def _key_for(source: SourceQuestion) -> str:
     return slugify(source.title)[:100] if source.title else f"q-{uuid.uuid4().hex[:12]}"
 
 
-def _differs(question: Question, source: gift.GiftQuestion, topic: Topic) -> bool:
-    wanted_question = imported(source)
+def _differs(question: Question, source: SourceQuestion, topic: Topic) -> bool:
+    wanted_question = source.question
     values = {**wanted_question.values, "topic": topic}
     if any(getattr(question, name) != value for name, value in values.items()):
         return True
@@ -180,9 +247,7 @@ def plan_import(
     if isinstance(text, gift.GiftProblem):
         plan.errors.append(text)
         return plan
-    document = question_types.read_gift(
-        parse_aiken(text) if file_format == "aiken" else gift.parse_gift(text)
-    )
+    document = READERS[file_format](text)
     for problem in document.problems:
         (plan.skipped if problem.kind == gift.SKIPPED else plan.errors).append(problem)
 
@@ -206,7 +271,7 @@ def plan_import(
             plan.errors.append(gift.GiftProblem(source.line, f"the key {key!r} is used twice"))
             continue
         seen.add(key)
-        problems = authoring_errors(source)
+        problems = question_errors(source.kind, source.question)
         plan.errors.extend(gift.GiftProblem(source.line, message) for message in problems)
         current = existing.get(key)
         if current is None:
@@ -251,7 +316,7 @@ def apply_import(plan: ImportPlan) -> ImportPlan:
     for planned in plan.questions:
         if planned.action == "unchanged":
             continue
-        wanted = imported(planned.source)
+        wanted = planned.source.question
         values = {**wanted.values, "topic": planned.topic}
         question = planned.existing
         if question is None:

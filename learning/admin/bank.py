@@ -116,9 +116,12 @@ class QuestionBankAdmin(admin.ModelAdmin):
                 topic = Topic.objects.get(pk=int(request.GET["topic"]))
             except (ValueError, Topic.DoesNotExist):
                 return HttpResponseBadRequest("No such topic.")
-        name = f"questions-{topic.slug if topic else 'all'}.gift"
+        export_format = question_bank.EXPORT_FORMATS.get(request.GET.get("format", "gift"))
+        if export_format is None:
+            return HttpResponseBadRequest("No such export format.")
+        name = f"questions-{topic.slug if topic else 'all'}.{export_format.extension}"
         response = HttpResponse(
-            question_bank.export_gift(topic), content_type="text/plain; charset=utf-8"
+            export_format.write(topic), content_type=export_format.content_type
         )
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
