@@ -19,6 +19,15 @@ class Topic(models.Model):
     title = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
     summary = models.TextField(blank=True)
+    is_published = models.BooleanField(
+        "published",
+        default=False,
+        help_text="Learners see only published topics: a new topic is a draft until you "
+        "publish it.",
+    )
+    # The digest of title, order and summary as the course files last wrote them (empty:
+    # never loaded from the files); load_content leaves a topic edited since then alone.
+    files_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["order", "title"]
@@ -40,6 +49,8 @@ class Lesson(models.Model):
     # [{"anchor": "...", "title": "...", "level": 2}, ...] in page order.
     sections = models.JSONField(editable=False, default=list)
     updated_at = models.DateTimeField(auto_now=True)
+    # The digest of title and body as the course files last wrote them (see Topic).
+    files_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     def __str__(self) -> str:
         return self.title
@@ -89,7 +100,9 @@ class Question(models.Model):
     type = models.CharField(max_length=20, choices=question_types.type_choices)
     prompt = models.TextField()
     explanation = models.TextField(
-        help_text="Shown after answering: why the right answer is right."
+        blank=True,
+        help_text="Shown after answering: why the right answer is right. Without one, "
+        "learners who miss the question see only the right answer.",
     )
     lesson_anchor = models.SlugField(
         max_length=100,
@@ -110,6 +123,10 @@ class Question(models.Model):
     origin = models.CharField(
         max_length=20, choices=QuestionOrigin.choices, default=QuestionOrigin.ADMIN, editable=False
     )
+    # The digest of the question (its version snapshot and published state) as the course
+    # files last wrote it (empty: never loaded from the files); load_content leaves a
+    # question edited since then alone (learning/content.py).
+    files_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
