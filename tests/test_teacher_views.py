@@ -286,7 +286,7 @@ class TestItemAnalysisPerVersion:
         )
 
     def test_the_migration_builds_the_same_sums_from_the_responses(self, rekeyed):
-        migration = importlib.import_module("learning.migrations.0012_item_statistics_per_version")
+        migration = importlib.import_module("learning.migrations.0013_item_statistics_per_version")
 
         def sums() -> set[tuple[Any, ...]]:
             rows = QuestionStatistics.objects.values_list(

@@ -62,7 +62,7 @@ def rebuild(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learning", "0011_signup_records"),
+        ("learning", "0012_drafts_and_files_digests"),
     ]
 
     operations = [
