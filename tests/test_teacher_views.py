@@ -447,6 +447,13 @@ class TestTheGradeExport:
         assert first is not None
         assert rows[1][5] != f"{first.started_at:%Y-%m-%d %H:%M}"  # not UTC
 
+    def test_the_class_page_links_to_its_grades(self, teacher_client, my_class, graded):
+        page = teacher_client.get(reverse("admin:learning_classroom_change", args=[my_class.pk]))
+        link = f"{reverse(REPORT)}?class={my_class.pk}&amp;format=grades"
+        assertContains(page, link)
+        rows = csv_rows(teacher_client.get(link.replace("&amp;", "&")))
+        assert {row[0] for row in rows[1:]} == {"ada"}
+
     def test_a_teacher_exports_only_their_learners(self, teacher_client, graded):
         rows = csv_rows(teacher_client.get(reverse(REPORT), {"format": "grades"}))
         assert {row[0] for row in rows[1:]} == {"ada"}

@@ -186,6 +186,8 @@ class ClassroomAdmin(LiftLockoutAdmin):
     readonly_fields = ("code",)
     inlines = (MembershipInline,)
     actions = ("new_join_codes",)
+    # Links to the class's progress report and grade export above the form.
+    change_form_template = "admin/learning/classroom/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Classroom]:
         classes = super().get_queryset(request).annotate(learners_total=Count("memberships"))
