@@ -200,6 +200,7 @@ class TestTheLearnerPage:
     def test_a_learner_not_theirs_is_not_found(self, teacher_client, taken, other_learner):
         assert teacher_client.get(reverse(LEARNER, args=[other_learner.pk])).status_code == 404
         assert teacher_client.get(reverse(LEARNER, args=[987654])).status_code == 404
+        assert teacher_client.get(reverse(LEARNER, args=[10**22])).status_code == 404
         odd = teacher_client.get("/admin/learning/attempt/learner/abc/", follow=True)
         assert odd.status_code == 404
 
