@@ -78,8 +78,34 @@ class AnswerForm(forms.Form):
 
 
 class SignUpForm(UserCreationForm):
+    """A username and a password, and a name if the learner gives one: their teachers see
+    it beside the username. Kept whole (as written) in User.first_name, so a name is never
+    split into parts it does not have."""
+
+    name = forms.CharField(
+        label="Your name (optional)",
+        max_length=150,
+        required=False,
+        help_text="Your teachers see it next to your username. Leave it empty if you like.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The name after the username, before the passwords.
+        self.order_fields(["username", "name"])
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=False)
+        user.first_name = self.cleaned_data.get("name", "")
+        user.last_name = ""
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
 
 
 class JoinClassForm(forms.Form):

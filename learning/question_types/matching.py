@@ -93,6 +93,14 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
             tuple(sorted((int(choice_id), text) for choice_id, text in data["matches"].items()))
         )
 
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        chosen = answer.get("matches", {})
+        return "; ".join(
+            f"{row['text']} → {chosen.get(str(row['id'])) or '–'}"
+            for row in snapshot.get("choices", [])
+            if row.get("match_text")
+        )
+
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> MatchingAnswer:
         pairs = [choice for choice in key.choices if choice.match_text]
         matches = [pair.match_text for pair in pairs]
