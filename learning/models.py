@@ -717,14 +717,17 @@ class ProgressReport(TopicProgress):
 
 
 class QuestionStatistics(models.Model):
-    """Running sums over learners' first finished attempts at topic quizzes, from which the
-    item analysis computes facility, spread and discrimination. x is the question's score
-    in an attempt, y the score on the rest of that attempt. Kept up to date in the same
-    transaction as each attempt finishes; `rebuild_item_statistics` recomputes them."""
+    """Running sums over learners' first finished attempts at topic quizzes, per version of
+    a question (what those learners were asked), from which the item analysis computes
+    facility, spread and discrimination: after a re-key the old key's answers are not mixed
+    with the new. x is the question's score in an attempt, y the score on the rest of that
+    attempt. Kept up to date in the same transaction as each attempt finishes;
+    `rebuild_item_statistics` recomputes them."""
 
-    question = models.OneToOneField(
-        Question, on_delete=models.CASCADE, primary_key=True, related_name="statistics"
+    version = models.OneToOneField(
+        QuestionVersion, on_delete=models.CASCADE, primary_key=True, related_name="statistics"
     )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="statistics")
     responses = models.PositiveIntegerField(default=0)
     sum_x = models.FloatField(default=0)
     sum_xx = models.FloatField(default=0)
@@ -736,19 +739,24 @@ class QuestionStatistics(models.Model):
         verbose_name_plural = "question statistics"
 
     def __str__(self) -> str:
-        return f"Statistics of question {self.question_id}"
+        return f"Statistics of version {self.version_id} of question {self.question_id}"
 
 
 class ChoicePickCount(models.Model):
-    """How many first finished attempts picked each choice."""
+    """How many first finished attempts picked each choice of a question version."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="pick_counts")
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.CASCADE, related_name="pick_counts"
+    )
     choice_id = models.BigIntegerField()
     picks = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["question", "choice_id"], name="one_count_per_choice")
+            models.UniqueConstraint(
+                fields=["version", "choice_id"], name="one_count_per_version_choice"
+            )
         ]
 
     def __str__(self) -> str:

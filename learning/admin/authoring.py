@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -17,7 +15,13 @@ from django.utils.html import format_html
 from learning import question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.admin.regrading import QuestionRegradeAdmin
-from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm, QuizAdminForm
+from learning.forms import (
+    AnswerForm,
+    ChoiceAdminForm,
+    ChoiceInlineFormSet,
+    QuestionAdminForm,
+    QuizAdminForm,
+)
 from learning.http import HtmxHttpRequest
 from learning.models import (
     Choice,
@@ -279,22 +283,28 @@ class QuizAdmin(admin.ModelAdmin):
 
 class ChoiceInline(admin.TabularInline):
     model = Choice
+    form = ChoiceAdminForm
     formset = ChoiceInlineFormSet
-    extra = 2
     fields = (
         "order",
         "text",
         "is_correct",
-        "credit",
         "match_text",
         "numeric_value",
         "numeric_tolerance",
+        "credit",
         "feedback",
     )
     verbose_name = "answer"
-    formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
-    }
+
+    class Media:
+        # Shows only the columns of the type picked on the page (all of them without it).
+        js = ("js/answers-table.js",)
+
+    def get_extra(self, request: HttpRequest, obj: Question | None = None, **kwargs: Any) -> int:
+        """A few empty rows to start a new question; none under an existing one (its
+        "Add another answer" link adds one)."""
+        return 0 if obj is not None else 4
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,7 @@ def let_teachers_see_the_imports(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learning", "0012_drafts_and_files_digests"),
+        ("learning", "0013_item_statistics_per_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
