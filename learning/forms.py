@@ -10,6 +10,7 @@ from django.forms.models import InlineForeignKeyField
 
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
+from learning.question_bank import READERS
 from learning.question_types.base import (
     HUNDRED,
     ZERO,
@@ -78,8 +79,34 @@ class AnswerForm(forms.Form):
 
 
 class SignUpForm(UserCreationForm):
+    """A username and a password, and a name if the learner gives one: their teachers see
+    it beside the username. Kept whole (as written) in User.first_name, so a name is never
+    split into parts it does not have."""
+
+    name = forms.CharField(
+        label="Your name (optional)",
+        max_length=150,
+        required=False,
+        help_text="Your teachers see it next to your username. Leave it empty if you like.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The name after the username, before the passwords.
+        self.order_fields(["username", "name"])
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=False)
+        user.first_name = self.cleaned_data.get("name", "")
+        user.last_name = ""
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
 
 
 class JoinClassForm(forms.Form):
@@ -262,18 +289,25 @@ class QuestionAdminForm(forms.ModelForm):
         return data
 
 
+FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken", "moodle-xml": "Moodle XML"}
+
+
+def _import_formats() -> list[tuple[str, str]]:
+    return [(name, FORMAT_LABELS.get(name, name)) for name in READERS]
+
+
 class QuestionImportForm(forms.Form):
     file = forms.FileField(
         label="Question file",
         help_text="A GIFT file (.gift or .txt, as Moodle exports) or an Aiken file, UTF-8.",
     )
-    file_format = forms.ChoiceField(
-        label="Format", choices=[("gift", "GIFT"), ("aiken", "Aiken")], initial="gift"
-    )
+    file_format = forms.ChoiceField(label="Format", choices=_import_formats, initial="gift")
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.all(),
         required=False,
-        help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
+        help_text="Put every question in this topic. Leave empty to use each question's "
+        "category (GIFT's $CATEGORY): it names a topic by slug or title, and a category that "
+        "names none becomes a new draft topic.",
     )
 
     def clean_file(self) -> UploadedFile:

@@ -448,7 +448,7 @@ def test_new_snapshots_are_marked_as_graded_by_credits():
 
 
 def test_the_data_migration_keeps_every_point_and_a_regrade_changes_nothing(learner):
-    migration = importlib.import_module("learning.migrations.0013_moodle_credits")
+    migration = importlib.import_module("learning.migrations.0015_moodle_credits")
     single = QuestionFactory(choices=[("Right", True), ("Wrong", False), ("Other", False)])
     multiple = MultipleAnswerQuestionFactory(
         choices=[("A", True), ("B", True), ("C", True), ("D", False)]

@@ -105,6 +105,14 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
             tuple(sorted((int(choice_id), text) for choice_id, text in data["matches"].items()))
         )
 
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        chosen = answer.get("matches", {})
+        return "; ".join(
+            f"{row['text']} → {chosen.get(str(row['id'])) or '–'}"
+            for row in snapshot.get("choices", [])
+            if row.get("text", "").strip() and row.get("match_text")  # not the extra matches
+        )
+
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> MatchingAnswer:
         pairs = pairs_of(key.choices)
         matches = [pair.match_text for pair in pairs]

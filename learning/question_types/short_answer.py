@@ -48,6 +48,7 @@ class TypedFeedback:
 class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     answer_class = TextAnswer
     shows_rows = False
+    answers_by_typing = True
     value = "short_answer"
     label = "Short answer"
     input_template = "learning/question_types/short_answer_input.html"
@@ -70,6 +71,12 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
 
     def answer_from_json(self, data: Mapping[str, Any]) -> TextAnswer:
         return TextAnswer(data["text"])
+
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        return str(answer.get("text", ""))
+
+    def typed_answer(self, answer: Mapping[str, Any]) -> str:
+        return normalize_text(str(answer.get("text", "")))
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> TextAnswer:
         if right:

@@ -46,7 +46,7 @@ def credits_as_graded(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> No
 
 
 class Migration(migrations.Migration):
-    dependencies = [("learning", "0012_drafts_and_files_digests")]
+    dependencies = [("learning", "0014_question_keys_per_topic_and_import_records")]
 
     operations = [
         migrations.AddField(
