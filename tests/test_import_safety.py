@@ -511,12 +511,13 @@ class TestAdmin:
 def test_a_choice_removed_by_an_import_comes_back_with_its_id(heat):
     question = QuestionFactory(topic=heat, key="a", prompt="One")
     ids = list(question.choices.values_list("pk", flat=True))
+    Choice.objects.filter(pk=ids[1]).update(credit=Decimal(25))  # the import writes 0
     _, record = run("$CATEGORY: heat\n::a:: One {=Right ~Wrong one}")
     assert Choice.objects.filter(question=question).count() == 2
     question_bank.undo_import(record_id=record.pk, user=None)
     assert list(question.choices.values_list("pk", flat=True)) == ids
     assert question.choices.get(pk=ids[2]).text == "Wrong two"
-    assert Decimal(question.choices.get(pk=ids[0]).credit) == Decimal(100)
+    assert Decimal(question.choices.get(pk=ids[1]).credit) == Decimal(25)
 
 
 def test_the_admin_form_refuses_a_key_its_topic_already_has(teacher_client, heat, causes):
