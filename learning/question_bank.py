@@ -1,4 +1,4 @@
-"""Import and export the question bank: GIFT (Moodle's text format) and Aiken.
+"""Import and export the question bank: GIFT (Moodle's text format), Aiken and Moodle XML.
 
 An import is planned first (`plan_import`): every question is parsed, given a topic and a
 key, checked, and sorted into created, updated or unchanged, and every problem is listed
@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from learning import question_types
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.formats.aiken import parse_aiken
 from learning.models import Choice, Question, QuestionOrigin, Topic
-from learning.question_types.base import ImportedQuestion, keys_of_rows
+from learning.question_types.base import ANCHOR_TAG, ImportedQuestion, keys_of_rows
 from learning.rendering import field_problems
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
@@ -83,6 +83,43 @@ def export_gift(topic: Topic | None = None) -> str:
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
 
 
+def to_moodle_xml(question: Question) -> moodle_xml.MoodleQuestion | None:
+    """The question in Moodle XML, or None when Moodle has no type for it."""
+    choices = list(question.choices.all())
+    block = question_types.get(question.type).to_moodle_xml(question, choices)
+    if block is None:
+        return None
+    anchor = [f"{ANCHOR_TAG}{question.lesson_anchor}"] if question.lesson_anchor else []
+    return moodle_xml.MoodleQuestion(
+        line=0,
+        type=block.type,
+        name=question.key,
+        category=moodle_xml.category_path(question.topic.title),
+        question_text=moodle_xml.MoodleText(question.prompt, moodle_xml.MARKDOWN),
+        general_feedback=moodle_xml.MoodleText(question.explanation, moodle_xml.MARKDOWN),
+        answers=block.answers,
+        subquestions=block.subquestions,
+        single=block.single,
+        shuffle_answers=block.shuffle_answers,
+        usecase=block.usecase,
+        tags=anchor,
+    )
+
+
+def export_moodle_xml(topic: Topic | None = None) -> str:
+    """The bank (or one topic) as Moodle XML: a category per topic ($course$/top/<title>),
+    each question named by its key, its texts in Markdown (which Moodle reads)."""
+    questions = Question.objects.select_related("topic").prefetch_related("choices")
+    if topic is not None:
+        questions = questions.filter(topic=topic)
+    ordered = questions.order_by("topic__order", "topic__slug", "id")
+    exported = [q for q in (to_moodle_xml(question) for question in ordered) if q is not None]
+    scope = f"topic {topic.slug}" if topic else "the whole bank"
+    return moodle_xml.write_moodle_xml(
+        exported, comment=f"Muscle Spasms, Explained: questions of {scope}"
+    )
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     write: Callable[[Topic | None], str]  # the bank (or one topic) as a file's text
@@ -93,6 +130,7 @@ class ExportFormat:
 # The export formats, by the name `--format` and the admin's export link use.
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     "gift": ExportFormat(export_gift, "gift", "text/plain; charset=utf-8"),
+    "moodle-xml": ExportFormat(export_moodle_xml, "xml", "application/xml; charset=utf-8"),
 }
 
 
@@ -141,10 +179,28 @@ def read_aiken_file(text: str) -> SourceDocument:
     return _from_gift_document(parse_aiken(text))
 
 
+def read_moodle_xml_file(text: str) -> SourceDocument:
+    typed = question_types.read_moodle_xml(moodle_xml.parse_moodle_xml(text))
+    return SourceDocument(
+        questions=[
+            SourceQuestion(
+                source.line,
+                source.name,
+                source.category_name,
+                source.kind,
+                question_types.get(source.kind).from_moodle_xml(source),
+            )
+            for source in typed.questions
+        ],
+        problems=typed.problems,
+    )
+
+
 # The import formats: each reads a file's text into questions and problems.
 READERS: dict[str, Callable[[str], SourceDocument]] = {
     "gift": read_gift_file,
     "aiken": read_aiken_file,
+    "moodle-xml": read_moodle_xml_file,
 }
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from learning.formats import gift
-from learning.question_types.base import HUNDRED, ZERO, QuestionKey, points
+from learning.formats import gift, moodle_xml
+from learning.question_types.base import (
+    HUNDRED,
+    ZERO,
+    QuestionKey,
+    gift_from_moodle_xml,
+    moodle_xml_answers,
+    points,
+)
 from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
 from learning.question_types.single import has_one_full_answer
 
@@ -57,6 +65,28 @@ class MultipleAnswers(PickingType):
                 )
                 for choice, weight in zip(choices, _weights(choices), strict=True)
             ],
+        )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.type == moodle_xml.MULTICHOICE and not source.single
+
+    def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
+        # Several answers may be picked: every option is written with its weight, no '='.
+        read = super().moodle_xml_as_gift(source)
+        return gift_from_moodle_xml(
+            source,
+            syntax=read.syntax,
+            choices=[replace(c, marker="~", write_weight=True) for c in read.choices],
+        )
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        return moodle_xml.MoodleAnswerBlock(
+            moodle_xml.MULTICHOICE,
+            answers=moodle_xml_answers(self.to_gift(question, choices)),
+            single=False,
+            shuffle_answers=self.shuffles_choices,
         )
 
 

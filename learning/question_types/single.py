@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from learning.formats import gift
-from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey
+from learning.formats import gift, moodle_xml
+from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey, moodle_xml_answers
 from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
 
 if TYPE_CHECKING:
@@ -49,4 +49,17 @@ class SingleChoice(PickingType):
                 )
                 for choice in choices
             ],
+        )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.type == moodle_xml.MULTICHOICE and source.single
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        return moodle_xml.MoodleAnswerBlock(
+            moodle_xml.MULTICHOICE,
+            answers=moodle_xml_answers(self.to_gift(question, choices)),
+            single=True,
+            shuffle_answers=self.shuffles_choices,
         )
