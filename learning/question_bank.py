@@ -83,27 +83,25 @@ def export_gift(topic: Topic | None = None) -> str:
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
 
 
-def to_moodle_xml(question: Question) -> moodle_xml.MoodleQuestion | None:
+def to_moodle_xml(
+    question: Question,
+) -> tuple[moodle_xml.MoodleQuestion, moodle_xml.MoodleAnswerBlock] | None:
     """The question in Moodle XML, or None when Moodle has no type for it."""
     choices = list(question.choices.all())
     block = question_types.get(question.type).to_moodle_xml(question, choices)
     if block is None:
         return None
     anchor = [f"{ANCHOR_TAG}{question.lesson_anchor}"] if question.lesson_anchor else []
-    return moodle_xml.MoodleQuestion(
+    header = moodle_xml.MoodleQuestion(
         line=0,
-        type=block.type,
+        moodle_type=block.moodle_type,
         name=question.key,
         category=moodle_xml.category_path(question.topic.title),
         question_text=moodle_xml.MoodleText(question.prompt, moodle_xml.MARKDOWN),
         general_feedback=moodle_xml.MoodleText(question.explanation, moodle_xml.MARKDOWN),
-        answers=block.answers,
-        subquestions=block.subquestions,
-        single=block.single,
-        shuffle_answers=block.shuffle_answers,
-        usecase=block.usecase,
         tags=anchor,
     )
+    return header, block
 
 
 def export_moodle_xml(topic: Topic | None = None) -> str:
@@ -113,7 +111,7 @@ def export_moodle_xml(topic: Topic | None = None) -> str:
     if topic is not None:
         questions = questions.filter(topic=topic)
     ordered = questions.order_by("topic__order", "topic__slug", "id")
-    exported = [q for q in (to_moodle_xml(question) for question in ordered) if q is not None]
+    exported = [pair for pair in (to_moodle_xml(q) for q in ordered) if pair is not None]
     scope = f"topic {topic.slug}" if topic else "the whole bank"
     return moodle_xml.write_moodle_xml(
         exported, comment=f"Muscle Spasms, Explained: questions of {scope}"

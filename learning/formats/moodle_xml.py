@@ -38,13 +38,6 @@ MOODLE_AUTO = "moodle_auto_format"
 PLAIN = "plain_text"
 _PLAIN_FORMATS = (PLAIN, "wiki_like")
 
-# Moodle's names for the question types it exports; ours read some of them.
-MULTICHOICE = "multichoice"
-TRUEFALSE = "truefalse"
-SHORTANSWER = "shortanswer"
-NUMERICAL = "numerical"
-MATCHING = "matching"  # Moodle also reads "match"
-
 # How the skip message names a type no question type of ours reads.
 _UNSUPPORTED_NAMES = {
     "essay": "essays",
@@ -80,7 +73,7 @@ class MoodleAnswer:
     text: MoodleText
     fraction: Decimal = Decimal(0)  # percent of the question's mark, as written: 100, -50
     feedback: MoodleText = field(default_factory=MoodleText)
-    tolerance: Decimal = Decimal(0)  # numerical only
+    tolerance: Decimal | None = None  # numerical answers have one
 
 
 @dataclass(frozen=True)
@@ -93,20 +86,20 @@ class MoodleSubquestion:
 
 @dataclass(frozen=True)
 class MoodleAnswerBlock:
-    """What a question type writes for one question: Moodle's type and its answers."""
+    """What a question type writes for one question: Moodle's type, its answers, and the
+    elements that type has (<single>, <shuffleanswers>, <usecase>...) in Moodle's order."""
 
-    type: str
+    moodle_type: str
     answers: list[MoodleAnswer] = field(default_factory=list)
     subquestions: list[MoodleSubquestion] = field(default_factory=list)
-    single: bool = True
-    shuffle_answers: bool = True
-    usecase: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+    penalty: str = "0.3333333"
 
 
 @dataclass
 class MoodleQuestion:
     line: int
-    type: str  # Moodle's question type, as in <question type="...">
+    moodle_type: str  # as in <question type="...">: multichoice, truefalse, essay...
     name: str
     category: str = ""  # the category path in force, as written: $course$/top/Heat
     question_text: MoodleText = field(default_factory=MoodleText)
@@ -114,7 +107,7 @@ class MoodleQuestion:
     answers: list[MoodleAnswer] = field(default_factory=list)
     subquestions: list[MoodleSubquestion] = field(default_factory=list)
     single: bool = True
-    shuffle_answers: bool = True
+    shuffle_answers: bool | None = None  # None: not said (Moodle's default varies by type)
     usecase: bool = False
     units: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
@@ -130,17 +123,7 @@ class MoodleQuestion:
     @property
     def described(self) -> str:
         """How messages name the question: its Moodle type and name."""
-        return f"{self.type} {self.name!r}" if self.name else self.type
-
-    def block(self) -> MoodleAnswerBlock:
-        return MoodleAnswerBlock(
-            type=self.type,
-            answers=self.answers,
-            subquestions=self.subquestions,
-            single=self.single,
-            shuffle_answers=self.shuffle_answers,
-            usecase=self.usecase,
-        )
+        return f"{self.moodle_type} {self.name!r}" if self.name else self.moodle_type
 
 
 @dataclass
@@ -290,17 +273,17 @@ def _answer(element: Element, default_format: str) -> MoodleAnswer:
         text=MoodleText(_plain(element), (element.get("format") or default_format).strip()),
         fraction=fraction,
         feedback=_text(element.find("feedback"), default_format),
-        tolerance=abs(_decimal(tolerance, "the tolerance")) if tolerance else Decimal(0),
+        tolerance=abs(_decimal(tolerance, "the tolerance")) if tolerance else None,
     )
 
 
 def _question(element: Element, line: int, kind: str, category: str) -> MoodleQuestion:
     question_text = _text(element.find("questiontext"), HTML)
     text_format = question_text.format
-    shuffle_default = kind in ("matching", "match")
+    shuffle = element.findtext("shuffleanswers")
     question = MoodleQuestion(
         line=line,
-        type=kind,
+        moodle_type=kind,
         name=_plain(element.find("name")),
         category=category,
         question_text=question_text,
@@ -311,7 +294,7 @@ def _question(element: Element, line: int, kind: str, category: str) -> MoodleQu
             for sub in element.findall("subquestion")
         ],
         single=_flag(element.findtext("single"), default=True),
-        shuffle_answers=_flag(element.findtext("shuffleanswers"), default=shuffle_default),
+        shuffle_answers=(None if shuffle is None else _flag(shuffle, default=True)),
         usecase=_flag(element.findtext("usecase"), default=False),
         units=[
             (unit.findtext("unit_name") or "").strip() for unit in element.findall("units/unit")
@@ -369,7 +352,8 @@ def category_name(path: str) -> str:
 
 
 def unsupported_message(question: MoodleQuestion) -> str:
-    what = _UNSUPPORTED_NAMES.get(question.type, f"{question.type!r} questions")
+    kind = question.moodle_type
+    what = _UNSUPPORTED_NAMES.get(kind, f"{kind!r} questions")
     return f"{question.described} skipped: {what} are not supported"
 
 
@@ -423,23 +407,20 @@ class _MarkdownWriter(HTMLParser):
         self.lists: list[list[int]] = []  # per open list: [items so far, ordered 1/0]
         self.links: list[str | None] = []
         self.code = 0
+        self.line_ends = 0
 
-    # Output helpers.
-    def _text(self) -> str:
-        return "".join(self.out)
-
+    # The output only ever grows at its end, and what a break needs to know of it is kept
+    # as it grows (how many line ends it ends with), so each piece of HTML costs the same
+    # however long the text before it.
     def _break(self, blank: bool, hard: bool = True) -> None:
         """End the current line: a paragraph break, a hard line break, or (`hard` false,
         between list items) a plain new line."""
-        text = self._text().rstrip(" ")
-        self.out = [text]
-        if not text.strip():
-            self.out = []
-        elif blank:
-            if not text.endswith("\n\n"):
-                self.out.append("\n\n" if not text.endswith("\n") else "\n")
-        elif not text.endswith("\n"):
-            self.out.append("  \n" if hard else "\n")
+        if self.out:
+            wanted = 2 if blank else 1
+            if self.line_ends < wanted:
+                ending = "\n" * (wanted - self.line_ends)
+                self.out.append("  " + ending if hard and not blank else ending)
+                self.line_ends = wanted
         self.line_start = True
         self.pending_space = False
 
@@ -448,6 +429,7 @@ class _MarkdownWriter(HTMLParser):
             depth = min(len(self.lists), MAX_NESTING) - 1
             self.out.append("    " * depth)
         self.out.append(text)
+        self.line_ends = 0
         self.line_start = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -509,11 +491,10 @@ class _MarkdownWriter(HTMLParser):
         if marker in self.open_markers:
             self.open_markers.remove(marker)
             return  # never written: nothing was inside
-        text = self._text()
-        trailing = len(text) - len(text.rstrip(" "))
-        self.out = [text.rstrip(" "), marker]
-        if trailing:
-            self.pending_space = True
+        # Text never ends in a space (a space is written only before what follows it), so
+        # "<b>x </b>y" closes as "**x** y".
+        self.out.append(marker)
+        self.line_ends = 0
 
     def handle_data(self, data: str) -> None:
         collapsed = " ".join(data.split())
@@ -537,7 +518,7 @@ class _MarkdownWriter(HTMLParser):
 
     def markdown(self) -> str:
         self.close()
-        return self._text().strip()
+        return "".join(self.out).strip()
 
 
 def _escaped_line_start(match: re.Match[str]) -> str:
@@ -584,46 +565,35 @@ def _text_element(tag: str, text: MoodleText, indent: int, extra: str = "") -> s
     )
 
 
-def _answer_xml(answer: MoodleAnswer, block: MoodleAnswerBlock) -> str:
-    extra = ""
-    if block.type == NUMERICAL:
-        extra = f"      <tolerance>{fraction_text(answer.tolerance)}</tolerance>\n"
+def _answer_xml(answer: MoodleAnswer) -> str:
+    tolerance = ""
+    if answer.tolerance is not None:
+        tolerance = f"      <tolerance>{fraction_text(answer.tolerance)}</tolerance>\n"
     return (
         f'    <answer fraction="{fraction_text(answer.fraction)}" format="{answer.text.format}">\n'
         f"      <text>{_escaped(answer.text.text)}</text>\n"
         + _text_element("feedback", answer.feedback, 3)
-        + extra
+        + tolerance
         + "    </answer>\n"
     )
 
 
-def _flag_text(value: bool) -> str:
+def flag_text(value: bool) -> str:
+    """A yes or no as Moodle writes <single> and <shuffleanswers>."""
     return "true" if value else "false"
 
 
-def _question_xml(question: MoodleQuestion) -> str:
-    block = question.block()
-    penalty = {TRUEFALSE: "1", NUMERICAL: "0.1"}.get(block.type, "0.3333333")
+def _question_xml(question: MoodleQuestion, block: MoodleAnswerBlock) -> str:
     out = [
-        f'  <question type="{block.type}">\n',
+        f'  <question type="{block.moodle_type}">\n',
         f"    <name>\n      <text>{_escaped(question.name)}</text>\n    </name>\n",
         _text_element("questiontext", question.question_text, 2),
         _text_element("generalfeedback", question.general_feedback, 2),
-        f"    <defaultgrade>1</defaultgrade>\n    <penalty>{penalty}</penalty>\n",
+        f"    <defaultgrade>1</defaultgrade>\n    <penalty>{block.penalty}</penalty>\n",
         "    <hidden>0</hidden>\n    <idnumber></idnumber>\n",
     ]
-    if block.type == MULTICHOICE:
-        out.append(
-            f"    <single>{_flag_text(block.single)}</single>\n"
-            f"    <shuffleanswers>{_flag_text(block.shuffle_answers)}</shuffleanswers>\n"
-            "    <answernumbering>abc</answernumbering>\n"
-            "    <showstandardinstruction>0</showstandardinstruction>\n"
-        )
-    elif block.type == SHORTANSWER:
-        out.append(f"    <usecase>{int(block.usecase)}</usecase>\n")
-    elif block.type == MATCHING:
-        out.append(f"    <shuffleanswers>{_flag_text(block.shuffle_answers)}</shuffleanswers>\n")
-    out.extend(_answer_xml(answer, block) for answer in block.answers)
+    out.extend(f"    <{tag}>{_escaped(value)}</{tag}>\n" for tag, value in block.options.items())
+    out.extend(_answer_xml(answer) for answer in block.answers)
     for sub in block.subquestions:
         answer = f"      <answer>\n        <text>{_escaped(sub.answer)}</text>\n      </answer>\n"
         out.append(_text_element("subquestion", sub.text, 2, extra=answer))
@@ -640,14 +610,17 @@ def category_path(name: str) -> str:
     return "$course$/top/" + name.replace("/", "//")
 
 
-def write_moodle_xml(questions: Sequence[MoodleQuestion], *, comment: str = "") -> str:
-    """A Moodle XML file of `questions`, with a category element before each run of
-    questions of one category, in Moodle's own layout."""
+def write_moodle_xml(
+    questions: Sequence[tuple[MoodleQuestion, MoodleAnswerBlock]], *, comment: str = ""
+) -> str:
+    """A Moodle XML file of `questions` (each its texts and names, and its type's answers),
+    with a category element before each run of questions of one category, in Moodle's
+    own layout."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n']
     if comment:
         out.append(f"<!-- {comment.replace('--', '- -')} -->\n")
     category: Any = None
-    for question in questions:
+    for question, block in questions:
         if question.category != category:
             category = question.category
             out.append(
@@ -655,6 +628,6 @@ def write_moodle_xml(questions: Sequence[MoodleQuestion], *, comment: str = "") 
                 f"    <category>\n      <text>{_escaped(category)}</text>\n    </category>\n"
                 "  </question>\n\n"
             )
-        out.append(_question_xml(question) + "\n")
+        out.append(_question_xml(question, block) + "\n")
     out.append("</quiz>\n")
     return "".join(out)

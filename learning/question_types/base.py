@@ -342,7 +342,7 @@ class QuestionType[AnswerT, DetailT](ABC):
     # defaults: it is neither read from nor written to Moodle XML.
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        """Whether a Moodle XML question (of Moodle's `source.type`) is of this type."""
+        """Whether a Moodle XML question (of Moodle's `source.moodle_type`) is of this type."""
         return False
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:

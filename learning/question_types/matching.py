@@ -195,7 +195,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.type in (moodle_xml.MATCHING, "match")
+        return source.moodle_type in ("matching", "match")
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
         # A subquestion with no text is an extra wrong match: a row with only its match.
@@ -216,12 +216,12 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
         self, question: Question, choices: Sequence[Choice]
     ) -> moodle_xml.MoodleAnswerBlock | None:
         return moodle_xml.MoodleAnswerBlock(
-            moodle_xml.MATCHING,
+            "matching",
             subquestions=[
                 moodle_xml.MoodleSubquestion(
                     moodle_xml.MoodleText(choice.text, moodle_xml.MARKDOWN), choice.match_text
                 )
                 for choice in self.to_gift(question, choices).choices
             ],
-            shuffle_answers=self.shuffles_choices,
+            options={"shuffleanswers": moodle_xml.flag_text(self.shuffles_choices)},
         )

@@ -16,7 +16,13 @@ from learning.question_types.base import (
     moodle_xml_answers,
     points,
 )
-from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
+from learning.question_types.picking import (
+    MULTICHOICE,
+    ChoiceAnswer,
+    PickingType,
+    is_options_block,
+    multichoice_block,
+)
 from learning.question_types.single import has_one_full_answer
 
 if TYPE_CHECKING:
@@ -68,7 +74,7 @@ class MultipleAnswers(PickingType):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.type == moodle_xml.MULTICHOICE and not source.single
+        return source.moodle_type == MULTICHOICE and not source.single
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
         # Several answers may be picked: every option is written with its weight, no '='.
@@ -82,12 +88,8 @@ class MultipleAnswers(PickingType):
     def to_moodle_xml(
         self, question: Question, choices: Sequence[Choice]
     ) -> moodle_xml.MoodleAnswerBlock | None:
-        return moodle_xml.MoodleAnswerBlock(
-            moodle_xml.MULTICHOICE,
-            answers=moodle_xml_answers(self.to_gift(question, choices)),
-            single=False,
-            shuffle_answers=self.shuffles_choices,
-        )
+        answers = moodle_xml_answers(self.to_gift(question, choices))
+        return multichoice_block(answers, single=False, shuffle=self.shuffles_choices)
 
 
 def _weights(choices: Sequence[Choice]) -> list[Decimal]:

@@ -182,7 +182,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.type == moodle_xml.NUMERICAL
+        return source.moodle_type == "numerical"
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
         answers = []
@@ -192,7 +192,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
                 answers.append(
                     gift.GiftNumericAnswer(
                         value,
-                        answer.tolerance,
+                        answer.tolerance or ZERO,
                         answer.fraction,
                         moodle_xml.as_markdown(answer.feedback),
                     )
@@ -218,7 +218,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
         self, question: Question, choices: Sequence[Choice]
     ) -> moodle_xml.MoodleAnswerBlock | None:
         return moodle_xml.MoodleAnswerBlock(
-            moodle_xml.NUMERICAL,
+            "numerical",
             answers=[
                 moodle_xml.MoodleAnswer(
                     text=moodle_xml.MoodleText(clean_number(answer.value) or "0", "plain_text"),
@@ -228,4 +228,5 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
                 )
                 for answer in self.to_gift(question, choices).numeric_answers
             ],
+            penalty="0.1",
         )

@@ -144,7 +144,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.type == moodle_xml.SHORTANSWER
+        return source.moodle_type == "shortanswer"
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
         # Moodle keeps short answers as plain text; "*" alone (any other answer) is left out.
@@ -178,7 +178,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         self, question: Question, choices: Sequence[Choice]
     ) -> moodle_xml.MoodleAnswerBlock | None:
         return moodle_xml.MoodleAnswerBlock(
-            moodle_xml.SHORTANSWER,
+            "shortanswer",
             answers=[
                 moodle_xml.MoodleAnswer(
                     text=moodle_xml.MoodleText(choice.text, moodle_xml.PLAIN),
@@ -187,7 +187,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
                 )
                 for choice in self.to_gift(question, choices).choices
             ],
-            usecase=False,
+            options={"usecase": "0"},  # answers are compared ignoring case
         )
 
 

@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 
 from learning.formats import gift, moodle_xml
 from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey, moodle_xml_answers
-from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
+from learning.question_types.picking import (
+    MULTICHOICE,
+    ChoiceAnswer,
+    PickingType,
+    is_options_block,
+    multichoice_block,
+)
 
 if TYPE_CHECKING:
     from learning.models import Choice, Question
@@ -52,14 +58,10 @@ class SingleChoice(PickingType):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.type == moodle_xml.MULTICHOICE and source.single
+        return source.moodle_type == MULTICHOICE and source.single
 
     def to_moodle_xml(
         self, question: Question, choices: Sequence[Choice]
     ) -> moodle_xml.MoodleAnswerBlock | None:
-        return moodle_xml.MoodleAnswerBlock(
-            moodle_xml.MULTICHOICE,
-            answers=moodle_xml_answers(self.to_gift(question, choices)),
-            single=True,
-            shuffle_answers=self.shuffles_choices,
-        )
+        answers = moodle_xml_answers(self.to_gift(question, choices))
+        return multichoice_block(answers, single=True, shuffle=self.shuffles_choices)

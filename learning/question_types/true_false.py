@@ -54,7 +54,7 @@ class TrueFalse(SingleChoice):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.type == moodle_xml.TRUEFALSE
+        return source.moodle_type == "truefalse"
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
         # As Moodle reads it: the answers are found by their text, "true" and "false" (old
@@ -88,7 +88,7 @@ class TrueFalse(SingleChoice):
         self, question: Question, choices: Sequence[Choice]
     ) -> moodle_xml.MoodleAnswerBlock | None:
         return moodle_xml.MoodleAnswerBlock(
-            moodle_xml.TRUEFALSE,
+            "truefalse",
             answers=[
                 moodle_xml.MoodleAnswer(
                     text=moodle_xml.MoodleText(choice.text.lower(), moodle_xml.MOODLE_AUTO),
@@ -97,4 +97,5 @@ class TrueFalse(SingleChoice):
                 )
                 for choice in self.to_gift(question, choices).choices
             ],
+            penalty="1",
         )
