@@ -106,9 +106,9 @@ class MoodleQuestion:
     general_feedback: MoodleText = field(default_factory=MoodleText)
     answers: list[MoodleAnswer] = field(default_factory=list)
     subquestions: list[MoodleSubquestion] = field(default_factory=list)
-    single: bool = True
-    shuffle_answers: bool | None = None  # None: not said (Moodle's default varies by type)
-    usecase: bool = False
+    # The question's one-value elements by tag (<single>, <shuffleanswers>, <usecase>...):
+    # which ones mean something is for the question types to say; `flag` reads a yes/no.
+    options: dict[str, str] = field(default_factory=dict)
     units: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     # What the file embeds that is not imported: "image 'logo.jpg'", "file 'hello.mp3'".
@@ -232,7 +232,7 @@ def _text(element: Element | None, default_format: str) -> MoodleText:
     return MoodleText(_plain(element), (element.get("format") or default_format).strip())
 
 
-def _flag(raw: str | None, default: bool) -> bool:
+def flag(raw: str | None, default: bool) -> bool:
     """Moodle's trans_single: "false", "0" and empty are false, anything else true."""
     if raw is None:
         return default
@@ -280,7 +280,6 @@ def _answer(element: Element, default_format: str) -> MoodleAnswer:
 def _question(element: Element, line: int, kind: str, category: str) -> MoodleQuestion:
     question_text = _text(element.find("questiontext"), HTML)
     text_format = question_text.format
-    shuffle = element.findtext("shuffleanswers")
     question = MoodleQuestion(
         line=line,
         moodle_type=kind,
@@ -293,9 +292,11 @@ def _question(element: Element, line: int, kind: str, category: str) -> MoodleQu
             MoodleSubquestion(text=_text(sub, text_format), answer=_plain(sub.find("answer")))
             for sub in element.findall("subquestion")
         ],
-        single=_flag(element.findtext("single"), default=True),
-        shuffle_answers=(None if shuffle is None else _flag(shuffle, default=True)),
-        usecase=_flag(element.findtext("usecase"), default=False),
+        options={
+            child.tag: (child.text or "").strip()
+            for child in element
+            if not len(child) and child.tag not in ("answer", "subquestion")
+        },
         units=[
             (unit.findtext("unit_name") or "").strip() for unit in element.findall("units/unit")
         ],

@@ -21,6 +21,7 @@ from learning.question_types.picking import (
     ChoiceAnswer,
     PickingType,
     is_options_block,
+    is_single,
     multichoice_block,
 )
 from learning.question_types.single import has_one_full_answer
@@ -74,7 +75,7 @@ class MultipleAnswers(PickingType):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.moodle_type == MULTICHOICE and not source.single
+        return source.moodle_type == MULTICHOICE and not is_single(source)
 
     def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
         # Several answers may be picked: every option is written with its weight, no '='.

@@ -177,6 +177,11 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
 MULTICHOICE = "multichoice"  # Moodle's type for single choice and multiple answers
 
 
+def is_single(source: moodle_xml.MoodleQuestion) -> bool:
+    """Whether a Moodle multiple choice question takes one answer (<single>, true if absent)."""
+    return moodle_xml.flag(source.options.get("single"), default=True)
+
+
 def multichoice_block(
     answers: list[moodle_xml.MoodleAnswer], *, single: bool, shuffle: bool
 ) -> moodle_xml.MoodleAnswerBlock:

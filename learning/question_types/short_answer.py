@@ -170,7 +170,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
             notes.append("its answer '*' (any other answer) is not imported")
         if any("*" in text and text != "*" for text in texts):
             notes.append("a '*' inside an answer is read as a star, not as Moodle's wildcard")
-        if source.usecase:
+        if moodle_xml.flag(source.options.get("usecase"), default=False):
             notes.append("answers are compared ignoring case (case-sensitive is not supported)")
         return notes
 

@@ -13,6 +13,7 @@ from learning.question_types.picking import (
     ChoiceAnswer,
     PickingType,
     is_options_block,
+    is_single,
     multichoice_block,
 )
 
@@ -58,7 +59,7 @@ class SingleChoice(PickingType):
         )
 
     def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
-        return source.moodle_type == MULTICHOICE and source.single
+        return source.moodle_type == MULTICHOICE and is_single(source)
 
     def to_moodle_xml(
         self, question: Question, choices: Sequence[Choice]
