@@ -185,7 +185,7 @@ class TestHtmlAndFiles:
         values, rows = question.question.values, question.question.rows
         assert values["prompt"] == "Which **salt** is lost in sweat?"
         assert values["explanation"] == "[Read more](https://example.org/salt)"
-        assert [row["text"] for row in rows] == ["Sodium", "*Iron*"]
+        assert [row["text"] for row in rows] == ["Sodium", "Iron"]  # options are plain text
         shown = render_text(values["prompt"]) + render_text(values["explanation"])
         for hostile in ("script", "onmouseover", "onclick", "javascript:", "iframe", "evil"):
             assert hostile not in shown
@@ -340,7 +340,8 @@ class TestExport:
             assert f"<answer fraction={fraction}" in text
         assert "<tolerance>0.5</tolerance>" in text
         assert "<usecase>0</usecase>" in text
-        assert '<subquestion format="markdown">' in text
+        assert '<subquestion format="plain_text">' in text
+        assert '<answer fraction="100" format="plain_text">' in text
         assert "<text>true</text>" in text and "<text>false</text>" in text
         assert "<tag><text>anchor:calcium</text></tag>" in text
         document = parse_moodle_xml(text)

@@ -123,7 +123,8 @@ class MoodleQuestion:
     @property
     def described(self) -> str:
         """How messages name the question: its Moodle type and name."""
-        return f"{self.moodle_type} {self.name!r}" if self.name else self.moodle_type
+        kind = self.moodle_type or "question"
+        return f"{kind} {self.name!r}" if self.name else kind
 
 
 @dataclass
@@ -174,7 +175,7 @@ def parse_moodle_xml(text: str) -> MoodleDocument:
         root = parser.close()
     except ParseError as error:
         line = error.position[0] if error.position else 1
-        reason = str(error).split(":")[0]
+        reason = str(error).split(":")[0].removeprefix("not well-formed ").strip("()")
         return _refused(line, f"the file is not well-formed XML ({reason})")
     except DefusedXmlException:
         return _refused(
@@ -354,7 +355,7 @@ def category_name(path: str) -> str:
 
 def unsupported_message(question: MoodleQuestion) -> str:
     kind = question.moodle_type
-    what = _UNSUPPORTED_NAMES.get(kind, f"{kind!r} questions")
+    what = _UNSUPPORTED_NAMES.get(kind, f"{kind!r} questions" if kind else "untyped questions")
     return f"{question.described} skipped: {what} are not supported"
 
 
@@ -374,7 +375,8 @@ def not_imported_problem(question: MoodleQuestion) -> GiftProblem | None:
 
 
 def as_markdown(text: MoodleText) -> str:
-    """A Moodle text as the Markdown we store; HTML sanitized, images left out."""
+    """A Moodle text as the Markdown we store (a prompt, an explanation, feedback): HTML
+    sanitized, images left out."""
     if text.format == MARKDOWN:
         return text.text
     source = text.text.replace("\r\n", "\n").replace("\r", "\n")
@@ -539,6 +541,14 @@ def plain(text: MoodleText) -> str:
     """A text Moodle keeps as plain text whatever its format (a short answer, a number,
     a match): as written, trimmed."""
     return text.text.strip()
+
+
+def as_text(text: MoodleText) -> str:
+    """A Moodle text as the plain text an option or a matching item is shown as: HTML's
+    tags dropped (a script with its content), its entities read, its spaces collapsed."""
+    if text.format not in (HTML, MOODLE_AUTO):
+        return text.text.strip()
+    return " ".join(html_lib.unescape(clean_imported_html(text.text, keep=())).split())
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -353,7 +353,7 @@ class QuestionType[AnswerT, DetailT](ABC):
             syntax=gift.CHOICES_SYNTAX,
             choices=[
                 gift.GiftChoice(
-                    text=moodle_xml.as_markdown(answer.text),
+                    text=moodle_xml.as_text(answer.text),
                     weight=answer.fraction,
                     feedback=moodle_xml.as_markdown(answer.feedback),
                     marker="=" if answer.fraction == HUNDRED else "~",
@@ -410,10 +410,11 @@ def gift_from_moodle_xml(
 
 
 def moodle_xml_answers(answers: gift.GiftAnswers) -> list[moodle_xml.MoodleAnswer]:
-    """GIFT options as Moodle XML answers: Markdown texts, each weight a fraction."""
+    """GIFT options as Moodle XML answers: plain text (as options are shown), feedback in
+    Markdown, each weight a fraction."""
     return [
         moodle_xml.MoodleAnswer(
-            text=moodle_xml.MoodleText(choice.text, moodle_xml.MARKDOWN),
+            text=moodle_xml.MoodleText(choice.text, moodle_xml.PLAIN),
             fraction=choice.weight,
             feedback=moodle_xml.MoodleText(choice.feedback, moodle_xml.MARKDOWN),
         )

@@ -204,7 +204,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
             syntax=gift.CHOICES_SYNTAX,
             choices=[
                 gift.GiftChoice(
-                    text=moodle_xml.as_markdown(sub.text),
+                    text=moodle_xml.as_text(sub.text),
                     weight=HUNDRED,
                     match_text=sub.answer,
                 )
@@ -219,7 +219,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
             "matching",
             subquestions=[
                 moodle_xml.MoodleSubquestion(
-                    moodle_xml.MoodleText(choice.text, moodle_xml.MARKDOWN), choice.match_text
+                    moodle_xml.MoodleText(choice.text, moodle_xml.PLAIN), choice.match_text
                 )
                 for choice in self.to_gift(question, choices).choices
             ],

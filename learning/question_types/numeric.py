@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 
 from learning.formats import gift, moodle_xml
+from learning.formats.moodle_xml import PLAIN
 from learning.question_types.base import (
     HUNDRED,
     ONE,
@@ -221,7 +222,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
             "numerical",
             answers=[
                 moodle_xml.MoodleAnswer(
-                    text=moodle_xml.MoodleText(clean_number(answer.value) or "0", "plain_text"),
+                    text=moodle_xml.MoodleText(clean_number(answer.value) or "0", PLAIN),
                     fraction=answer.weight,
                     feedback=moodle_xml.MoodleText(answer.feedback, moodle_xml.MARKDOWN),
                     tolerance=answer.tolerance,
