@@ -3,16 +3,21 @@ hostile files) and export (Moodle's layout, and back unchanged), read from files
 Moodle's own layout (tests/data/moodle-xml/)."""
 
 import sys
+import time
 from dataclasses import replace
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from xml.sax.saxutils import escape
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pytest_django.asserts import assertContains
 
 from learning import question_bank, question_types
@@ -252,7 +257,7 @@ class TestHostileFiles:
             (
                 '<quiz><question type="numerical"><name><text>N</text></name>'
                 '<answer fraction="lots"><text>1</text></answer></question></quiz>',
-                "the fraction 'lots' is not a number",
+                "numerical 'N': the fraction 'lots' is not a number",
             ),
             (
                 '<quiz><question type="numerical"><name><text>N</text></name>'
@@ -262,7 +267,7 @@ class TestHostileFiles:
             (
                 '<quiz><question type="multichoice"><name><text>M</text></name>'
                 '<answer fraction="150"><text>a</text></answer></question></quiz>',
-                "the fraction 150 is outside -100 to 100",
+                "multichoice 'M': the fraction 150 is outside -100 to 100",
             ),
         ],
     )
@@ -318,6 +323,41 @@ def test_a_file_ten_times_larger_costs_ten_times_more(shape):
     small = _calls(question_bank.read_moodle_xml_file, SHAPES[shape](50))
     large = _calls(question_bank.read_moodle_xml_file, SHAPES[shape](500))
     assert large <= 12 * small + 1000, (small, large)
+
+
+def _seconds(text: str) -> float:
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        question_bank.read_moodle_xml_file(text)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _one_text(unit: str, n: int) -> str:
+    text = escape(unit * n)
+    return (
+        f'<quiz><question type="multichoice"><questiontext><text>{text}</text></questiontext>'
+        f'<answer fraction="100"><text>{text}</text></answer></question></quiz>'
+    )
+
+
+# Work inside one regular expression or the sanitizer is not a Python call: these shapes
+# aim at them ("<img <img ..." without an end once cost the square of its length), and the
+# clock is read loosely (ten times the text must not take a hundred times as long).
+@pytest.mark.parametrize(
+    "unit", ["<img ", "&a", "@@PLUGINFILE@@/", "*_[`", "&amp;x;", "<ul><li>", "<b>", "<!--"]
+)
+def test_the_regular_expressions_and_the_sanitizer_stay_linear(unit):
+    small, large = _seconds(_one_text(unit, 10_000)), _seconds(_one_text(unit, 100_000))
+    assert large < 40 * small + 0.05, (small, large)
+
+
+def test_deeply_nested_html_is_refused_not_sanitized_for_minutes():
+    refused = question_bank.read_moodle_xml_file(_one_text("<ul><li>", 20_000))
+    assert [problem.message for problem in refused.problems] == [
+        "multichoice: its <questiontext> has more than 2,000 HTML tags; simplify it in Moodle"
+    ]
 
 
 class TestExport:
@@ -460,3 +500,41 @@ class TestTheAdmin:
         assert response["Content-Disposition"] == 'attachment; filename="questions-heat.xml"'
         assert response["Content-Type"] == "application/xml; charset=utf-8"
         assert response.content.decode().count("<question type=") == 7
+
+
+HTML_PIECES = st.sampled_from(
+    ["<p>", "</p>", "<b>", "</b>", "<i>", "<ul>", "<li>", "</ul>", "<br>", "<a href='", "'>",
+     "</a>", "javascript:", "<script>", "</script>", " onclick='x()'", "<img src='", "&amp;",
+     "&lt;", "*", "_", "[", "]", "`", "#", "1.", "-", "\n", " ", "text", "<!--", "]]>", "<"]
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(HTML_PIECES, max_size=40))
+def test_any_html_becomes_markdown_that_shows_nothing_live(pieces):
+    shown = render_text(as_markdown(MoodleText("".join(pieces))))
+    tags = _tags(shown)
+    assert {tag for tag, _ in tags} <= {"p", "br", "strong", "em", "ul", "ol", "li", "a", "code"}
+    for _, attributes in tags:
+        assert all(name in ("href", "rel", "title") for name, _ in attributes)
+        assert all(not (value or "").lower().startswith("javascript") for _, value in attributes)
+
+
+def _tags(html: str) -> list[tuple[str, list[tuple[str, str | None]]]]:
+    found: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300), cut=st.integers(min_value=0, max_value=4000))
+def test_any_text_or_cut_file_is_read_or_refused_never_raises(text, cut):
+    whole = (DATA / "every-type.xml").read_text()
+    for candidate in (text, whole[:cut] + text + whole[cut:], whole[:cut]):
+        document = question_bank.read_moodle_xml_file(candidate)
+        assert document.questions or document.problems or candidate.strip().startswith("<quiz")

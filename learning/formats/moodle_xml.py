@@ -57,6 +57,10 @@ _UNSUPPORTED_NAMES = {
 # The roots of a category path that name no category of ours.
 _CATEGORY_ROOTS = {"$course$", "$system$", "$module$", "$cat$", "$coursecategory$", "top"}
 _LARGEST_EXPONENT = 99  # as in GIFT: a number this far from 1 is no answer anyone means
+# HTML nested n deep costs the sanitizer's HTML parser (html5ever, in nh3) the square of n:
+# 20,000 nested lists took 3 s. A text with more tags than this is refused, so one text
+# costs a few milliseconds at most, and a file its size times that.
+MAX_HTML_TAGS = 2_000
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -199,7 +203,9 @@ def parse_moodle_xml(text: str) -> MoodleDocument:
                 continue
             document.questions.append(_question(element, line, kind, category))
         except _Invalid as error:
-            document.problems.append(GiftProblem(line, str(error)))
+            name = (element.findtext("name/text") or "").strip()
+            named = f"{kind or 'question'} {name!r}" if name else (kind or "question")
+            document.problems.append(GiftProblem(line, f"{named}: {error}"))
     return document
 
 
@@ -230,7 +236,18 @@ def _plain(element: Element | None) -> str:
 def _text(element: Element | None, default_format: str) -> MoodleText:
     if element is None:
         return MoodleText("", default_format)
-    return MoodleText(_plain(element), (element.get("format") or default_format).strip())
+    return _checked(
+        MoodleText(_plain(element), (element.get("format") or default_format).strip()),
+        element.tag,
+    )
+
+
+def _checked(text: MoodleText, where: str) -> MoodleText:
+    if text.format not in (MARKDOWN, *_PLAIN_FORMATS) and text.text.count("<") > MAX_HTML_TAGS:
+        raise _Invalid(
+            f"its <{where}> has more than {MAX_HTML_TAGS:,} HTML tags; simplify it in Moodle"
+        )
+    return text
 
 
 def flag(raw: str | None, default: bool) -> bool:
@@ -271,7 +288,10 @@ def _answer(element: Element, default_format: str) -> MoodleAnswer:
         raise _Invalid(f"the fraction {fraction} is outside -100 to 100")
     tolerance = (element.findtext("tolerance") or "").strip()
     return MoodleAnswer(
-        text=MoodleText(_plain(element), (element.get("format") or default_format).strip()),
+        text=_checked(
+            MoodleText(_plain(element), (element.get("format") or default_format).strip()),
+            element.tag,
+        ),
         fraction=fraction,
         feedback=_text(element.find("feedback"), default_format),
         tolerance=abs(_decimal(tolerance, "the tolerance")) if tolerance else None,
@@ -307,7 +327,9 @@ def _question(element: Element, line: int, kind: str, category: str) -> MoodleQu
     return question
 
 
-_IMAGE_SOURCE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+# A tag is searched only up to the next "<" or ">", so each character is looked at by one
+# search at most: "<img <img <img ..." without an end cost the square of its length.
+_IMAGE_SOURCE = re.compile(r"""<img\b[^<>]*?\bsrc\s*=\s*["']([^"'<>]*)["']""", re.IGNORECASE)
 _PLUGIN_FILE = re.compile(r"@@PLUGINFILE@@/([^\"'<>\s?#]+)")
 
 
@@ -491,9 +513,9 @@ class _MarkdownWriter(HTMLParser):
         self.open_markers.append(marker)
 
     def _close_marker(self, marker: str) -> None:
-        if marker in self.open_markers:
-            self.open_markers.remove(marker)
-            return  # never written: nothing was inside
+        if self.open_markers and self.open_markers[-1] == marker:
+            self.open_markers.pop()  # never written: nothing was inside
+            return
         # Text never ends in a space (a space is written only before what follows it), so
         # "<b>x </b>y" closes as "**x** y".
         self.out.append(marker)
