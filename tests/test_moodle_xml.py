@@ -473,6 +473,15 @@ class TestTheAdmin:
         assertContains(preview, "essay &#x27;Describe a cramp&#x27; skipped")
         assert preview.context["token"]
 
+    def test_preview_then_confirm_imports_the_file(self, teacher_client, heat):
+        preview = self.upload(teacher_client, "bank.xml", (DATA / "every-type.xml").read_bytes())
+        done = teacher_client.post(
+            reverse("admin:learning_question_import"),
+            {"confirm": "1", "token": preview.context["token"]},
+        )
+        assert done.status_code == 302
+        assert Question.objects.filter(topic=heat).count() == 6
+
     def test_a_chosen_format_wins_over_the_extension(self, teacher_client, heat):
         content = (DATA / "every-type.xml").read_bytes()
         preview = self.upload(teacher_client, "bank.txt", content, file_format="moodle-xml")
