@@ -275,6 +275,17 @@ class TestHostileFiles:
         refused = plan(text)
         assert [p.message for p in refused.errors] == [problem]
 
+    def test_an_unreadable_question_of_a_type_we_skip_is_only_skipped(self, heat):
+        text = (
+            '<quiz><question type="calculated"><name><text>C</text></name>'
+            '<answer fraction="{a}"><text>{a}+{b}</text></answer></question></quiz>'
+        )
+        read = plan(text)
+        assert read.errors == []
+        assert [p.message for p in read.skipped] == [
+            "calculated 'C' skipped: calculated questions are not supported"
+        ]
+
 
 def _calls(read_file, text: str) -> int:
     """Every Python and built-in function call made while `read_file` reads `text`."""

@@ -117,6 +117,9 @@ class MoodleQuestion:
     tags: list[str] = field(default_factory=list)
     # What the file embeds that is not imported: "image 'logo.jpg'", "file 'hello.mp3'".
     not_imported: list[str] = field(default_factory=list)
+    # Why the question cannot be read (a fraction that is no number...); such a question
+    # is an error if one of our types reads its Moodle type, else skipped as unsupported.
+    unreadable: str = ""
     # The question type's value, once `learning.question_types.read_moodle_xml` decided it.
     kind: str = ""
 
@@ -204,8 +207,9 @@ def parse_moodle_xml(text: str) -> MoodleDocument:
             document.questions.append(_question(element, line, kind, category))
         except _Invalid as error:
             name = (element.findtext("name/text") or "").strip()
-            named = f"{kind or 'question'} {name!r}" if name else (kind or "question")
-            document.problems.append(GiftProblem(line, f"{named}: {error}"))
+            document.questions.append(
+                MoodleQuestion(line, kind, name, category, unreadable=str(error))
+            )
     return document
 
 

@@ -134,7 +134,9 @@ def read_moodle_xml(document: moodle_xml.MoodleDocument) -> moodle_xml.MoodleDoc
             problems.append(gift.GiftProblem(source.line, message, kind=gift.SKIPPED))
             continue
         question_type = readers[0]
-        errors = question_type.moodle_xml_errors(source)
+        errors = (
+            [source.unreadable] if source.unreadable else question_type.moodle_xml_errors(source)
+        )
         if errors:
             problems.extend(
                 gift.GiftProblem(source.line, f"{source.described}: {message}")
