@@ -1,3 +1,5 @@
+import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,15 @@ from django.forms.models import InlineForeignKeyField
 
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
-from learning.question_types.base import OptionCodes, keys_of_rows
+from learning.question_bank import READERS
+from learning.question_types.base import (
+    HUNDRED,
+    ZERO,
+    OptionCodes,
+    QuestionType,
+    clean_number,
+    keys_of_rows,
+)
 from learning.rendering import field_problems
 from learning.uploads import MAX_IMPORT_BYTES, too_large_message
 
@@ -70,8 +80,34 @@ class AnswerForm(forms.Form):
 
 
 class SignUpForm(UserCreationForm):
+    """A username and a password, and a name if the learner gives one: their teachers see
+    it beside the username. Kept whole (as written) in User.first_name, so a name is never
+    split into parts it does not have."""
+
+    name = forms.CharField(
+        label="Your name (optional)",
+        max_length=150,
+        required=False,
+        help_text="Your teachers see it next to your username. Leave it empty if you like.",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The name after the username, before the passwords.
+        self.order_fields(["username", "name"])
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=False)
+        user.first_name = self.cleaned_data.get("name", "")
+        user.last_name = ""
+        if commit:
+            user.save()
+            self.save_m2m()
+        return user
 
 
 class JoinClassForm(forms.Form):
@@ -84,8 +120,97 @@ class JoinClassForm(forms.Form):
     )
 
 
+def answer_columns() -> dict[str, dict[str, Any]]:
+    """For the admin's answers table, per registered type: the Choice fields its rows use,
+    what its rows are, and whether a row is ticked right or wrong (then a new row's credit
+    follows the tick)."""
+    return {
+        registered.value: {
+            "fields": list(registered.row_fields),
+            "rows": registered.rows_help,
+            "ticks": "is_correct" in registered.row_fields,
+        }
+        for registered in question_types.registered()
+    }
+
+
+class CompactNumberInput(forms.NumberInput):
+    """A stored decimal as a teacher writes it: 100, not 100.00000."""
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal):
+            return clean_number(value)
+        return super().format_value(value)
+
+
+class ChoiceAdminForm(forms.ModelForm):
+    """One row of the admin's answers table.
+
+    A new row of a type whose rows are ticked right or wrong is worth what its tick says
+    (100% right, 0% wrong) until the teacher types a credit: a wrong option is never worth
+    full marks by accident. The credit's initial value travels with the form
+    (`show_hidden_initial`), so "typed" means "differs from what the page showed". A new
+    row of a type without ticks (an accepted short answer, an extra numeric answer) starts
+    blank and needs its credit typed.
+    """
+
+    class Meta:
+        model = Choice
+        fields = (
+            "order",
+            "text",
+            "is_correct",
+            "match_text",
+            "numeric_value",
+            "numeric_tolerance",
+            "credit",
+            "feedback",
+        )
+        labels = {
+            "text": "Text",
+            "credit": "Credit %",
+            "numeric_value": "Value",
+            "numeric_tolerance": "Tolerance ±",
+        }
+        widgets = {
+            "order": CompactNumberInput,
+            "credit": CompactNumberInput,
+            "numeric_value": CompactNumberInput,
+            "numeric_tolerance": CompactNumberInput,
+            "feedback": forms.Textarea(attrs={"rows": 2, "cols": 20}),
+        }
+
+    def __init__(
+        self, *args: Any, question_type: QuestionType[Any, Any] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.ticks = "is_correct" in (question_type or QuestionType).row_fields
+        credit = self.fields["credit"]
+        credit.required = False
+        credit.show_hidden_initial = True
+        if self.instance._state.adding:
+            self.initial["credit"] = ZERO if self.ticks else None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        typed = "credit" in self.changed_data and data.get("credit") is not None
+        if self.instance._state.adding and self.ticks and not typed:
+            data["credit"] = HUNDRED if data.get("is_correct") else ZERO
+        if data.get("credit") is None and "credit" not in self.errors:
+            self.add_error("credit", "Give this answer its credit in % (100 = fully right).")
+        return data
+
+
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):
     """Refuse a question no learner could answer right, naming what is missing."""
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs(index)
+        try:
+            kwargs["question_type"] = question_types.get(self.instance.type)
+        except question_types.UnknownQuestionType:
+            kwargs["question_type"] = None  # no type chosen yet: every column counts
+        return kwargs
 
     def add_fields(self, form: forms.ModelForm, index: int | None) -> None:
         super().add_fields(form, index)
@@ -134,6 +259,13 @@ class QuestionAdminForm(forms.ModelForm):
             "key",
         )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "type" in self.fields:  # not for a teacher who may only view the question
+            # The answers table's script shows each type's columns from this.
+            type_picker = self.fields["type"].widget
+            type_picker.attrs["data-answer-columns"] = json.dumps(answer_columns())
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for name in ("prompt", "explanation"):
@@ -155,10 +287,14 @@ class QuestionAdminForm(forms.ModelForm):
         return data
 
 
-# The import formats a teacher can choose, and the file extensions that say which one a
-# file is when the teacher leaves the choice to us.
-IMPORT_FORMAT_CHOICES = [("gift", "GIFT"), ("aiken", "Aiken"), ("moodle-xml", "Moodle XML")]
+FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken", "moodle-xml": "Moodle XML"}
+# The file extensions that say which format a file is when the teacher leaves the choice.
 FORMAT_BY_EXTENSION = {".xml": "moodle-xml", ".gift": "gift", ".txt": "gift"}
+
+
+def _import_formats() -> list[tuple[str, str]]:
+    formats = [(name, FORMAT_LABELS.get(name, name)) for name in READERS]
+    return [("", "From the file name (.xml, .gift, .txt)"), *formats]
 
 
 class QuestionImportForm(forms.Form):
@@ -169,14 +305,16 @@ class QuestionImportForm(forms.Form):
     )
     file_format = forms.ChoiceField(
         label="Format",
-        choices=[("", "From the file name (.xml, .gift, .txt)"), *IMPORT_FORMAT_CHOICES],
+        choices=_import_formats,
         required=False,
         help_text="Aiken files are .txt too: choose Aiken for them.",
     )
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.all(),
         required=False,
-        help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
+        help_text="Put every question in this topic. Leave empty to use each question's "
+        "category (GIFT's $CATEGORY): it names a topic by slug or title, and a category that "
+        "names none becomes a new draft topic.",
     )
 
     def clean_file(self) -> UploadedFile:

@@ -1,23 +1,26 @@
 """What teachers learn from the answers: item analysis and the progress report.
 
 Item analysis follows Moodle's quiz statistics, over each learner's first finished attempt
-at a topic quiz (`Attempt.sequence == 1`). The database keeps running sums per question
-(`QuestionStatistics`) and pick counts per choice, added to with F() expressions in the
-same transaction as each first attempt finishes, so the report costs the same at any
-volume; `rebuild_item_statistics` recomputes them with aggregates over all responses:
+at a topic quiz (`Attempt.sequence == 1`), per question *version*: what those learners
+were asked, so after a teacher re-keys or rewords a question its old answers are not mixed
+with the new. The database keeps running sums per version (`QuestionStatistics`) and pick
+counts per choice, added to with F() expressions in the same transaction as each first
+attempt finishes, so the report costs the same at any volume; `rebuild_item_statistics`
+recomputes them with aggregates over all responses:
 
 - facility index: the mean score on the question as a share of its maximum (1 point);
 - standard deviation of the question's score (sample);
 - discrimination index: the correlation between the question's score and the score on the
   rest of the attempt (the attempt's points less this question's);
-- how often each choice was picked.
+- how often each choice was picked (its text as that version had it), and for typed
+  answers (numeric, short answer) the most common answers that were not fully right.
 
 A question is flagged, once at least `MIN_ATTEMPTS_FOR_FLAGS` first attempts exist, as too
 easy (facility above 95%), too hard (below 20%) or not discriminating (index below 0.2).
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,21 +45,24 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
+from learning import question_types
 from learning.csv_export import csv_line
 from learning.models import (
     AttemptState,
-    Choice,
     ChoicePickCount,
     Classroom,
     Mastery,
     PickedChoice,
     Question,
     QuestionStatistics,
+    QuestionVersion,
     QuizKind,
     Response,
     Topic,
     TopicProgress,
 )
+from learning.question_types.base import ChoiceKey, key_from_snapshot
+from learning.versions import snapshot_digest, snapshot_question
 
 MIN_ATTEMPTS_FOR_FLAGS = 10
 TOO_EASY = 0.95
@@ -64,11 +70,14 @@ TOO_HARD = 0.20
 WEAK_DISCRIMINATION = 0.2
 
 
+WRONG_ANSWERS_SHOWN = 5
+
+
 @dataclass(frozen=True)
 class ChoiceShare:
-    choice: Choice
+    choice: ChoiceKey  # the option as learners saw it in this version
     picks: int
-    share: float  # of the question's responses
+    share: float  # of the version's responses
 
     @property
     def label(self) -> str:
@@ -78,14 +87,35 @@ class ChoiceShare:
         return f"{mark}{text}: {self.picks} ({self.share:.0%})"
 
 
+@dataclass(frozen=True)
+class TypedAnswerCount:
+    """An answer learners typed (as grading reads it) that was not fully right."""
+
+    answer: str
+    count: int
+    share: float  # of the version's responses
+
+    @property
+    def label(self) -> str:
+        text = self.answer if len(self.answer) <= 40 else self.answer[:39] + "…"
+        return f"{text}: {self.count} ({self.share:.0%})"
+
+
 @dataclass
 class ItemStats:
+    """The statistics of one version of a question: what its learners were asked."""
+
     question: Question
+    snapshot: dict[str, Any]
+    version_id: int | None = None
+    version_number: int | None = None  # 1 for the question's first version
+    is_current: bool = True
     responses: int = 0
     facility: float | None = None
     standard_deviation: float | None = None
     discrimination: float | None = None
     choices: list[ChoiceShare] = field(default_factory=list)
+    wrong_answers: list[TypedAnswerCount] = field(default_factory=list)
 
     @property
     def facility_text(self) -> str:
@@ -100,9 +130,23 @@ class ItemStats:
         return "–" if self.discrimination is None else f"{self.discrimination:.2f}"
 
     @property
+    def prompt(self) -> str:
+        return str(self.snapshot.get("prompt", self.question.prompt))
+
+    @property
     def short_prompt(self) -> str:
-        prompt = self.question.prompt
+        prompt = self.prompt
         return prompt if len(prompt) <= 70 else prompt[:69] + "…"
+
+    @property
+    def type_label(self) -> str:
+        return question_types.label(str(self.snapshot.get("type", self.question.type)))
+
+    @property
+    def version_text(self) -> str:
+        if self.version_number is None:
+            return "current"
+        return f"v{self.version_number}" + (" (current)" if self.is_current else " (earlier)")
 
     @property
     def flags(self) -> list[str]:
@@ -147,51 +191,189 @@ def _from_sums(stats: ItemStats, row: QuestionStatistics) -> None:
         )
 
 
+# The report's sortable columns: ?o=<name> ascending, ?o=-<name> descending. Questions
+# without a value (no responses yet) come last either way.
+ITEM_SORTS: dict[str, Callable[[ItemStats], Any]] = {
+    "question": lambda item: (item.question.topic.order, item.question.pk),
+    "responses": lambda item: item.responses,
+    "facility": lambda item: item.facility,
+    "sd": lambda item: item.standard_deviation,
+    "discrimination": lambda item: item.discrimination,
+}
+
+
+def sort_items(items: list[ItemStats], order: str) -> list[ItemStats]:
+    """The items sorted by one of ITEM_SORTS; an unknown name leaves them as they are (by topic
+    and question, each question's versions oldest first)."""
+    key = ITEM_SORTS.get(order.removeprefix("-"))
+    if key is None:
+        return items
+    known = [item for item in items if key(item) is not None]
+    unknown = [item for item in items if key(item) is None]
+    known.sort(key=key, reverse=order.startswith("-"))
+    return known + unknown
+
+
 def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
-    """Statistics for every question (of a topic), from the running sums: four queries and
-    the same cost with ten responses or ten million."""
-    questions = Question.objects.select_related("topic", "statistics").prefetch_related("choices")
-    counts = ChoicePickCount.objects.all()
+    """Statistics for every version learners answered of every question (of a topic), from
+    the running sums, in six queries at any volume: the questions, their choices (to tell
+    the current version), their versions, the running sums with the versions' snapshots,
+    the pick counts, and the typed answers that were not fully right."""
+    questions = Question.objects.select_related("topic").prefetch_related("choices")
     if topic is not None:
         questions = questions.filter(topic=topic)
-        counts = counts.filter(question__topic=topic)
+    question_list = list(questions.order_by("topic__order", "id"))
+    question_ids = [question.pk for question in question_list]
+
+    numbers: dict[int, int] = {}
+    digests: dict[int, str] = {}
+    per_question: dict[int, int] = defaultdict(int)
+    versions = QuestionVersion.objects.filter(question_id__in=question_ids).order_by(
+        "created_at", "id"
+    )
+    for version_id, question_id, digest in versions.values_list("id", "question_id", "digest"):
+        per_question[question_id] += 1
+        numbers[version_id] = per_question[question_id]
+        digests[version_id] = digest
+
+    sums: dict[int, list[QuestionStatistics]] = defaultdict(list)
+    for row in QuestionStatistics.objects.filter(question_id__in=question_ids).select_related(
+        "version"
+    ):
+        sums[row.question_id].append(row)
     pick_counts: dict[int, dict[int, int]] = defaultdict(dict)
-    for question_id, choice_id, picks in counts.values_list("question_id", "choice_id", "picks"):
-        pick_counts[question_id][choice_id] = picks
+    counts = ChoicePickCount.objects.filter(question_id__in=question_ids)
+    for version_id, choice_id, picks in counts.values_list("version_id", "choice_id", "picks"):
+        pick_counts[version_id][choice_id] = picks
+    typed = _typed_wrong_answers(question_ids)
 
     results = []
-    for question in questions.order_by("topic__order", "id"):
-        stats = ItemStats(question)
-        sums = getattr(question, "statistics", None)
-        if sums is not None and sums.responses:
-            _from_sums(stats, sums)
-            if question.uses_picked_choices:
-                counted = pick_counts.get(question.pk, {})
-                stats.choices = [
-                    ChoiceShare(choice, picked, picked / sums.responses)
-                    for choice in question.choices.all()
-                    for picked in [counted.get(choice.pk, 0)]
-                ]
-        results.append(stats)
+    for question in question_list:
+        current = snapshot_question(question)
+        current_digest = snapshot_digest(current)
+        rows = sorted(sums.get(question.pk, []), key=lambda row: numbers.get(row.pk, 0))
+        for row in rows:
+            stats = ItemStats(
+                question,
+                snapshot=row.version.snapshot,
+                version_id=row.pk,
+                version_number=numbers.get(row.pk),
+                is_current=digests.get(row.pk) == current_digest,
+            )
+            _from_sums(stats, row)
+            if row.responses:
+                _add_answers(stats, pick_counts.get(row.pk, {}), typed.get(row.pk, Counter()))
+            results.append(stats)
+        if not any(digests.get(row.pk) == current_digest for row in rows):
+            # The question as it stands has no responses yet: say so in its own row.
+            current_id = next((v for v, d in digests.items() if d == current_digest), None)
+            results.append(
+                ItemStats(
+                    question,
+                    snapshot=current,
+                    version_id=current_id,
+                    version_number=numbers.get(current_id) if current_id else None,
+                )
+            )
     return results
 
 
+def _add_answers(stats: ItemStats, picks: dict[int, int], typed: Counter[str]) -> None:
+    question_type = question_types.get(str(stats.snapshot.get("type", stats.question.type)))
+    if question_type.answers_by_picking:
+        stats.choices = [
+            ChoiceShare(choice, picked, picked / stats.responses)
+            for choice in key_from_snapshot(stats.snapshot).choices
+            for picked in [picks.get(choice.id, 0)]
+        ]
+    stats.wrong_answers = [
+        TypedAnswerCount(answer, count, count / stats.responses)
+        for answer, count in typed.most_common(WRONG_ANSWERS_SHOWN)
+    ]
+
+
+def _typed_wrong_answers(question_ids: list[int]) -> dict[int, Counter[str]]:
+    """Per version, how often each typed answer that was not fully right was given (in
+    first attempts), counted as grading reads it: one GROUP BY over the answers."""
+    typing = [t.value for t in question_types.registered() if t.answers_by_typing]
+    rows = (
+        first_attempt_responses()
+        .filter(question_id__in=question_ids, version__snapshot__type__in=typing, points__lt=1)
+        .values("version_id", "version__snapshot__type", "answer")
+        .annotate(given=Count("id"))
+        .order_by()
+    )
+    counts: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        question_type = question_types.get(row["version__snapshot__type"])
+        if question_type.answers_by_typing:
+            typed = question_type.typed_answer(row["answer"])
+            if typed:
+                counts[row["version_id"]][typed] += row["given"]
+    return counts
+
+
+CSV_HEADER = [
+    "topic",
+    "question",
+    "version",
+    "type",
+    "prompt",
+    "responses",
+    "facility %",
+    "SD",
+    "discrimination",
+    "flags",
+    "choices picked",
+    "common answers not fully right",
+]
+
+
+def item_csv_rows(items: Iterable[ItemStats]) -> Iterator[str]:
+    """The item analysis as CSV lines, one per question version."""
+    yield csv_line(CSV_HEADER)
+    for item in items:
+        yield csv_line(
+            [
+                item.question.topic.title,
+                item.question.key,
+                item.version_text,
+                item.type_label,
+                item.prompt,
+                item.responses,
+                round(item.facility * 100, 1) if item.facility is not None else "",
+                round(item.standard_deviation, 3) if item.standard_deviation is not None else "",
+                round(item.discrimination, 3) if item.discrimination is not None else "",
+                "; ".join(item.flags),
+                "; ".join(
+                    f"{'✓ ' if s.choice.is_correct else ''}{s.choice.text}: {s.picks}"
+                    for s in item.choices
+                ),
+                "; ".join(f"{w.answer}: {w.count}" for w in item.wrong_answers),
+            ]
+        )
+
+
 def record_first_attempt(responses: Iterable[Response]) -> None:
-    """Add one first finished attempt to the running sums, inside the finishing
-    transaction: one insert and one UPDATE per table, however many questions."""
+    """Add one first finished attempt to the running sums of the versions it answered,
+    inside the finishing transaction: one insert and one UPDATE per table, however many
+    questions."""
     responses = list(responses)
     total = sum((r.points for r in responses), Decimal(0))
-    increments = {r.question_id: (float(r.points), float(total - r.points)) for r in responses}
+    increments = {r.version_id: (float(r.points), float(total - r.points)) for r in responses}
     QuestionStatistics.objects.bulk_create(
-        [QuestionStatistics(question_id=question_id) for question_id in increments],
+        [
+            QuestionStatistics(version_id=r.version_id, question_id=r.question_id)
+            for r in responses
+        ],
         ignore_conflicts=True,
     )
 
     def add(term: Callable[[float, float], float]) -> Case:
-        whens = [When(question_id=q, then=Value(term(x, y))) for q, (x, y) in increments.items()]
+        whens = [When(version_id=v, then=Value(term(x, y))) for v, (x, y) in increments.items()]
         return Case(*whens, default=Value(0.0), output_field=FloatField())
 
-    QuestionStatistics.objects.filter(question_id__in=increments).update(
+    QuestionStatistics.objects.filter(version_id__in=increments).update(
         responses=F("responses") + 1,
         sum_x=F("sum_x") + add(lambda x, y: x),
         sum_xx=F("sum_xx") + add(lambda x, y: x * x),
@@ -201,17 +383,17 @@ def record_first_attempt(responses: Iterable[Response]) -> None:
     )
     picked = list(
         PickedChoice.objects.filter(response__in=[r.pk for r in responses]).values_list(
-            "question_id", "choice_id"
+            "question_id", "response__version_id", "choice_id"
         )
     )
     if picked:
         ChoicePickCount.objects.bulk_create(
-            [ChoicePickCount(question_id=q, choice_id=c) for q, c in picked],
+            [ChoicePickCount(question_id=q, version_id=v, choice_id=c) for q, v, c in picked],
             ignore_conflicts=True,
         )
         matching = Q()
-        for question_id, choice_id in picked:
-            matching |= Q(question_id=question_id, choice_id=choice_id)
+        for _, version_id, choice_id in picked:
+            matching |= Q(version_id=version_id, choice_id=choice_id)
         ChoicePickCount.objects.filter(matching).update(picks=F("picks") + 1)
 
 
@@ -219,7 +401,7 @@ def _statistics_rows(responses: QuerySet[Response]) -> list[QuestionStatistics]:
     """The running sums of each question of these responses, in one GROUP BY."""
     score = Cast("points", FloatField())
     rest = Cast(F("attempt__points") - F("points"), FloatField())
-    rows = responses.values("question_id").annotate(
+    rows = responses.values("version_id", "question_id").annotate(
         n=Count("id"),
         sx=Sum(score),
         sxx=Sum(score * score),
@@ -229,6 +411,7 @@ def _statistics_rows(responses: QuerySet[Response]) -> list[QuestionStatistics]:
     )
     return [
         QuestionStatistics(
+            version_id=row["version_id"],
             question_id=row["question_id"],
             responses=row["n"],
             sum_x=row["sx"],
@@ -244,20 +427,24 @@ def _statistics_rows(responses: QuerySet[Response]) -> list[QuestionStatistics]:
 @transaction.atomic
 def rebuild_item_statistics() -> int:
     """Recompute every running sum from the responses themselves, with one GROUP BY per
-    table. Returns how many questions have statistics."""
+    table. Returns how many question versions have statistics."""
     responses = first_attempt_responses()
     rows = _statistics_rows(responses)
     QuestionStatistics.objects.all().delete()
     QuestionStatistics.objects.bulk_create(rows)
     picks = (
         PickedChoice.objects.filter(response__in=responses.values("pk"))
-        .values("question_id", "choice_id")
+        .values("question_id", "response__version_id", "choice_id")
         .annotate(picks=Count("id"))
+        .order_by()
     )
     ChoicePickCount.objects.all().delete()
     ChoicePickCount.objects.bulk_create(
         ChoicePickCount(
-            question_id=row["question_id"], choice_id=row["choice_id"], picks=row["picks"]
+            question_id=row["question_id"],
+            version_id=row["response__version_id"],
+            choice_id=row["choice_id"],
+            picks=row["picks"],
         )
         for row in picks
     )

@@ -19,6 +19,15 @@ class Topic(models.Model):
     title = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
     summary = models.TextField(blank=True)
+    is_published = models.BooleanField(
+        "published",
+        default=False,
+        help_text="Learners see only published topics: a new topic is a draft until you "
+        "publish it.",
+    )
+    # The digest of title, order and summary as the course files last wrote them (empty:
+    # never loaded from the files); load_content leaves a topic edited since then alone.
+    files_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         ordering = ["order", "title"]
@@ -40,6 +49,8 @@ class Lesson(models.Model):
     # [{"anchor": "...", "title": "...", "level": 2}, ...] in page order.
     sections = models.JSONField(editable=False, default=list)
     updated_at = models.DateTimeField(auto_now=True)
+    # The digest of title and body as the course files last wrote them (see Topic).
+    files_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     def __str__(self) -> str:
         return self.title
@@ -81,15 +92,16 @@ class Question(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="questions")
     key = models.SlugField(
         max_length=100,
-        unique=True,
         blank=True,
-        help_text="Stable identifier used by the course files and exports; "
-        "left blank, one is made for you.",
+        help_text="Stable identifier within its topic, used by the course files, imports "
+        "and exports; left blank, one is made for you.",
     )
     type = models.CharField(max_length=20, choices=question_types.type_choices)
     prompt = models.TextField()
     explanation = models.TextField(
-        help_text="Shown after answering: why the right answer is right."
+        blank=True,
+        help_text="Shown after answering: why the right answer is right. Without one, "
+        "learners who miss the question see only the right answer.",
     )
     lesson_anchor = models.SlugField(
         max_length=100,
@@ -110,12 +122,21 @@ class Question(models.Model):
     origin = models.CharField(
         max_length=20, choices=QuestionOrigin.choices, default=QuestionOrigin.ADMIN, editable=False
     )
+    # The digest of the question (its version snapshot and published state) as the course
+    # files last wrote it (empty: never loaded from the files); load_content leaves a
+    # question edited since then alone (learning/content.py).
+    files_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["topic__order", "id"]
         indexes = [models.Index(fields=["topic", "is_published"])]
+        constraints = [
+            # A question is known by its key within its topic: an import into one topic
+            # never touches another topic's question of the same name.
+            models.UniqueConstraint(fields=["topic", "key"], name="one_key_per_topic")
+        ]
 
     def __str__(self) -> str:
         return self.prompt if len(self.prompt) <= 80 else self.prompt[:79] + "…"
@@ -165,6 +186,83 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ImportState(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed, not imported"
+    IMPORTED = "imported", "Imported"
+    UNDONE = "undone", "Undone"
+
+
+class ImportVia(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Command line"
+
+
+class QuestionImport(models.Model):
+    """One import of a question file: who, when, which file, what it changed, and what
+    undoing it restores.
+
+    A record starts `previewed` in the admin, holding the uploaded text until the teacher
+    confirms (so a large file never sits in the session); once imported the text is dropped
+    and `questions` lists every question created or updated, each updated one with its
+    rows as they were before (Django's serialized form), which an undo saves back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    via = models.CharField(max_length=20, choices=ImportVia.choices, default=ImportVia.ADMIN)
+    filename = models.CharField("file", max_length=255)
+    file_format = models.CharField("format", max_length=20)
+    chosen_topic = models.ForeignKey(
+        Topic,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The topic every question was put in, if one was chosen.",
+    )
+    state = models.CharField(
+        max_length=20, choices=ImportState.choices, default=ImportState.PREVIEWED
+    )
+    token = models.CharField(max_length=64, blank=True, editable=False)
+    text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    created_count = models.PositiveIntegerField("created", default=0)
+    updated_count = models.PositiveIntegerField("updated", default=0)
+    unchanged_count = models.PositiveIntegerField("unchanged", default=0)
+    skipped_count = models.PositiveIntegerField("skipped", default=0)
+    # [{"id", "slug", "title"}] of the topics this import created.
+    topics_created = models.JSONField(default=list, blank=True)
+    # [{"id", "key", "topic", "action": "create"|"update", "updated_at", "before": [...]}]
+    questions = models.JSONField(default=list, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        when = self.imported_at or self.created_at
+        return f"Import of {self.filename} on {when:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        return ImportVia(self.via).label if self.via == ImportVia.COMMAND else "(deleted user)"
 
 
 class QuizKind(models.TextChoices):
@@ -619,14 +717,17 @@ class ProgressReport(TopicProgress):
 
 
 class QuestionStatistics(models.Model):
-    """Running sums over learners' first finished attempts at topic quizzes, from which the
-    item analysis computes facility, spread and discrimination. x is the question's score
-    in an attempt, y the score on the rest of that attempt. Kept up to date in the same
-    transaction as each attempt finishes; `rebuild_item_statistics` recomputes them."""
+    """Running sums over learners' first finished attempts at topic quizzes, per version of
+    a question (what those learners were asked), from which the item analysis computes
+    facility, spread and discrimination: after a re-key the old key's answers are not mixed
+    with the new. x is the question's score in an attempt, y the score on the rest of that
+    attempt. Kept up to date in the same transaction as each attempt finishes;
+    `rebuild_item_statistics` recomputes them."""
 
-    question = models.OneToOneField(
-        Question, on_delete=models.CASCADE, primary_key=True, related_name="statistics"
+    version = models.OneToOneField(
+        QuestionVersion, on_delete=models.CASCADE, primary_key=True, related_name="statistics"
     )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="statistics")
     responses = models.PositiveIntegerField(default=0)
     sum_x = models.FloatField(default=0)
     sum_xx = models.FloatField(default=0)
@@ -638,19 +739,24 @@ class QuestionStatistics(models.Model):
         verbose_name_plural = "question statistics"
 
     def __str__(self) -> str:
-        return f"Statistics of question {self.question_id}"
+        return f"Statistics of version {self.version_id} of question {self.question_id}"
 
 
 class ChoicePickCount(models.Model):
-    """How many first finished attempts picked each choice."""
+    """How many first finished attempts picked each choice of a question version."""
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="pick_counts")
+    version = models.ForeignKey(
+        QuestionVersion, on_delete=models.CASCADE, related_name="pick_counts"
+    )
     choice_id = models.BigIntegerField()
     picks = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["question", "choice_id"], name="one_count_per_choice")
+            models.UniqueConstraint(
+                fields=["version", "choice_id"], name="one_count_per_version_choice"
+            )
         ]
 
     def __str__(self) -> str:

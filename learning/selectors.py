@@ -72,9 +72,12 @@ class Feedback:
         return f"{verdict} {self.correction}"
 
 
-def lessons_for(slugs: set[str]) -> dict[str, Lesson]:
-    """The lessons of these topics, by topic slug, in one query."""
+def lessons_for(slugs: set[str], *, drafts: bool = False) -> dict[str, Lesson]:
+    """The lessons of these topics, by topic slug, in one query; those of draft topics
+    only when asked (a learner's feedback does not link to a lesson they cannot open)."""
     lessons = Lesson.objects.filter(topic__slug__in=slugs).select_related("topic")
+    if not drafts:
+        lessons = lessons.filter(topic__is_published=True)
     return {lesson.topic.slug: lesson for lesson in lessons}
 
 
@@ -383,7 +386,7 @@ def preview_feedback(question: Question, answer: Any) -> Feedback:
     if problem is not None:
         raise AnswerRefused(problem)
     points = question_types.grade(key, answer)
-    lesson = lessons_for({question.topic.slug}).get(question.topic.slug)
+    lesson = lessons_for({question.topic.slug}, drafts=True).get(question.topic.slug)
     return feedback_from(snapshot, question_type.answer_to_json(answer), points, 1, lesson)
 
 
@@ -416,9 +419,15 @@ class TopicRow:
         return self.progress.best_percent if self.progress else None
 
 
+def published_questions() -> QuerySet[Question]:
+    """The questions learners may be asked: published, in a published topic."""
+    return Question.objects.filter(is_published=True, topic__is_published=True)
+
+
 def topic_rows_for(learner: User | None) -> list[TopicRow]:
-    """Every topic with the learner's progress: three queries, however many topics."""
-    topics = list(Topic.objects.all())
+    """Every published topic with the learner's progress: three queries, however many
+    topics. A draft topic is left out (and so is the progress towards it)."""
+    topics = list(Topic.objects.filter(is_published=True))
     if learner is None:
         return [TopicRow(topic, None, None) for topic in topics]
     progress_by_topic = {p.topic_id: p for p in TopicProgress.objects.filter(learner=learner)}
@@ -442,7 +451,7 @@ class ReviewSummary:
 def review_summary(learner: User) -> ReviewSummary:
     """How many reviews are due now and when the next falls due: one query."""
     now = timezone.now()
-    published = Q(question__is_published=True)
+    published = Q(question__is_published=True, question__topic__is_published=True)
     totals = (
         ReviewCard.objects.filter(published, learner=learner)
         .exclude(question__topic_id__in=topics_withholding_answers(learner))

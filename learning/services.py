@@ -46,6 +46,7 @@ class QuizError(Exception):
 
 
 TIME_IS_UP = "Time is up: this attempt has ended, and it is scored on what you answered."
+TOPIC_NOT_OPEN = "This topic is not open to learners, so its quiz cannot be started."
 QUIZ_CLOSED = "The quiz has closed: this attempt has ended, and it is scored on what you answered."
 
 
@@ -109,7 +110,8 @@ def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[s
     """Pick the questions of a new attempt and the order of each one's choices."""
     assert quiz.topic_id is not None, "only a topic quiz draws from its topic"
     questions = list(
-        Question.objects.filter(topic_id=quiz.topic_id, is_published=True)
+        selectors.published_questions()
+        .filter(topic_id=quiz.topic_id)
         .order_by("id")
         .prefetch_related("choices")
     )
@@ -147,7 +149,10 @@ def due_review_question_ids(*, learner: User, limit: int) -> list[int]:
     """The learner's due cards, most overdue first."""
     return list(
         ReviewCard.objects.filter(
-            learner=learner, due__lte=timezone.now(), question__is_published=True
+            learner=learner,
+            due__lte=timezone.now(),
+            question__is_published=True,
+            question__topic__is_published=True,
         )
         .exclude(question__topic_id__in=selectors.topics_withholding_answers(learner))
         .order_by("due", "id")
@@ -174,7 +179,8 @@ def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int
     }
     pools: dict[int, list[int]] = {topic_id: [] for topic_id in started}
     for topic_id, question_id in (
-        Question.objects.filter(topic_id__in=started, is_published=True)
+        selectors.published_questions()
+        .filter(topic_id__in=started)
         .exclude(topic_id__in=selectors.topics_withholding_answers(learner))
         .values_list("topic_id", "id")
     ):
@@ -216,7 +222,10 @@ def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None
     """Resume the learner's open attempt at this quiz, or start one with a fresh draw.
 
     A topic quiz draws from its topic; a review session takes the learner's due cards,
-    most overdue first; the course challenge mixes every topic they have started.
+    most overdue first; the course challenge mixes every topic they have started. Only
+    published questions of published topics are drawn, and a draft topic's quiz does not
+    start; an attempt already open when its topic or a question became a draft can still
+    be finished.
     """
     open_attempt = Attempt.objects.filter(
         learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS
@@ -225,6 +234,8 @@ def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None
         open_attempt = expire_if_overdue(attempt=open_attempt)
         if not open_attempt.is_finished:
             return open_attempt
+    if quiz.topic is not None and not quiz.topic.is_published:
+        raise QuizError(TOPIC_NOT_OPEN)
     _check_can_start(learner=learner, quiz=quiz)
     question_ids, choice_orders = _draw(
         learner=learner, quiz=quiz, rng=rng or random.SystemRandom()

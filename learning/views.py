@@ -32,8 +32,24 @@ ATTEMPTS_PER_PAGE = 20
 logger = logging.getLogger(__name__)
 
 
+TOPIC_NOT_PUBLISHED = "This topic is not open to learners."
+
+
 def _get_topic(slug: str) -> Topic:
-    return get_object_or_404(Topic.objects.select_related("lesson", "quiz"), slug=slug)
+    """A published topic: a draft is a 404, as if it did not exist."""
+    topic = get_object_or_404(Topic.objects.select_related("lesson", "quiz"), slug=slug)
+    if not topic.is_published:
+        raise Http404(TOPIC_NOT_PUBLISHED)
+    return topic
+
+
+def _get_topic_to_read(request: HttpRequest, slug: str) -> Topic:
+    """A topic whose lesson this user may read: a published one, or a draft for staff
+    (a teacher checking it before publishing)."""
+    topic = get_object_or_404(Topic.objects.select_related("lesson", "quiz"), slug=slug)
+    if not (topic.is_published or request.user.is_staff):
+        raise Http404(TOPIC_NOT_PUBLISHED)
+    return topic
 
 
 def _get_attempt_for_user(request: AuthenticatedHttpRequest, attempt_id: int) -> Attempt:
@@ -71,7 +87,7 @@ def course(request: HttpRequest) -> HttpResponse:
 
 
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
-    topic = _get_topic(slug)
+    topic = _get_topic_to_read(request, slug)
     if not hasattr(topic, "lesson"):
         raise Http404("This topic has no lesson yet.")
     topic_progress = None
@@ -351,6 +367,9 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
 
 def _retake_refusal(request: AuthenticatedHttpRequest, attempt: Attempt) -> str | None:
     """Why the quiz of this finished attempt cannot be taken again now, if it cannot."""
+    topic = attempt.quiz.topic
+    if topic is not None and not topic.is_published:
+        return "This topic is not open right now, so its quiz cannot be taken again."
     used = services.attempts_used(learner=request.user, quiz=attempt.quiz)
     return quiz_rules.start_refusal(attempt.quiz, attempts_used=used, now=timezone.now())
 

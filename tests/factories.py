@@ -37,6 +37,7 @@ class TopicFactory(DjangoModelFactory[Topic]):
     title = factory.Sequence(lambda n: f"Topic {n}")
     order = factory.Sequence(lambda n: n + 1)
     summary = "What this topic is about."
+    is_published = True
 
 
 class LessonFactory(DjangoModelFactory[Lesson]):

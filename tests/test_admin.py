@@ -1,3 +1,8 @@
+import html
+import json
+import re
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
@@ -298,3 +303,101 @@ def test_the_preview_refuses_what_an_attempt_would_refuse(topic):
     question = NumericQuestionFactory(topic=topic)
     with pytest.raises(selectors.AnswerRefused, match="needs a number"):
         selectors.preview_feedback(question, ChoiceAnswer(frozenset({1})))
+
+
+def total_forms(page) -> int:
+    found = re.search(r'name="choices-TOTAL_FORMS" value="(\d+)"', page.content.decode())
+    assert found, "the page has the answers table"
+    return int(found[1])
+
+
+def as_the_page_showed(data: dict[str, str], shown: dict[int, str]) -> dict[str, str]:
+    """The post a browser makes: each new row's credit and the credit the page showed
+    (`shown`, by row), which the form takes as "not typed" when they are equal."""
+    return {**data, **{f"initial-choices-{index}-credit": value for index, value in shown.items()}}
+
+
+class TestAnswersTable:
+    def test_an_existing_question_starts_with_no_empty_rows_and_a_new_one_with_a_few(
+        self, teacher_client, topic
+    ):
+        question = QuestionFactory(topic=topic)
+        change = teacher_client.get(reverse("admin:learning_question_change", args=[question.pk]))
+        assert total_forms(change) == 3  # its three options, nothing blank
+        assertContains(change, 'name="choices-0-credit" value="100"')  # as a teacher writes it
+        assert total_forms(teacher_client.get(ADD_URL)) == 4
+
+    def test_each_type_names_the_columns_its_rows_use(self, teacher_client, topic):
+        page = teacher_client.get(ADD_URL)
+        found = re.search(r'data-answer-columns="([^"]+)"', page.content.decode())
+        assert found, "the type picker tells the answers table which columns each type uses"
+        columns = json.loads(html.unescape(found[1]))
+        options = ["text", "is_correct", "credit", "feedback"]
+        assert {value: spec["fields"] for value, spec in columns.items()} == {
+            "single": options,
+            "multiple": options,
+            "true_false": options,
+            "numeric": ["numeric_value", "numeric_tolerance", "credit", "feedback"],
+            "short_answer": ["text", "credit", "feedback"],
+            "matching": ["text", "match_text"],
+        }
+        assertContains(page, "js/answers-table.js")
+
+    def test_a_new_wrong_option_is_worth_nothing_unless_the_teacher_types_a_credit(
+        self, teacher_client, topic
+    ):
+        data = question_form(
+            topic, "single", [("Heavy sweating", True), ("Shivering", False), ("Cold", False)]
+        )
+        data.update({"choices-0-credit": "0", "choices-1-credit": "0", "choices-2-credit": "25"})
+        response = teacher_client.post(ADD_URL, as_the_page_showed(data, {0: "0", 1: "0", 2: "0"}))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        credits = Question.objects.get().choices.values_list("text", "credit")
+        assert [(text, int(credit)) for text, credit in credits] == [
+            ("Heavy sweating", 100),  # ticked right, credit left as shown
+            ("Shivering", 0),  # wrong, left as shown
+            ("Cold", 25),  # typed
+        ]
+
+    def test_a_new_accepted_short_answer_needs_its_credit_typed(self, teacher_client, topic):
+        data = question_form(topic, "short_answer", [("Calcium", False), ("Potassium", False)])
+        data.update({"choices-0-credit": "", "choices-1-credit": ""})
+        response = teacher_client.post(ADD_URL, as_the_page_showed(data, {0: "", 1: ""}))
+        assertContains(response, "Give this answer its credit in %")
+        assert not Question.objects.exists()
+        data.update({"choices-0-credit": "100", "choices-1-credit": "0"})  # 0%: feedback only
+        response = teacher_client.post(ADD_URL, as_the_page_showed(data, {0: "", 1: ""}))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        credits = Question.objects.get().choices.values_list("text", "credit")
+        assert [(text, int(credit)) for text, credit in credits] == [
+            ("Calcium", 100),
+            ("Potassium", 0),
+        ]
+
+    def test_an_existing_rows_credit_is_kept_as_stored(self, teacher_client, topic):
+        question = QuestionFactory(topic=topic, choices=[("Right", True), ("Wrong", False)])
+        wrong = question.choices.get(text="Wrong")
+        wrong.credit = Decimal(40)
+        wrong.save()
+        data = question_form(topic, "single", [("Right", True), ("Wrong", False)])
+        data.update(
+            {
+                "key": question.key,
+                "choices-INITIAL_FORMS": "2",
+                "choices-0-id": str(question.choices.get(text="Right").pk),
+                "choices-1-id": str(wrong.pk),
+                "choices-0-credit": "100",
+                "choices-1-credit": "40",
+            }
+        )
+        url = reverse("admin:learning_question_change", args=[question.pk])
+        response = teacher_client.post(url, as_the_page_showed(data, {0: "100", 1: "40"}))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        wrong.refresh_from_db()
+        assert wrong.credit == 40
+
+    def test_the_question_page_links_to_its_preview(self, teacher_client, topic):
+        question = QuestionFactory(topic=topic)
+        page = teacher_client.get(reverse("admin:learning_question_change", args=[question.pk]))
+        preview = reverse("admin:learning_question_preview", args=[question.pk])
+        assertContains(page, f'<a href="{preview}">Preview</a>', html=True)

@@ -280,10 +280,18 @@ class TestWalk:
         for wrong_class in (course["not_taught"].pk, "x", "²"):
             assert teacher_client.get(progress, {"class": wrong_class}).status_code == 400
         items = reverse("admin:learning_itemanalysis_changelist")
-        for topic in [*Topic.objects.values_list("pk", flat=True), "", "x", "²"]:
+        orders = ["", "facility", "-discrimination", "-", "nonsense", "--sd"]
+        for topic in ["", *Topic.objects.values_list("pk", flat=True)]:
             for flagged in ("", "1"):
-                query = {"topic": topic, "flagged": flagged}
-                assert teacher_client.get(items, query).status_code == 200, (items, query)
+                for order in orders:
+                    for extra in ({}, {"format": "csv"}):
+                        query = {"topic": topic, "flagged": flagged, "o": order, **extra}
+                        response = teacher_client.get(items, query)
+                        if response.streaming:
+                            b"".join(response.streaming_content)
+                        assert response.status_code == 200, (items, query)
+        for wrong_topic in ("x", "²", "999999"):
+            assert teacher_client.get(items, {"topic": wrong_topic}).status_code == 400
 
     def test_an_import_reaches_its_preview_and_a_confirm(self, teacher_client, course):
         url = reverse("admin:learning_question_import")

@@ -145,11 +145,17 @@ class TestEveryType:
                 "(case-sensitive is not supported)")
         ]  # fmt: skip
 
-    def test_a_repeated_name_gives_two_questions_with_that_title(self):
+    def test_a_repeated_name_gives_two_questions_with_that_title(self, heat):
         document = read("repeated-names.xml")
         assert [(q.line, q.title, q.prompt) for q in document.questions] == [
             (9, "Q1", "Which mineral is in table salt?"),
             (25, "Q1", "Which mineral lets a muscle contract?"),
+        ]
+        imported = plan((DATA / "repeated-names.xml").read_bytes())
+        assert imported.errors == []
+        assert [(q.key, q.action) for q in imported.questions] == [
+            ("q1", "create"),
+            ("q1-2", "create"),
         ]
 
 
@@ -176,6 +182,11 @@ class TestCategories:
     )
     def test_a_category_path_names_its_last_part(self, path, name):
         assert category_name(path) == name
+
+    def test_a_category_that_names_no_topic_becomes_a_new_one(self, heat):
+        imported = plan((DATA / "categories.xml").read_bytes())
+        assert imported.errors == []
+        assert [topic.title for topic in imported.new_topics] == ["Causes"]
 
     def test_the_category_names_the_topic(self, heat):
         imported = plan((DATA / "categories.xml").read_bytes(), topic=heat)

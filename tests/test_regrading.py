@@ -209,7 +209,8 @@ class TestConfirming:
         assert facility["key"] == pytest.approx(0.25)
         move_the_key_to_b(course["key"])
         self.confirm(teacher_client, course["key"])
-        facility = {s.question.key: s.facility for s in insight.item_analysis()}
+        # The answers given stay with the version asked (regraded); the new key has none yet.
+        facility = {s.question.key: s.facility for s in insight.item_analysis() if s.responses}
         assert facility["key"] == pytest.approx(0.5)
         kept = {row.pk: row.sum_xy for row in QuestionStatistics.objects.all()}
         insight.rebuild_item_statistics()

@@ -182,14 +182,36 @@ class TestTheTeacherOfClassA:
                 url = reverse(f"admin:learning_attempt_{view}", args=[attempt.pk])
                 assert teacher_client.get(url).status_code in (403, 404), url
 
-    def test_their_learners_attempt_names_the_learner_without_a_link(
+    def test_their_learners_attempt_links_to_the_learner_page_not_the_user_admin(
         self, teacher_client, classes
     ):
         attempt = Attempt.objects.filter(learner__username="ann-alpha").first()
         response = teacher_client.get(reverse("admin:learning_attempt_change", args=[attempt.pk]))
         assertContains(response, "ann-alpha")
         assertNotContains(response, "/admin/auth/user/")
-        assertContains(response, "Response")  # the inline of answers is there
+        assertContains(response, "Responses, question by question")
+        learner_page = reverse("admin:learning_attempt_learner", args=[attempt.learner_id])
+        assertContains(response, learner_page)
+        assertContains(teacher_client.get(learner_page), "ann-alpha")
+
+    def test_an_outsiders_learner_page_is_not_found(self, teacher_client, classes):
+        traces = outsider_traces()
+        for name in MINE:
+            learner = User.objects.get(username=name)
+            page = teacher_client.get(reverse("admin:learning_attempt_learner", args=[learner.pk]))
+            assert_nothing_of_outsiders(page, traces)
+        for name in OUTSIDERS:
+            learner = User.objects.get(username=name)
+            url = reverse("admin:learning_attempt_learner", args=[learner.pk])
+            assert teacher_client.get(url).status_code == 404
+
+    def test_the_grade_export_holds_their_learners_only(self, teacher_client, classes):
+        traces = outsider_traces()
+        response = teacher_client.get(reverse(REPORT), {"format": "grades"})
+        rows = list(csv.reader(io.StringIO(assert_nothing_of_outsiders(response, traces))))
+        assert {row[0] for row in rows[1:]} == set(MINE)
+        # cy-both is in class B too, but only the teacher's own class is named
+        assert {row[2] for row in rows[1:]} == {"Year 10 Alpha"}
 
     def test_topic_progress_shows_their_learners_only(self, teacher_client, classes):
         traces = outsider_traces()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -17,7 +15,13 @@ from django.utils.html import format_html
 from learning import question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.admin.regrading import QuestionRegradeAdmin
-from learning.forms import AnswerForm, ChoiceInlineFormSet, QuestionAdminForm, QuizAdminForm
+from learning.forms import (
+    AnswerForm,
+    ChoiceAdminForm,
+    ChoiceInlineFormSet,
+    QuestionAdminForm,
+    QuizAdminForm,
+)
 from learning.http import HtmxHttpRequest
 from learning.models import (
     Choice,
@@ -65,13 +69,60 @@ class PublishedCount(TypedDict):
     published: int
 
 
+def _changed_message(verb: str, changed: int, selected: int, noun: str) -> str:
+    """“Published 2 topics (1 already was).”"""
+    text = f"{verb} {changed} {noun}{'s' if changed != 1 else ''}"
+    unchanged = selected - changed
+    if unchanged:
+        text += f" ({unchanged} already {'was' if unchanged == 1 else 'were'})"
+    return text + "."
+
+
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ("order", "title", "slug", "published_questions")
+    list_display = ("order", "title", "slug", "is_published", "published_questions")
     list_display_links = ("title",)
+    list_filter = ("is_published",)
     search_fields = ("title", "summary")
     prepopulated_fields = {"slug": ("title",)}
     inlines = (LessonInline, QuizInline)
+    actions = ("publish", "unpublish")
+
+    @admin.action(description="Publish the selected topics")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
+        selected = queryset.count()
+        changed = Topic.objects.filter(pk__in=queryset.values("pk"), is_published=False).update(
+            is_published=True
+        )
+        self.message_user(request, _changed_message("Published", changed, selected, "topic"))
+        self._warn_of_missing_lessons(request, queryset.filter(lesson__isnull=True))
+
+    @admin.action(description="Unpublish the selected topics (learners stop seeing them)")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
+        selected = queryset.count()
+        changed = Topic.objects.filter(pk__in=queryset.values("pk"), is_published=True).update(
+            is_published=False
+        )
+        self.message_user(request, _changed_message("Unpublished", changed, selected, "topic"))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        topic = form.instance
+        if topic.is_published:
+            self._warn_of_missing_lessons(
+                request, Topic.objects.filter(pk=topic.pk, lesson__isnull=True)
+            )
+
+    def _warn_of_missing_lessons(self, request: HttpRequest, topics: QuerySet[Topic]) -> None:
+        titles = list(topics.values_list("title", flat=True))
+        if titles:
+            self.message_user(
+                request,
+                "Published without a lesson, so learners find nothing to read yet: "
+                + ", ".join(f"“{title}”" for title in titles)
+                + ".",
+                messages.WARNING,
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
         return (
@@ -188,9 +239,11 @@ class QuizAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         quiz = get_object_or_404(Quiz.objects.select_related("topic"), pk=object_id)
-        questions = Question.objects.filter(is_published=True).prefetch_related("choices")
         if quiz.is_topic_quiz:
-            questions = questions.filter(topic=quiz.topic)
+            questions = Question.objects.filter(topic=quiz.topic, is_published=True)
+        else:
+            questions = selectors.published_questions()
+        questions = questions.prefetch_related("choices")
         items = [
             selectors.PreviewItem(
                 question,
@@ -210,6 +263,10 @@ class QuizAdmin(admin.ModelAdmin):
                 f"Each attempt draws {min(quiz.question_count, len(items))} of these "
                 f"{len(items)} published questions; the pass mark is {quiz.pass_mark}%."
             )
+            if not quiz.topic.is_published:
+                intro += (
+                    " The topic is a draft: learners cannot take this quiz until you publish it."
+                )
         else:
             heading = f"Preview: {quiz.title}"
             intro = COURSE_QUIZ_INTROS[quiz.kind].format(
@@ -226,22 +283,28 @@ class QuizAdmin(admin.ModelAdmin):
 
 class ChoiceInline(admin.TabularInline):
     model = Choice
+    form = ChoiceAdminForm
     formset = ChoiceInlineFormSet
-    extra = 2
     fields = (
         "order",
         "text",
         "is_correct",
-        "credit",
         "match_text",
         "numeric_value",
         "numeric_tolerance",
+        "credit",
         "feedback",
     )
     verbose_name = "answer"
-    formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}
-    }
+
+    class Media:
+        # Shows only the columns of the type picked on the page (all of them without it).
+        js = ("js/answers-table.js",)
+
+    def get_extra(self, request: HttpRequest, obj: Question | None = None, **kwargs: Any) -> int:
+        """A few empty rows to start a new question; none under an existing one (its
+        "Add another answer" link adds one)."""
+        return 0 if obj is not None else 4
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -287,13 +350,40 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
 
     @admin.action(description="Publish the selected questions")
     def publish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        count = queryset.update(is_published=True)
-        self.message_user(request, f"Published {count} question(s).")
+        selected = queryset.count()
+        chosen = Question.objects.filter(pk__in=queryset.values("pk"))
+        changed = chosen.filter(is_published=False).update(is_published=True)
+        self.message_user(request, _changed_message("Published", changed, selected, "question"))
+        drafts = list(
+            Topic.objects.filter(is_published=False, questions__in=chosen)
+            .distinct()
+            .values_list("title", flat=True)
+        )
+        if drafts:
+            self.message_user(
+                request,
+                "Learners see them once their topic is published too; still a draft: "
+                + ", ".join(f"“{title}”" for title in drafts)
+                + ".",
+                messages.WARNING,
+            )
 
     @admin.action(description="Unpublish the selected questions")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        count = queryset.update(is_published=False)
-        self.message_user(request, f"Unpublished {count} question(s).")
+        selected = queryset.count()
+        changed = Question.objects.filter(pk__in=queryset.values("pk"), is_published=True).update(
+            is_published=False
+        )
+        self.message_user(request, _changed_message("Unpublished", changed, selected, "question"))
+
+    def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not obj.explanation.strip():
+            self.message_user(
+                request,
+                "No explanation: learners who miss this question see only the right answer.",
+                messages.WARNING,
+            )
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
         initial = super().get_changeform_initial_data(request)

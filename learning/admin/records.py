@@ -8,21 +8,33 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.html import format_html
 
-from learning.admin.learners import LearnerRecordAdmin
+from learning.admin.learners import LearnerRecordAdmin, learner_page_link
 from learning.admin.lockouts import LiftLockoutAdmin, LockoutColumnInline
-from learning.admin.read_only import ReadOnlyAdminMixin
+from learning.learner_records import (
+    ATTEMPTS_PER_PAGE,
+    attempt_answers,
+    learner_attempts,
+    learner_classes,
+    learner_label,
+    learner_topics,
+)
 from learning.models import (
     Attempt,
     Classroom,
     Membership,
-    Response,
     TopicProgress,
     new_join_code,
 )
+from learning.selectors import learners_taught_by
 
 if TYPE_CHECKING:
     from django.db.models import ManyToManyField, Model
@@ -37,7 +49,7 @@ class LearnerCount(TypedDict):
 @admin.register(TopicProgress)
 class TopicProgressAdmin(LearnerRecordAdmin):
     list_display = (
-        "learner",
+        "learner_name",
         "topic",
         "mastery",
         "best_percent",
@@ -45,9 +57,10 @@ class TopicProgressAdmin(LearnerRecordAdmin):
         "lesson_read_at",
         "last_activity_at",
     )
+    list_display_links = ("topic",)
     list_filter = ("topic", "mastery")
     list_select_related = ("learner", "topic")
-    search_fields = ("learner__username",)
+    search_fields = ("learner__username", "learner__first_name", "learner__last_name")
     fields = (
         "learner_name",
         "topic",
@@ -61,40 +74,81 @@ class TopicProgressAdmin(LearnerRecordAdmin):
     readonly_fields = fields
 
 
-class ResponseInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = Response
-    fields = ("position", "question", "points", "answered_at")
-    readonly_fields = fields
-    extra = 0
-
-
 @admin.register(Attempt)
 class AttemptAdmin(LearnerRecordAdmin):
-    list_display = ("id", "learner", "quiz_title", "state", "score", "passed", "started_at")
+    list_display = ("id", "learner_name", "quiz_title", "state", "score", "passed", "started_at")
     list_filter = ("state", "passed", "quiz__kind", "quiz__topic")
     list_select_related = ("learner", "quiz__topic")
-    search_fields = ("learner__username",)
+    search_fields = ("learner__username", "learner__first_name", "learner__last_name")
     fields = (
         "learner_name",
         "quiz",
+        "attempt_number",
         "state",
-        "points",
-        "percent",
+        "score_in_full",
         "passed",
-        "sequence",
         "started_at",
         "deadline",
         "finished_at",
-        "question_ids",
-        "choice_orders",
     )
     readonly_fields = fields
-    inlines = (ResponseInline,)
+    # The answers, question by question, follow the fields (attempt_answers below).
+    change_form_template = "admin/learning/attempt/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        learner_page = path(
+            "learner/<int:learner_id>/",
+            self.admin_site.admin_view(self.learner_view),
+            name="learning_attempt_learner",
+        )
+        return [learner_page, *super().get_urls()]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Attempt | None = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["answers"] = attempt_answers(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def learner_view(self, request: HttpRequest, learner_id: int) -> HttpResponse:
+        """One learner of the teacher's classes: their progress per topic and attempts."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        learner = get_object_or_404(learners_taught_by(request.user), pk=learner_id)
+        attempts = Paginator(learner_attempts(learner), ATTEMPTS_PER_PAGE)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Learner {learner_label(learner)}",
+            "learner": learner,
+            "classes": learner_classes(learner, seen_by=request.user),
+            "topics": learner_topics(learner),
+            "page": attempts.get_page(request.GET.get("page")),
+        }
+        return TemplateResponse(request, "admin/learning/learner.html", context)
 
     @admin.display(description="Quiz", ordering="quiz__topic__order")
     def quiz_title(self, attempt: Attempt) -> str:
         # A topic's title, or the kind of a course-wide quiz ("Spaced review").
         return attempt.quiz.title
+
+    @admin.display(description="Attempt at this quiz")
+    def attempt_number(self, attempt: Attempt) -> str:
+        # Numbered when a topic quiz's attempt finishes: 1 is the one item analysis counts.
+        return f"{attempt.sequence}" if attempt.sequence else "–"
+
+    @admin.display(description="Score")
+    def score_in_full(self, attempt: Attempt) -> str:
+        points = f"{round(attempt.points, 2).normalize():f}"
+        if attempt.percent is None:
+            return f"{points} points so far of {attempt.question_total}"
+        return f"{attempt.percent}% ({points} of {attempt.question_total} points)"
 
     @admin.display(description="Score", ordering="percent")
     def score(self, attempt: Attempt) -> str:
@@ -119,8 +173,7 @@ class MembershipInline(LockoutColumnInline):
 
     @admin.display(description="Learner")
     def learner_name(self, membership: Membership) -> str:
-        # Plain text: a link would lead to the user's page, which teachers cannot open.
-        return membership.learner.get_username()
+        return learner_page_link(membership.learner)
 
 
 @admin.register(Classroom)
@@ -133,6 +186,8 @@ class ClassroomAdmin(LiftLockoutAdmin):
     readonly_fields = ("code",)
     inlines = (MembershipInline,)
     actions = ("new_join_codes",)
+    # Links to the class's progress report and grade export above the form.
+    change_form_template = "admin/learning/classroom/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Classroom]:
         classes = super().get_queryset(request).annotate(learners_total=Count("memberships"))

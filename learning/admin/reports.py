@@ -1,10 +1,13 @@
-"""The teachers' reports: item analysis and the progress of learners per topic."""
+"""The teachers' reports: item analysis, the progress of learners per topic, and the grade
+export."""
+
+from collections.abc import Iterable
 
 from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import (
     HttpRequest,
     HttpResponseBadRequest,
@@ -13,8 +16,9 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils import timezone
 
-from learning import insight
+from learning import grade_export, insight
 from learning.admin.read_only import ReadOnlyAdminMixin
 from learning.models import Classroom, ItemAnalysis, ProgressReport, Topic
 from learning.selectors import learners_taught_by
@@ -44,16 +48,39 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ItemAnalysis)
 class ItemAnalysisAdmin(ReportAdmin):
+    # The sortable columns, as (?o= value, heading); "-" before a value sorts descending.
+    sort_columns = (
+        ("question", "Question"),
+        ("responses", "Responses"),
+        ("facility", "Facility"),
+        ("sd", "SD"),
+        ("discrimination", "Discrimination"),
+    )
+
     def report_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         topics = list(Topic.objects.all())
         topic_id = request.GET.get("topic", "")
         topic = next((t for t in topics if str(t.pk) == topic_id), None)
-        stats = insight.item_analysis(topic)
+        if topic_id and topic is None:
+            return HttpResponseBadRequest("There is no topic with that id.")
+        order = request.GET.get("o", "question")
+        if order.removeprefix("-") not in insight.ITEM_SORTS:
+            order = "question"
+        stats = insight.sort_items(insight.item_analysis(topic), order)
         flagged_only = request.GET.get("flagged") == "1"
         if flagged_only:
             stats = [item for item in stats if item.flags]
+        if request.GET.get("format") == "csv":
+            name = f"item-analysis-{topic.slug if topic else 'all-topics'}"
+            return csv_download(
+                insight.item_csv_rows(stats), f"{name}-{timezone.localdate():%Y-%m-%d}.csv"
+            )
+        columns = [
+            (value, heading, order.removeprefix("-") == value, order.startswith("-"))
+            for value, heading in self.sort_columns
+        ]
         context = {
             **self._context(request, "Item analysis"),
             "topics": topics,
@@ -61,6 +88,8 @@ class ItemAnalysisAdmin(ReportAdmin):
             "stats": stats,
             "flagged_only": flagged_only,
             "min_attempts": insight.MIN_ATTEMPTS_FOR_FLAGS,
+            "order": order,
+            "columns": columns,
         }
         return TemplateResponse(request, "admin/learning/item_analysis.html", context)
 
@@ -83,6 +112,8 @@ class ProgressReportAdmin(ReportAdmin):
         learners = insight.report_learners(
             among=learners_taught_by(request.user), classroom=classroom, sort=sort, topics=topics
         )
+        if request.GET.get("format") == "grades":
+            return self._grades_csv(request, classroom, taught)
         if request.GET.get("format") == "csv":
             name = f"progress-{classroom.pk if classroom else 'all'}.csv"
             response = StreamingHttpResponse(
@@ -108,3 +139,21 @@ class ProgressReportAdmin(ReportAdmin):
             "rows": rows,
         }
         return TemplateResponse(request, "admin/learning/progress_report.html", context)
+
+    def _grades_csv(
+        self, request: HttpRequest, classroom: Classroom | None, taught: QuerySet[Classroom]
+    ) -> StreamingHttpResponse:
+        attempts = grade_export.finished_attempts(
+            among=learners_taught_by(request.user), classroom=classroom
+        )
+        named = taught.filter(pk=classroom.pk) if classroom is not None else taught
+        return csv_download(
+            grade_export.grade_csv_rows(attempts, classes=named),
+            grade_export.grade_file_name(classroom, timezone.localdate()),
+        )
+
+
+def csv_download(lines: Iterable[str], file_name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response

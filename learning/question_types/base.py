@@ -213,9 +213,22 @@ class QuestionType[AnswerT, DetailT](ABC):
     answers_by_picking: ClassVar[bool] = False
     # What the rows of the admin's answers table mean for this type, for its heading.
     rows_help: ClassVar[str] = ""
+    # The Choice fields this type's rows use: the admin's answers table shows only these.
+    row_fields: ClassVar[tuple[str, ...]] = (
+        "text",
+        "is_correct",
+        "credit",
+        "match_text",
+        "numeric_value",
+        "numeric_tolerance",
+        "feedback",
+    )
     # Whether learners see the rows (options, items to match) rather than type an answer
     # graded against hidden rows: a regrade then grades only against the rows they saw.
     shows_rows: ClassVar[bool] = True
+    # Whether learners type their answer (a number, a word), so the item analysis can count
+    # the most common answers given (`typed_answer`).
+    answers_by_typing: ClassVar[bool] = False
 
     # -- grading (pure) -----------------------------------------------------------------
 
@@ -239,6 +252,18 @@ class QuestionType[AnswerT, DetailT](ABC):
     def picked_choice_ids(self, answer: AnswerT) -> frozenset[int]:
         """The rows an answer picked, counted for the item analysis."""
         return frozenset()
+
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        """A stored answer as a teacher reads it, from the question as asked: the options'
+        text, the value typed, never an id. By default the answer's text and numbers."""
+        return "; ".join(
+            str(value) for value in answer.values() if isinstance(value, str | int | float)
+        )
+
+    def typed_answer(self, answer: Mapping[str, Any]) -> str:
+        """For a type `answers_by_typing`: the typed answer as grading reads it, so answers
+        that differ only in form are counted together."""
+        return self.answer_in_words({}, answer)
 
     @abstractmethod
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> AnswerT:

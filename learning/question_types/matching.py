@@ -61,6 +61,7 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     input_template = "learning/question_types/matching_input.html"
     feedback_template = "learning/question_types/matching_feedback.html"
     rows_help = "matching pairs (text ↔ matches)"
+    row_fields = ("text", "match_text")
 
     def grade(self, key: QuestionKey, answer: MatchingAnswer) -> Decimal:
         """The share of pairs matched right."""
@@ -91,6 +92,14 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     def answer_from_json(self, data: Mapping[str, Any]) -> MatchingAnswer:
         return MatchingAnswer(
             tuple(sorted((int(choice_id), text) for choice_id, text in data["matches"].items()))
+        )
+
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        chosen = answer.get("matches", {})
+        return "; ".join(
+            f"{row['text']} → {chosen.get(str(row['id'])) or '–'}"
+            for row in snapshot.get("choices", [])
+            if row.get("match_text")
         )
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> MatchingAnswer:

@@ -50,7 +50,9 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     label = "Numeric"
     input_template = "learning/question_types/numeric_input.html"
     feedback_template = "learning/question_types/numeric_feedback.html"
+    answers_by_typing = True
     rows_help = "extra numeric answers (value ± tolerance, credit %)"
+    row_fields = ("numeric_value", "numeric_tolerance", "credit", "feedback")
 
     def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
         """Full credit within the question's tolerance; else the best extra graded answer."""
@@ -77,6 +79,12 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
 
     def answer_from_json(self, data: Mapping[str, Any]) -> NumericAnswer:
         return NumericAnswer(Decimal(data["value"]))
+
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        return clean_number(answer.get("value")) or ""
+
+    def typed_answer(self, answer: Mapping[str, Any]) -> str:
+        return clean_number(answer.get("value")) or ""
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> NumericAnswer:
         assert key.numeric_answer is not None, "an answerable numeric question has a value"

@@ -83,6 +83,7 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
     feedback_template = "learning/question_types/picking_feedback.html"
     answers_by_picking = True
     rows_help = "options (tick the right ones)"
+    row_fields = ("text", "is_correct", "credit", "feedback")
     picks_one: ClassVar[bool] = True
 
     def answer_problem(self, key: QuestionKey, answer: object) -> str | None:
@@ -102,6 +103,12 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
 
     def picked_choice_ids(self, answer: ChoiceAnswer) -> frozenset[int]:
         return answer.choice_ids
+
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        picked = set(answer.get("choices", []))
+        texts = [row["text"] for row in snapshot.get("choices", []) if row["id"] in picked]
+        missing = len(picked) - len(texts)
+        return "; ".join(texts + ["an option not in this version"] * min(missing, 1))
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> ChoiceAnswer:
         wanted = [choice.id for choice in key.choices if choice.is_correct == right]

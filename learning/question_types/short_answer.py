@@ -45,11 +45,13 @@ class TypedFeedback:
 class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     answer_class = TextAnswer
     shows_rows = False
+    answers_by_typing = True
     value = "short_answer"
     label = "Short answer"
     input_template = "learning/question_types/short_answer_input.html"
     feedback_template = "learning/question_types/short_answer_feedback.html"
     rows_help = "short answers (text + credit %)"
+    row_fields = ("text", "credit", "feedback")
 
     def grade(self, key: QuestionKey, answer: TextAnswer) -> Decimal:
         """The credit of the accepted answer typed, ignoring case and surrounding space."""
@@ -67,6 +69,12 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
 
     def answer_from_json(self, data: Mapping[str, Any]) -> TextAnswer:
         return TextAnswer(data["text"])
+
+    def answer_in_words(self, snapshot: Mapping[str, Any], answer: Mapping[str, Any]) -> str:
+        return str(answer.get("text", ""))
+
+    def typed_answer(self, answer: Mapping[str, Any]) -> str:
+        return normalize_text(str(answer.get("text", "")))
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> TextAnswer:
         if right:

@@ -17,13 +17,20 @@ class Command(BaseCommand):
             default=None,
             help="Folder with lessons/ and questions/ (default: the project's fixtures/).",
         )
+        parser.add_argument(
+            "--replace-edits",
+            action="store_true",
+            help="Also overwrite course topics, lessons and questions edited in the admin "
+            "with the files' version (by default they are kept). Questions made in the "
+            "admin or imported are never overwritten.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         directory: Path = options["dir"] or settings.COURSE_CONTENT_DIR
         if not directory.is_dir():
             raise CommandError(f"No content folder at {directory}")
         try:
-            report = load_course(directory)
+            report = load_course(directory, replace_edits=options["replace_edits"])
         except ContentError as error:
             listing = "\n".join(f"  - {problem}" for problem in error.problems)
             raise CommandError(f"The course was not loaded; nothing changed:\n{listing}") from None

@@ -1,0 +1,80 @@
+// The question page's answers table: only the columns of the type picked above it, and a
+// new row's credit following its "correct" tick until the teacher types one.
+// Without this script every column shows, and the server applies the same credit rule.
+"use strict";
+
+(() => {
+  function creditOf(row) {
+    const cell = row.querySelector("td.field-credit");
+    if (!cell) return null;
+    return {
+      shown: cell.querySelector("input:not([type=hidden])"),
+      // What the page showed: the server takes a credit equal to it as "not typed".
+      initial: cell.querySelector('input[type=hidden][name^="initial-"]'),
+      tick: row.querySelector("td.field-is_correct input[type=checkbox]"),
+    };
+  }
+
+  function followTick(row, type) {
+    const credit = creditOf(row);
+    if (!credit || !credit.shown || !credit.initial) return;
+    if (credit.shown.value !== credit.initial.value) return; // the teacher typed one
+    let value = "";
+    if (!type || type.ticks) value = credit.tick && credit.tick.checked ? "100" : "0";
+    credit.shown.value = value;
+    credit.initial.value = value;
+  }
+
+  function setUp() {
+    const typeSelect = document.getElementById("id_type");
+    const group = document.getElementById("choices-group");
+    if (!typeSelect || !group || !typeSelect.dataset.answerColumns) return;
+    const columns = JSON.parse(typeSelect.dataset.answerColumns);
+    const varying = new Set(Object.values(columns).flatMap((type) => type.fields));
+    const heading = document.getElementById("choices-heading");
+    const everyMeaning = heading ? heading.textContent.trim() : "";
+
+    function newRows() {
+      return group.querySelectorAll("tr.form-row:not(.has_original)");
+    }
+
+    function show() {
+      const type = columns[typeSelect.value];
+      for (const name of varying) {
+        const hidden = Boolean(type) && !type.fields.includes(name);
+        for (const cell of group.querySelectorAll(`th.column-${name}, td.field-${name}`)) {
+          cell.hidden = hidden;
+        }
+      }
+      if (heading) heading.textContent = type && type.rows ? `Answers: ${type.rows}` : everyMeaning;
+      group.classList.toggle("answers-by-type", Boolean(type));
+      for (const row of newRows()) followTick(row, type);
+    }
+
+    // The hint that the table scrolls sideways shows only while it does.
+    const hint = document.querySelector(".answers-scroll-hint");
+    const wrapper = group.querySelector(".wrapper");
+    function hintWhenScrolling() {
+      if (hint && wrapper) hint.hidden = wrapper.scrollWidth <= wrapper.clientWidth;
+    }
+
+    typeSelect.addEventListener("change", show);
+    typeSelect.addEventListener("change", hintWhenScrolling);
+    window.addEventListener("resize", hintWhenScrolling);
+    group.addEventListener("change", (event) => {
+      const row = event.target.closest("tr.form-row:not(.has_original)");
+      if (row && event.target.matches("td.field-is_correct input")) {
+        followTick(row, columns[typeSelect.value]);
+      }
+    });
+    group.addEventListener("formset:added", show);
+    show();
+    hintWhenScrolling();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUp);
+  } else {
+    setUp();
+  }
+})();
