@@ -7,6 +7,7 @@ import time
 from dataclasses import replace
 from decimal import Decimal
 from html.parser import HTMLParser
+from io import StringIO
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -569,3 +570,15 @@ def test_any_text_or_cut_file_is_read_or_refused_never_raises(text, cut):
     for candidate in (text, whole[:cut] + text + whole[cut:], whole[:cut]):
         document = question_bank.read_moodle_xml_file(candidate)
         assert document.questions or document.problems or candidate.strip().startswith("<quiz")
+
+
+class TestTheCommands:
+    def test_import_then_export_from_the_command_line(self, heat, tmp_path):
+        out = StringIO()
+        call_command("import_questions", str(DATA / "every-type.xml"), stdout=out)
+        assert Question.objects.filter(topic=heat).count() == 6
+        target = tmp_path / "bank.xml"
+        call_command("export_questions", "--format", "moodle-xml", "-o", str(target))
+        assert target.read_text().count('<question type="category">') == 1
+        again = plan(target.read_bytes())
+        assert {q.action for q in again.questions} == {"unchanged"}
