@@ -1,4 +1,5 @@
-"""Import and export the question bank, in any format of `READERS` / `EXPORT_FORMATS`.
+"""Import and export the question bank, in any format of `READERS` / `EXPORT_FORMATS`:
+GIFT (Moodle's text format), Aiken and Moodle XML.
 
 An import is planned first (`plan_import`): every question is read, given a topic and a
 key, checked, and sorted into created, updated (with what changes) or unchanged, and every
@@ -32,7 +33,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from learning import question_types
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.formats.aiken import parse_aiken
 from learning.models import (
     Choice,
@@ -46,7 +47,7 @@ from learning.models import (
     Response,
     Topic,
 )
-from learning.question_types.base import ImportedQuestion, keys_of_rows
+from learning.question_types.base import ANCHOR_TAG, ImportedQuestion, keys_of_rows
 from learning.rendering import field_problems
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
@@ -110,6 +111,41 @@ def export_gift(topic: Topic | None = None) -> str:
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
 
 
+def to_moodle_xml(
+    question: Question,
+) -> tuple[moodle_xml.MoodleQuestion, moodle_xml.MoodleAnswerBlock] | None:
+    """The question in Moodle XML, or None when Moodle has no type for it."""
+    choices = list(question.choices.all())
+    block = question_types.get(question.type).to_moodle_xml(question, choices)
+    if block is None:
+        return None
+    anchor = [f"{ANCHOR_TAG}{question.lesson_anchor}"] if question.lesson_anchor else []
+    header = moodle_xml.MoodleQuestion(
+        line=0,
+        moodle_type=block.moodle_type,
+        name=question.key,
+        category=moodle_xml.category_path(question.topic.title),
+        question_text=moodle_xml.MoodleText(question.prompt, moodle_xml.MARKDOWN),
+        general_feedback=moodle_xml.MoodleText(question.explanation, moodle_xml.MARKDOWN),
+        tags=anchor,
+    )
+    return header, block
+
+
+def export_moodle_xml(topic: Topic | None = None) -> str:
+    """The bank (or one topic) as Moodle XML: a category per topic ($course$/top/<title>),
+    each question named by its key, its texts in Markdown (which Moodle reads)."""
+    questions = Question.objects.select_related("topic").prefetch_related("choices")
+    if topic is not None:
+        questions = questions.filter(topic=topic)
+    ordered = questions.order_by("topic__order", "topic__slug", "id")
+    exported = [pair for pair in (to_moodle_xml(q) for q in ordered) if pair is not None]
+    scope = f"topic {topic.slug}" if topic else "the whole bank"
+    return moodle_xml.write_moodle_xml(
+        exported, comment=f"Muscle Spasms, Explained: questions of {scope}"
+    )
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     write: Callable[[Topic | None], str]  # the bank (or one topic) as a file's text
@@ -120,6 +156,7 @@ class ExportFormat:
 # The export formats, by the name `--format` and the admin's export link use.
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     "gift": ExportFormat(export_gift, "gift", "text/plain; charset=utf-8"),
+    "moodle-xml": ExportFormat(export_moodle_xml, "xml", "application/xml; charset=utf-8"),
 }
 
 
@@ -168,10 +205,28 @@ def read_aiken_file(text: str) -> SourceDocument:
     return _from_gift_document(parse_aiken(text))
 
 
+def read_moodle_xml_file(text: str) -> SourceDocument:
+    typed = question_types.read_moodle_xml(moodle_xml.parse_moodle_xml(text))
+    return SourceDocument(
+        questions=[
+            SourceQuestion(
+                source.line,
+                source.name,
+                source.category_name,
+                source.kind,
+                question_types.get(source.kind).from_moodle_xml(source),
+            )
+            for source in typed.questions
+        ],
+        problems=typed.problems,
+    )
+
+
 # The import formats: each reads a file's text into questions and problems.
 READERS: dict[str, Callable[[str], SourceDocument]] = {
     "gift": read_gift_file,
     "aiken": read_aiken_file,
+    "moodle-xml": read_moodle_xml_file,
 }
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.question_types.base import (
     HUNDRED,
     ONE,
@@ -19,12 +19,16 @@ from learning.question_types.base import (
     QuestionKey,
     choice_row,
     credit_points,
+    moodle_xml_answers,
 )
 from learning.question_types.picking import (
+    MULTICHOICE,
     ChoiceAnswer,
     PickingType,
     has_equals_answer,
     is_options_block,
+    is_single,
+    multichoice_block,
 )
 
 if TYPE_CHECKING:
@@ -95,6 +99,15 @@ class SingleChoice(PickingType):
 
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
         return gift.GiftAnswers(gift.CHOICES_SYNTAX, choices=[_option(c) for c in choices])
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.moodle_type == MULTICHOICE and is_single(source)
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        answers = moodle_xml_answers(self.to_gift(question, choices))
+        return multichoice_block(answers, single=True, shuffle=self.shuffles_choices)
 
 
 def _option(choice: Choice) -> gift.GiftChoice:
