@@ -55,9 +55,16 @@ QUIZ_FIELDSETS = (
 )
 
 
+class TopicQuizForm(QuizAdminForm):
+    def has_changed(self) -> bool:
+        # The inline shows no empty form: a new one is there because the teacher clicked
+        # "Add another Quiz", so it is saved even with every setting left as offered.
+        return self.instance._state.adding or super().has_changed()
+
+
 class QuizInline(admin.StackedInline):
     model = Quiz
-    form = QuizAdminForm
+    form = TopicQuizForm
     extra = 0
     max_num = 1
 
@@ -95,7 +102,7 @@ class TopicAdmin(admin.ModelAdmin):
             is_published=True
         )
         self.message_user(request, _changed_message("Published", changed, selected, "topic"))
-        self._warn_of_missing_lessons(request, queryset.filter(lesson__isnull=True))
+        self._warn_of_missing_parts(request, queryset)
 
     @admin.action(description="Unpublish the selected topics (learners stop seeing them)")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
@@ -109,20 +116,24 @@ class TopicAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         topic = form.instance
         if topic.is_published:
-            self._warn_of_missing_lessons(
-                request, Topic.objects.filter(pk=topic.pk, lesson__isnull=True)
-            )
+            self._warn_of_missing_parts(request, Topic.objects.filter(pk=topic.pk))
 
-    def _warn_of_missing_lessons(self, request: HttpRequest, topics: QuerySet[Topic]) -> None:
-        titles = list(topics.values_list("title", flat=True))
-        if titles:
-            self.message_user(
-                request,
-                "Published without a lesson, so learners find nothing to read yet: "
-                + ", ".join(f"“{title}”" for title in titles)
-                + ".",
-                messages.WARNING,
+    def _warn_of_missing_parts(self, request: HttpRequest, topics: QuerySet[Topic]) -> None:
+        for missing, consequence in (
+            ("lesson", "learners find nothing to read yet"),
+            ("quiz", "learners find no quiz to take yet"),
+        ):
+            titles = list(
+                topics.filter(**{f"{missing}__isnull": True}).values_list("title", flat=True)
             )
+            if titles:
+                self.message_user(
+                    request,
+                    f"Published without a {missing}, so {consequence}: "
+                    + ", ".join(f"“{title}”" for title in titles)
+                    + ".",
+                    messages.WARNING,
+                )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
         return (
