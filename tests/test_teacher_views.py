@@ -479,6 +479,24 @@ class TestTheGradeExport:
             text_of(teacher_client.get(reverse(REPORT), {"format": "grades"}))
 
 
+class TestTheProgressReportCsv:
+    def test_it_names_each_learner_with_local_dates_and_a_file_named_after_the_class(
+        self, teacher_client, my_class, learner, taken, settings
+    ):
+        settings.TIME_ZONE = "Pacific/Auckland"
+        response = teacher_client.get(reverse(REPORT), {"format": "csv", "class": my_class.pk})
+        today = timezone.localdate()
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="progress-year-9-biology-{today:%Y-%m-%d}.csv"'
+        )
+        rows = csv_rows(response)
+        assert rows[0][:3] == ["learner", "name", "last activity"]
+        ada = next(row for row in rows if row[0] == "ada")
+        last = Attempt.objects.filter(learner=learner).latest("finished_at").finished_at
+        assert last is not None
+        assert ada[1:3] == ["Ada Lovelace", f"{timezone.localtime(last):%Y-%m-%d %H:%M}"]
+
+
 class TestTheNameAtSignUp:
     def sign_up(self, client: Client, **extra: str) -> User:
         data = {"username": "newbie", "password1": "a-long-pass-phrase", **extra}
