@@ -159,6 +159,11 @@ class TestTheAttemptPage:
         assertNotContains(page, '"choices"')
         assertNotContains(page, "Question ids")
 
+    def test_the_first_answer_is_timed_from_the_start(self, teacher_client, taken):
+        text = teacher_client.get(reverse(ATTEMPT, args=[taken.pk])).content.decode()
+        assert text.count("after the start)") == 1
+        assert text.count("after the previous answer)") == len(FACTORY_BY_TYPE) - 1
+
     def test_the_learner_link_opens_the_learner_page(self, teacher_client, taken):
         page = teacher_client.get(reverse(ATTEMPT, args=[taken.pk]))
         learner_url = reverse(LEARNER, args=[taken.learner_id])
