@@ -276,6 +276,10 @@ class TestTopicAdmin:
         quiz = Topic.objects.get(slug="heat-cramps").quiz
         assert (quiz.question_count, quiz.pass_mark) == (10, 70)
 
+    def test_a_new_topic_is_offered_the_place_after_the_last(self, teacher_client, published):
+        page = teacher_client.get(reverse("admin:learning_topic_add"))
+        assertContains(page, f'name="order" value="{published.order + 1}"')
+
     def test_publishing_a_topic_without_a_quiz_warns(self, teacher_client):
         bare = TopicFactory.create(title="No quiz yet", is_published=False)
         LessonFactory(topic=bare)

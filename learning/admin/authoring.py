@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
@@ -141,6 +141,11 @@ class TopicAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(published=Count("questions", filter=Q(questions__is_published=True)))
         )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A new topic goes after the last, not before the first (order 0).
+        last = Topic.objects.aggregate(last=Max("order"))["last"]
+        return {"order": (last or 0) + 1, **super().get_changeform_initial_data(request)}
 
     @admin.display(description="Published questions", ordering="published")
     def published_questions(self, topic: WithAnnotations[Topic, PublishedCount]) -> int:
