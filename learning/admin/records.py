@@ -158,10 +158,10 @@ class AttemptAdmin(LearnerRecordAdmin):
 
 
 class MembershipFormSet(forms.BaseInlineFormSet):
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
+    def add_fields(self, form: forms.ModelForm[Any], index: int | None) -> None:
         super().add_fields(form, index)
         # The Delete box of a table row has no visible label: name it for screen readers.
-        membership = getattr(form, "instance", None)
+        membership = form.instance
         if "DELETE" in form.fields and isinstance(membership, Membership) and membership.pk:
             learner = membership.learner.get_username()
             form.fields["DELETE"].widget.attrs["aria-label"] = f"Remove {learner} from this class"
