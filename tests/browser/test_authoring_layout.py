@@ -235,3 +235,19 @@ def test_moving_the_tick_of_a_saved_option_moves_its_credit(
     wrong.refresh_from_db()
     assert (right.is_correct, int(right.credit)) == (False, 0)
     assert (wrong.is_correct, int(wrong.credit)) == (True, 100)
+
+
+def test_at_1280_the_question_lists_preview_links_are_on_screen(
+    browser: Browser, live_server, teacher, question_per_type
+):
+    long_title = TopicFactory(title="Diagnosis, treatment, and when to get medical help")
+    for factory in FACTORY_BY_TYPE.values():
+        factory.create(topic=long_title)
+    page = teacher_page(browser, live_server, teacher, 1280, javascript=True)
+    page.goto(live_server.url + reverse("admin:learning_question_changelist"))
+    box = page.locator("#changelist .results").bounding_box()
+    links = page.locator("#result_list td.field-preview_link a")
+    assert box and links.count() == 2 * len(FACTORY_BY_TYPE)
+    for index in range(links.count()):
+        link = links.nth(index).bounding_box()
+        assert link and link["x"] + link["width"] <= box["x"] + box["width"], index
