@@ -392,16 +392,27 @@ def load_course(directory: Path, *, replace_edits: bool = False) -> LoadReport:
 
     with_content = Question.objects.select_related("topic").prefetch_related("choices")
     loaded_keys = [source.title for _path, source in course.questions]
-    existing = {question.key: question for question in with_content.filter(key__in=loaded_keys)}
+    candidates = list(with_content.filter(key__in=loaded_keys))
+    # A question is known by its key within its topic; a course question whose file moved
+    # it to another topic is found by its key alone (course keys are unique in the files).
+    in_place = {(question.topic_id, question.key): question for question in candidates}
+    course_by_key = {q.key: q for q in candidates if q.origin == QuestionOrigin.FIXTURES}
+    claimed: set[int] = set()
     wanted_published: dict[int, bool] = {}
     for _path, source in course.questions:
         topic = topics[source.category]
-        loaded = _load_question(
-            source, topic, existing.get(source.title), report, replace_edits=replace_edits
-        )
+        current = in_place.get((topic.pk, source.title))
+        if current is None:
+            moved = course_by_key.get(source.title)
+            if moved is not None and moved.pk not in claimed:
+                current = moved
+        if current is not None:
+            claimed.add(current.pk)
+        loaded = _load_question(source, topic, current, report, replace_edits=replace_edits)
         if loaded is not None:
+            claimed.add(loaded[0])
             wanted_published[loaded[0]] = loaded[1]
-    removed = with_content.filter(origin=QuestionOrigin.FIXTURES).exclude(key__in=loaded_keys)
+    removed = with_content.filter(origin=QuestionOrigin.FIXTURES).exclude(pk__in=claimed)
     for question in removed:
         withdrawn = _withdraw_question(question, report, replace_edits=replace_edits)
         if withdrawn is not None:

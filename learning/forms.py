@@ -1,5 +1,6 @@
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -10,6 +11,7 @@ from django.forms.models import InlineForeignKeyField
 
 from learning import question_types
 from learning.models import Choice, FeedbackTiming, Lesson, Question, Quiz, QuizKind, Topic
+from learning.question_bank import READERS
 from learning.question_types.base import (
     HUNDRED,
     ZERO,
@@ -301,18 +303,34 @@ class QuestionAdminForm(forms.ModelForm):
         return data
 
 
+FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken", "moodle-xml": "Moodle XML"}
+# The file extensions that say which format a file is when the teacher leaves the choice.
+FORMAT_BY_EXTENSION = {".xml": "moodle-xml", ".gift": "gift", ".txt": "gift"}
+
+
+def _import_formats() -> list[tuple[str, str]]:
+    formats = [(name, FORMAT_LABELS.get(name, name)) for name in READERS]
+    return [("", "From the file name (.xml, .gift, .txt)"), *formats]
+
+
 class QuestionImportForm(forms.Form):
     file = forms.FileField(
         label="Question file",
-        help_text="A GIFT file (.gift or .txt, as Moodle exports) or an Aiken file, UTF-8.",
+        help_text="A GIFT file (.gift or .txt), a Moodle XML file (.xml, as Moodle's question "
+        "bank exports) or an Aiken file, UTF-8.",
     )
     file_format = forms.ChoiceField(
-        label="Format", choices=[("gift", "GIFT"), ("aiken", "Aiken")], initial="gift"
+        label="Format",
+        choices=_import_formats,
+        required=False,
+        help_text="Aiken files are .txt too: choose Aiken for them.",
     )
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.all(),
         required=False,
-        help_text="Put every question in this topic. Leave empty to use each $CATEGORY.",
+        help_text="Put every question in this topic. Leave empty to use each question's "
+        "category (GIFT's $CATEGORY): it names a topic by slug or title, and a category that "
+        "names none becomes a new draft topic.",
     )
 
     def clean_file(self) -> UploadedFile:
@@ -320,6 +338,22 @@ class QuestionImportForm(forms.Form):
         if upload.size > MAX_IMPORT_BYTES:
             raise ValidationError(too_large_message(upload.size))
         return upload
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is not None and not data.get("file_format"):
+            extension = Path(upload.name or "").suffix.lower()
+            guessed = FORMAT_BY_EXTENSION.get(extension)
+            if guessed is None:
+                self.add_error(
+                    "file_format",
+                    f"Choose the file's format: its name ({extension or 'no extension'}) "
+                    "does not say.",
+                )
+            else:
+                data["file_format"] = guessed
+        return data
 
 
 class QuizAdminForm(forms.ModelForm):

@@ -92,10 +92,9 @@ class Question(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="questions")
     key = models.SlugField(
         max_length=100,
-        unique=True,
         blank=True,
-        help_text="Stable identifier used by the course files and exports; "
-        "left blank, one is made for you.",
+        help_text="Stable identifier within its topic, used by the course files, imports "
+        "and exports; left blank, one is made for you.",
     )
     type = models.CharField(max_length=20, choices=question_types.type_choices)
     prompt = models.TextField()
@@ -133,6 +132,11 @@ class Question(models.Model):
     class Meta:
         ordering = ["topic__order", "id"]
         indexes = [models.Index(fields=["topic", "is_published"])]
+        constraints = [
+            # A question is known by its key within its topic: an import into one topic
+            # never touches another topic's question of the same name.
+            models.UniqueConstraint(fields=["topic", "key"], name="one_key_per_topic")
+        ]
 
     def __str__(self) -> str:
         return self.prompt if len(self.prompt) <= 80 else self.prompt[:79] + "…"
@@ -182,6 +186,83 @@ class Choice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ImportState(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed, not imported"
+    IMPORTED = "imported", "Imported"
+    UNDONE = "undone", "Undone"
+
+
+class ImportVia(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Command line"
+
+
+class QuestionImport(models.Model):
+    """One import of a question file: who, when, which file, what it changed, and what
+    undoing it restores.
+
+    A record starts `previewed` in the admin, holding the uploaded text until the teacher
+    confirms (so a large file never sits in the session); once imported the text is dropped
+    and `questions` lists every question created or updated, each updated one with its
+    rows as they were before (Django's serialized form), which an undo saves back."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    via = models.CharField(max_length=20, choices=ImportVia.choices, default=ImportVia.ADMIN)
+    filename = models.CharField("file", max_length=255)
+    file_format = models.CharField("format", max_length=20)
+    chosen_topic = models.ForeignKey(
+        Topic,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The topic every question was put in, if one was chosen.",
+    )
+    state = models.CharField(
+        max_length=20, choices=ImportState.choices, default=ImportState.PREVIEWED
+    )
+    token = models.CharField(max_length=64, blank=True, editable=False)
+    text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    created_count = models.PositiveIntegerField("created", default=0)
+    updated_count = models.PositiveIntegerField("updated", default=0)
+    unchanged_count = models.PositiveIntegerField("unchanged", default=0)
+    skipped_count = models.PositiveIntegerField("skipped", default=0)
+    # [{"id", "slug", "title"}] of the topics this import created.
+    topics_created = models.JSONField(default=list, blank=True)
+    # [{"id", "key", "topic", "action": "create"|"update", "updated_at", "before": [...]}]
+    questions = models.JSONField(default=list, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self) -> str:
+        when = self.imported_at or self.created_at
+        return f"Import of {self.filename} on {when:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.user is not None:
+            return self.user.get_username()
+        return ImportVia(self.via).label if self.via == ImportVia.COMMAND else "(deleted user)"
 
 
 class QuizKind(models.TextChoices):

@@ -1,25 +1,53 @@
-"""Import and export the question bank: GIFT (Moodle's text format) and Aiken.
+"""Import and export the question bank, in any format of `READERS` / `EXPORT_FORMATS`:
+GIFT (Moodle's text format), Aiken and Moodle XML.
 
-An import is planned first (`plan_import`): every question is parsed, given a topic and a
-key, checked, and sorted into created, updated or unchanged, and every problem is listed
-with its line. `apply_import` then writes the plan in one transaction, and refuses a plan
-with errors: a malformed file never half-imports. Questions of a type we do not support are
-reported and skipped; the rest of the file still imports.
+An import is planned first (`plan_import`): every question is read, given a topic and a
+key, checked, and sorted into created, updated (with what changes) or unchanged, and every
+problem is listed with its line. `apply_import` then writes the plan in one transaction,
+refuses a plan with errors (a malformed file never half-imports) and records the import
+(`QuestionImport`), which `undo_import` can take back while no learner has answered since.
+Questions of a type we do not support are reported and skipped; the rest still imports.
+
+A question is known by its key within its topic: the file's title (GIFT's ::title::,
+Moodle's name) slugged, or the start of its text when it has none, with -2, -3, ... when a
+file repeats a name. An import into one topic never reads or changes another topic's
+questions.
 """
 
-import uuid
+import hashlib
+import json
+import secrets
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import User
+from django.core import serializers
 from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.text import slugify
 
 from learning import question_types
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.formats.aiken import parse_aiken
-from learning.models import Choice, Question, QuestionOrigin, Topic
-from learning.question_types.base import ImportedQuestion, keys_of_rows
+from learning.models import (
+    Choice,
+    ImportState,
+    ImportVia,
+    Lesson,
+    Question,
+    QuestionImport,
+    QuestionOrigin,
+    Quiz,
+    Response,
+    Topic,
+)
+from learning.question_types.base import ANCHOR_TAG, ImportedQuestion, keys_of_rows
 from learning.rendering import field_problems
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
@@ -83,6 +111,41 @@ def export_gift(topic: Topic | None = None) -> str:
     return gift.write_gift(exported, header=f"Muscle Spasms, Explained: questions of {scope}")
 
 
+def to_moodle_xml(
+    question: Question,
+) -> tuple[moodle_xml.MoodleQuestion, moodle_xml.MoodleAnswerBlock] | None:
+    """The question in Moodle XML, or None when Moodle has no type for it."""
+    choices = list(question.choices.all())
+    block = question_types.get(question.type).to_moodle_xml(question, choices)
+    if block is None:
+        return None
+    anchor = [f"{ANCHOR_TAG}{question.lesson_anchor}"] if question.lesson_anchor else []
+    header = moodle_xml.MoodleQuestion(
+        line=0,
+        moodle_type=block.moodle_type,
+        name=question.key,
+        category=moodle_xml.category_path(question.topic.title),
+        question_text=moodle_xml.MoodleText(question.prompt, moodle_xml.MARKDOWN),
+        general_feedback=moodle_xml.MoodleText(question.explanation, moodle_xml.MARKDOWN),
+        tags=anchor,
+    )
+    return header, block
+
+
+def export_moodle_xml(topic: Topic | None = None) -> str:
+    """The bank (or one topic) as Moodle XML: a category per topic ($course$/top/<title>),
+    each question named by its key, its texts in Markdown (which Moodle reads)."""
+    questions = Question.objects.select_related("topic").prefetch_related("choices")
+    if topic is not None:
+        questions = questions.filter(topic=topic)
+    ordered = questions.order_by("topic__order", "topic__slug", "id")
+    exported = [pair for pair in (to_moodle_xml(q) for q in ordered) if pair is not None]
+    scope = f"topic {topic.slug}" if topic else "the whole bank"
+    return moodle_xml.write_moodle_xml(
+        exported, comment=f"Muscle Spasms, Explained: questions of {scope}"
+    )
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     write: Callable[[Topic | None], str]  # the bank (or one topic) as a file's text
@@ -93,6 +156,7 @@ class ExportFormat:
 # The export formats, by the name `--format` and the admin's export link use.
 EXPORT_FORMATS: dict[str, ExportFormat] = {
     "gift": ExportFormat(export_gift, "gift", "text/plain; charset=utf-8"),
+    "moodle-xml": ExportFormat(export_moodle_xml, "xml", "application/xml; charset=utf-8"),
 }
 
 
@@ -141,24 +205,79 @@ def read_aiken_file(text: str) -> SourceDocument:
     return _from_gift_document(parse_aiken(text))
 
 
+def read_moodle_xml_file(text: str) -> SourceDocument:
+    typed = question_types.read_moodle_xml(moodle_xml.parse_moodle_xml(text))
+    return SourceDocument(
+        questions=[
+            SourceQuestion(
+                source.line,
+                source.name,
+                source.category_name,
+                source.kind,
+                question_types.get(source.kind).from_moodle_xml(source),
+            )
+            for source in typed.questions
+        ],
+        problems=typed.problems,
+    )
+
+
 # The import formats: each reads a file's text into questions and problems.
 READERS: dict[str, Callable[[str], SourceDocument]] = {
     "gift": read_gift_file,
     "aiken": read_aiken_file,
+    "moodle-xml": read_moodle_xml_file,
 }
 
 
 # -- planning and applying an import ------------------------------------------------------
+
+# The last part of a Moodle category that names no category of its own (the root).
+_MOODLE_ROOTS = {"top", "$course$", "$system$", "$cat$", "$module$", "$coursecategory$"}
+_KEY_LENGTH = 100
+_BASE_KEY_LENGTH = 90  # room for a "-NN" suffix
+_TEXT_KEY_LENGTH = 40  # an untitled question's key: the start of its text, like Moodle
+_DIFF_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class NewTopic:
+    """A topic a file's category names and the bank does not have yet: the import creates
+    it, as a draft."""
+
+    slug: str
+    title: str
+
+    def __str__(self) -> str:
+        return f"{self.title} (new)"
+
+
+Target = Topic | NewTopic
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference an update makes: "prompt: old -> new", "answer 3 added: text"."""
+
+    what: str
+    old: str = ""
+    new: str = ""
+
+    def __str__(self) -> str:
+        if self.old and self.new:
+            return f"{self.what}: {self.old} -> {self.new}"
+        return f"{self.what}: {self.old or self.new}"
 
 
 @dataclass
 class PlannedQuestion:
     line: int
     key: str
-    topic: Topic
+    topic: Target
     source: SourceQuestion
     action: str  # "create", "update" or "unchanged"
     existing: Question | None = None
+    changes: list[Change] = field(default_factory=list)
 
     @property
     def prompt(self) -> str:
@@ -172,7 +291,10 @@ class PlannedQuestion:
 @dataclass
 class ImportPlan:
     filename: str
+    file_format: str = "gift"
+    chosen_topic: Topic | None = None
     questions: list[PlannedQuestion] = field(default_factory=list)
+    new_topics: list[NewTopic] = field(default_factory=list)
     errors: list[gift.GiftProblem] = field(default_factory=list)
     skipped: list[gift.GiftProblem] = field(default_factory=list)
 
@@ -188,6 +310,8 @@ class ImportPlan:
             f"{self.count('create')} to create, {self.count('update')} to update, "
             f"{self.count('unchanged')} unchanged, {len(self.skipped)} skipped"
         )
+        if self.new_topics:
+            text += f", {len(self.new_topics)} new topic(s)"
         return text + (f", {len(self.errors)} error(s)" if self.errors else "")
 
 
@@ -209,76 +333,186 @@ def decode_upload(raw: bytes) -> str | gift.GiftProblem:
         )
 
 
-def _topic_for(category: str, topics: Iterable[Topic]) -> Topic | None:
+def category_name(category: str) -> str:
+    """The name a file's category gives its topic: the last part of the path
+    (`$course$/top/Heat` names "Heat"); "" for none, or for Moodle's root alone."""
     name = category.strip().strip("/").rsplit("/", 1)[-1].strip()
-    if not name:
-        return None
-    for topic in topics:
-        if topic.slug == slugify(name) or topic.title.casefold() == name.casefold():
-            return topic
-    return None
+    return "" if name.casefold() in _MOODLE_ROOTS else name
 
 
-def _key_for(source: SourceQuestion) -> str:
-    return slugify(source.title)[:100] if source.title else f"q-{uuid.uuid4().hex[:12]}"
+def _slug_or_digest(text: str, *, length: int, prefix: str) -> str:
+    slug = slugify(text)[:length].strip("-")
+    if slug:
+        return slug
+    # Nothing slugifiable (only symbols, or a script slugify drops): stable all the same.
+    return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:10]}"
 
 
-def _differs(question: Question, source: SourceQuestion, topic: Topic) -> bool:
-    wanted_question = source.question
-    values = {**wanted_question.values, "topic": topic}
-    if any(getattr(question, name) != value for name, value in values.items()):
-        return True
-    wanted = wanted_question.rows
+class _TopicFinder:
+    """Which topic a category names: an existing one by slug or title (case-insensitive),
+    else one new topic per name."""
+
+    def __init__(self, topics: Iterable[Topic]) -> None:
+        self.topics = list(topics)
+        self.new: dict[str, NewTopic] = {}
+        self.found: dict[str, Target | None] = {}
+
+    def find(self, category: str) -> Target | None:
+        if category not in self.found:
+            self.found[category] = self._find(category)
+        return self.found[category]
+
+    def _find(self, category: str) -> Target | None:
+        name = category_name(category)
+        if not name:
+            return None
+        slug = _slug_or_digest(name, length=50, prefix="topic")
+        for topic in self.topics:
+            if topic.slug in (slug, slugify(name)) or topic.title.casefold() == name.casefold():
+                return topic
+        return self.new.setdefault(slug, NewTopic(slug, name[:200]))
+
+
+def _base_key(source: SourceQuestion) -> str:
+    if source.title:
+        return _slug_or_digest(source.title, length=_BASE_KEY_LENGTH, prefix="q")
+    # The first words of the text (a missing word's blank is no word), cut at a word's end.
+    slug = slugify(source.prompt.replace("_", " "))
+    if len(slug) > _TEXT_KEY_LENGTH:
+        cut = slug[: _TEXT_KEY_LENGTH + 1].rsplit("-", 1)[0]
+        slug = cut if len(cut) >= _TEXT_KEY_LENGTH // 2 else slug[:_TEXT_KEY_LENGTH]
+    return _slug_or_digest(slug or source.prompt, length=_TEXT_KEY_LENGTH, prefix="q")
+
+
+def _target_id(target: Target) -> tuple[str, object]:
+    return ("topic", target.pk) if isinstance(target, Topic) else ("new", target.slug)
+
+
+def _keys_for(placed: list[tuple[SourceQuestion, Target]]) -> list[str]:
+    """Each question's key in its topic: its base key, or when the file repeats it, the
+    base with -2, -3, ... (skipping keys the file gives another question), so the same
+    file imported again gets the same keys. Linear: each base remembers its next number."""
+    bases = [_base_key(source) for source, _ in placed]
+    targets = [_target_id(target) for _, target in placed]
+    named = set(zip(targets, bases, strict=True))
+    taken: set[tuple[tuple[str, object], str]] = set()
+    next_number: dict[tuple[tuple[str, object], str], int] = defaultdict(lambda: 2)
+    keys = []
+    for base, target in zip(bases, targets, strict=True):
+        key = base
+        if (target, key) in taken:
+            number = next_number[target, base]
+            key = f"{base}-{number}"
+            while (target, key) in taken or (target, key) in named:
+                number += 1
+                key = f"{base}-{number}"
+            next_number[target, base] = number + 1
+        taken.add((target, key))
+        keys.append(key)
+    return keys
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+    else:
+        text = " ".join(str(value).split())
+    return text if len(text) <= _DIFF_LENGTH else text[: _DIFF_LENGTH - 1] + "…"
+
+
+def _label(model: type[Question] | type[Choice], name: str) -> str:
+    model_field = model._meta.get_field(name)
+    return str(getattr(model_field, "verbose_name", name))
+
+
+def changes_of(question: Question, source: SourceQuestion) -> list[Change]:
+    """What importing `source` over `question` changes: its fields, then its answers (in
+    order, as `sync_choices` writes them)."""
+    changes = [
+        Change(_label(Question, name), _shown(getattr(question, name)), _shown(value))
+        for name, value in source.question.values.items()
+        if getattr(question, name) != value
+    ]
     have = list(question.choices.all())
-    if len(wanted) != len(have):
-        return True
-    return any(
-        getattr(choice, name) != value
-        for choice, row in zip(have, wanted, strict=True)
-        for name, value in row.items()
-    )
+    wanted = source.question.rows
+    for number, (choice, row) in enumerate(zip(have, wanted, strict=False), start=1):
+        differing = [name for name, value in row.items() if getattr(choice, name) != value]
+        if differing == ["text"]:
+            changes.append(Change(f"answer {number}", _shown(choice.text), _shown(row["text"])))
+        elif differing:
+            where = f"answer {number} ({_shown(choice.text)})"
+            changes.extend(
+                Change(
+                    f"{where} {_label(Choice, name)}",
+                    _shown(getattr(choice, name)),
+                    _shown(row[name]),
+                )
+                for name in differing
+            )
+    for number, row in enumerate(wanted[len(have) :], start=len(have) + 1):
+        changes.append(Change(f"answer {number} added", new=_shown(row.get("text", ""))))
+    for number, choice in enumerate(have[len(wanted) :], start=len(wanted) + 1):
+        changes.append(Change(f"answer {number} removed", old=_shown(choice.text)))
+    return changes
 
 
 def plan_import(
     raw: bytes | str, *, filename: str = "", topic: Topic | None = None, file_format: str = "gift"
 ) -> ImportPlan:
-    plan = ImportPlan(filename=filename)
+    plan = ImportPlan(filename=filename, file_format=file_format, chosen_topic=topic)
+    reader = READERS.get(file_format)
+    if reader is None:
+        plan.errors.append(gift.GiftProblem(1, f"no such file format: {file_format!r}"))
+        return plan
     text = decode_upload(raw) if isinstance(raw, bytes) else raw
     if isinstance(text, gift.GiftProblem):
         plan.errors.append(text)
         return plan
-    document = READERS[file_format](text)
+    document = reader(text)
     for problem in document.problems:
         (plan.skipped if problem.kind == gift.SKIPPED else plan.errors).append(problem)
 
-    topics = list(Topic.objects.all())
-    keys = [_key_for(source) for source in document.questions]
-    existing = {
-        q.key: q for q in Question.objects.filter(key__in=keys).prefetch_related("choices")
-    }
-    seen: set[str] = set()
-    for source, key in zip(document.questions, keys, strict=True):
-        target = topic or _topic_for(source.category, topics)
+    finder = _TopicFinder(Topic.objects.all())
+    placed: list[tuple[SourceQuestion, Target]] = []
+    homeless: list[SourceQuestion] = []
+    for source in document.questions:
+        target = topic or finder.find(source.category)
         if target is None:
-            where = (
-                f"category {source.category!r} matches no topic"
-                if source.category
-                else ("no $CATEGORY names its topic")
+            homeless.append(source)
+        else:
+            placed.append((source, target))
+    if homeless:
+        # One problem for the file, not one per question: the fix is one choice.
+        plan.errors.append(
+            gift.GiftProblem(
+                homeless[0].line,
+                f"{len(homeless)} question(s), from this line on, have no category naming "
+                "their topic (such as $CATEGORY: Heat): choose a topic for the file",
             )
-            plan.errors.append(gift.GiftProblem(source.line, f"{where}; choose a topic"))
-            continue
-        if key in seen:
-            plan.errors.append(gift.GiftProblem(source.line, f"the key {key!r} is used twice"))
-            continue
-        seen.add(key)
+        )
+    plan.new_topics = list(finder.new.values()) if topic is None else []
+
+    keys = _keys_for(placed)
+    known_topics = {target for _, target in placed if isinstance(target, Topic)}
+    existing = {
+        (q.topic_id, q.key): q
+        for q in Question.objects.filter(topic__in=known_topics, key__in=set(keys))
+        .select_related("topic")
+        .prefetch_related("choices")
+    }
+    for (source, target), key in zip(placed, keys, strict=True):
         problems = question_errors(source.kind, source.question)
         plan.errors.extend(gift.GiftProblem(source.line, message) for message in problems)
-        current = existing.get(key)
-        if current is None:
-            action = "create"
-        else:
-            action = "update" if _differs(current, source, target) else "unchanged"
-        plan.questions.append(PlannedQuestion(source.line, key, target, source, action, current))
+        current = existing.get((target.pk, key)) if isinstance(target, Topic) else None
+        planned = PlannedQuestion(source.line, key, target, source, "create", current)
+        if current is not None:
+            planned.changes = changes_of(current, source)
+            planned.action = "update" if planned.changes else "unchanged"
+        plan.questions.append(planned)
     plan.errors.sort(key=lambda problem: problem.line)
     return plan
 
@@ -309,23 +543,312 @@ def sync_choices(question: Question, rows: list[dict[str, Any]]) -> int:
     return written
 
 
+class _ExactEncoder(json.JSONEncoder):
+    """Dates with their microseconds (Django's JSON encoder drops them), so a restored
+    question is exactly what it was."""
+
+    def default(self, o: object) -> object:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        if isinstance(o, Decimal):
+            return str(o)
+        return super().default(o)
+
+
+def _as_stored(question: Question) -> list[dict[str, Any]]:
+    """The question and its choices as Django serializes them, for an undo to save back."""
+    objects = [question, *question.choices.order_by("order", "id")]
+    return json.loads(json.dumps(serializers.serialize("python", objects), cls=_ExactEncoder))
+
+
+def _new_topic(new: NewTopic, order: int) -> Topic:
+    # A draft: students do not see it until a teacher publishes it.
+    return Topic.objects.create(slug=new.slug, title=new.title, order=order, is_published=False)
+
+
+def _log(user: User | None, questions: list[Question], flag: int, message: str) -> None:
+    """Entries in each question's admin History (only for a person: the command line
+    has nobody to name)."""
+    if user is not None and questions:
+        LogEntry.objects.log_actions(user.pk, questions, flag, change_message=message)
+
+
 @transaction.atomic
-def apply_import(plan: ImportPlan) -> ImportPlan:
+def apply_import(
+    plan: ImportPlan,
+    *,
+    user: User | None = None,
+    via: str = ImportVia.COMMAND,
+    record: QuestionImport | None = None,
+) -> QuestionImport:
+    """Write the plan, and record what it did (in `record`, a previewed import, or a new
+    one). A plan with errors is refused whole."""
     if plan.errors:
         raise ImportRefused(plan)
+    last = Topic.objects.order_by("-order").values_list("order", flat=True).first() or 0
+    created_topics = {
+        new.slug: _new_topic(new, last + number)
+        for number, new in enumerate(plan.new_topics, start=1)
+    }
+    created: list[Question] = []
+    updated: list[Question] = []
+    entries: list[dict[str, Any]] = []
     for planned in plan.questions:
         if planned.action == "unchanged":
             continue
         wanted = planned.source.question
-        values = {**wanted.values, "topic": planned.topic}
+        topic = (
+            planned.topic
+            if isinstance(planned.topic, Topic)
+            else created_topics[planned.topic.slug]
+        )
         question = planned.existing
+        before: list[dict[str, Any]] = []
         if question is None:
+            # A new question is a draft until a teacher publishes it.
             question = Question.objects.create(
-                key=planned.key, origin=QuestionOrigin.IMPORT, **values
+                key=planned.key,
+                topic=topic,
+                origin=QuestionOrigin.IMPORT,
+                is_published=False,
+                **wanted.values,
             )
+            created.append(question)
         else:
-            for name, value in values.items():
+            before = _as_stored(question)
+            for name, value in wanted.values.items():
                 setattr(question, name, value)
             question.save()
+            updated.append(question)
         sync_choices(question, wanted.rows)
-    return plan
+        entries.append(
+            {
+                "id": question.pk,
+                "key": question.key,
+                "topic": topic.slug,
+                "action": planned.action,
+                "updated_at": question.updated_at.isoformat(),
+                "before": before,
+            }
+        )
+    message = f"Imported from {plan.filename or 'a file'}"
+    _log(user, created, ADDITION, message)
+    _log(user, updated, CHANGE, message)
+
+    record = record or QuestionImport(filename=plan.filename[:255] or "(unnamed file)")
+    if record.user_id is None:
+        record.user = user
+    record.via = via
+    record.file_format = plan.file_format
+    record.chosen_topic = plan.chosen_topic
+    record.state = ImportState.IMPORTED
+    record.imported_at = timezone.now()
+    record.text = ""
+    record.token = ""
+    record.created_count = len(created)
+    record.updated_count = len(updated)
+    record.unchanged_count = plan.count("unchanged")
+    record.skipped_count = len(plan.skipped)
+    record.topics_created = [
+        {"id": t.pk, "slug": t.slug, "title": t.title} for t in created_topics.values()
+    ]
+    record.questions = entries
+    record.save()
+    return record
+
+
+@transaction.atomic
+def run_import(
+    raw: bytes | str,
+    *,
+    filename: str,
+    topic: Topic | None,
+    file_format: str,
+    user: User | None,
+    via: str,
+    record: QuestionImport | None = None,
+) -> tuple[ImportPlan, QuestionImport]:
+    """Plan and apply in one transaction, so what is written is what was just planned."""
+    plan = plan_import(raw, filename=filename, topic=topic, file_format=file_format)
+    return plan, apply_import(plan, user=user, via=via, record=record)
+
+
+# -- the pending import between the admin's preview and its confirm -------------------------
+
+PREVIEW_LIFETIME = timedelta(days=1)
+
+
+def save_preview(
+    *, text: str, filename: str, file_format: str, topic: Topic | None, user: User
+) -> QuestionImport:
+    """Keep an uploaded file on the server until its preview is confirmed (a large file
+    would bloat the session); previews older than a day are dropped."""
+    QuestionImport.objects.filter(
+        state=ImportState.PREVIEWED, created_at__lt=timezone.now() - PREVIEW_LIFETIME
+    ).delete()
+    return QuestionImport.objects.create(
+        user=user,
+        via=ImportVia.ADMIN,
+        filename=filename[:255],
+        file_format=file_format,
+        chosen_topic=topic,
+        state=ImportState.PREVIEWED,
+        token=secrets.token_hex(16),
+        text=text,
+    )
+
+
+class PreviewExpired(Exception):
+    pass
+
+
+class AlreadyImported(Exception):
+    def __init__(self, record: QuestionImport) -> None:
+        self.record = record
+        super().__init__(f"{record.filename} was already imported.")
+
+
+@transaction.atomic
+def confirm_preview(*, token: str, user: User) -> tuple[ImportPlan, QuestionImport]:
+    """Import the file this user previewed (named by its token): planned again and applied
+    in one transaction, the record locked so a double click imports once."""
+    record = (
+        QuestionImport.objects.select_for_update(of=("self",))
+        .select_related("chosen_topic")
+        .filter(token=token, user=user)
+        .first()
+        if token
+        else None
+    )
+    if record is None:
+        raise PreviewExpired
+    if record.state != ImportState.PREVIEWED:
+        raise AlreadyImported(record)
+    return run_import(
+        record.text,
+        filename=record.filename,
+        topic=record.chosen_topic,
+        file_format=record.file_format,
+        user=user,
+        via=ImportVia.ADMIN,
+        record=record,
+    )
+
+
+# -- undoing an import --------------------------------------------------------------------
+
+
+class UndoRefused(Exception):
+    pass
+
+
+@dataclass
+class UndoReport:
+    record: QuestionImport
+    deleted: int = 0
+    restored: int = 0
+    topics_deleted: list[str] = field(default_factory=list)
+    topics_kept: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"Undid the import of {self.record.filename}: {self.deleted} question(s) deleted, "
+            f"{self.restored} restored as they were"
+        )
+        if self.topics_deleted:
+            text += f"; topic(s) deleted: {', '.join(self.topics_deleted)}"
+        if self.topics_kept:
+            text += f"; topic(s) kept because they are in use: {', '.join(self.topics_kept)}"
+        return text + "."
+
+
+def undo_refusal(record: QuestionImport) -> str:
+    """Why this import cannot be undone now ("" if it can)."""
+    if record.state == ImportState.UNDONE:
+        when = f" on {record.undone_at:%Y-%m-%d %H:%M}" if record.undone_at else ""
+        return f"This import was already undone{when}."
+    if record.state != ImportState.IMPORTED or record.imported_at is None:
+        return "This file was previewed but never imported: there is nothing to undo."
+    ids = [entry["id"] for entry in record.questions]
+    answered = Response.objects.filter(question_id__in=ids, answered_at__gte=record.imported_at)
+    if answered.exists():
+        learners = answered.values("attempt__learner").distinct().count()
+        return (
+            f"{learners} learner(s) have answered questions this import created or changed, "
+            "so undoing it would change what they were asked. Edit or unpublish those "
+            "questions instead."
+        )
+    current = Question.objects.in_bulk(ids)
+    edited = []
+    for entry in record.questions:
+        question = current.get(entry["id"])
+        if question is None:
+            if entry["action"] == "update":
+                edited.append(entry["key"])  # deleted since: nothing to restore it over
+        elif question.updated_at.isoformat() != entry["updated_at"]:
+            edited.append(entry["key"])
+    if edited:
+        return (
+            "These questions were edited or deleted after the import, and undoing it would "
+            f"throw that work away: {', '.join(edited)}. Undo the later change first."
+        )
+    return ""
+
+
+def _topic_in_use(topic: Topic) -> bool:
+    return (
+        topic.questions.exists()
+        or Lesson.objects.filter(topic=topic).exists()
+        or Quiz.objects.filter(topic=topic).exists()
+        or topic.progress.exists()
+    )
+
+
+@transaction.atomic
+def undo_import(*, record_id: int, user: User | None) -> UndoReport:
+    """Delete what the import created and save back what it updated, exactly as it was;
+    refused (and nothing changed) once a learner has answered since, or a question was
+    edited since, or when already undone."""
+    record = QuestionImport.objects.select_for_update().get(pk=record_id)
+    refusal = undo_refusal(record)
+    if refusal:
+        raise UndoRefused(refusal)
+    report = UndoReport(record)
+    message = f"Undid the import of {record.filename}"
+    created_ids = [e["id"] for e in record.questions if e["action"] == "create"]
+    created = list(Question.objects.filter(pk__in=created_ids))
+    _log(user, created, DELETION, message)
+    try:
+        report.deleted = len(created)
+        Question.objects.filter(pk__in=created_ids).delete()
+    except ProtectedError as error:
+        raise UndoRefused(
+            "A learner's attempt or review already holds a question this import created; "
+            "unpublish it instead."
+        ) from error
+    restored: list[Question] = []
+    for entry in record.questions:
+        if entry["action"] != "update":
+            continue
+        stored = list(serializers.deserialize("python", entry["before"]))
+        kept_choice_ids = [item.object.pk for item in stored if isinstance(item.object, Choice)]
+        Choice.objects.filter(question_id=entry["id"]).exclude(pk__in=kept_choice_ids).delete()
+        for item in stored:
+            item.save()  # a raw save: every field as it was, updated_at included
+        restored.append(Question.objects.get(pk=entry["id"]))
+    report.restored = len(restored)
+    _log(user, restored, CHANGE, message)
+    for made in record.topics_created:
+        topic = Topic.objects.filter(pk=made["id"]).first()
+        if topic is None:
+            continue
+        if _topic_in_use(topic):
+            report.topics_kept.append(topic.title)
+        else:
+            topic.delete()
+            report.topics_deleted.append(made["title"])
+    record.state = ImportState.UNDONE
+    record.undone_at = timezone.now()
+    record.undone_by = user
+    record.save(update_fields=["state", "undone_at", "undone_by"])
+    return report

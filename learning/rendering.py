@@ -12,6 +12,7 @@ contents, built from the Markdown, still listed the sections that had gone.
 
 import html as html_lib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -229,3 +230,20 @@ def _render_text(source: str) -> str:
     except RecursionError:
         return _refused_html(source, MAX_TEXT_CHARS)
     return nh3.clean(raw_html, tags=_INLINE_TAGS, attributes={"a": {"href", "title"}})
+
+
+# HTML written elsewhere (a Moodle XML import) keeps only these tags, and links only to
+# these schemes, before it is turned into Markdown: no script, no event attribute, no
+# javascript: URL. Images are kept so the importer can name the ones it leaves out.
+_IMPORTED_TAGS = _LESSON_TAGS | {"div", "h1", "h5", "h6", "img", "span", "u"}
+
+
+def clean_imported_html(source: str, keep: Iterable[str] = _IMPORTED_TAGS) -> str:
+    """`source` with only the tags in `keep` (the HTML a Moodle XML import turns into
+    Markdown, by default; none for plain text)."""
+    return nh3.clean(
+        source,
+        tags=set(keep),
+        attributes={"a": {"href", "title"}, "img": {"src", "alt"}},
+        url_schemes={"http", "https", "mailto"},
+    )

@@ -17,6 +17,8 @@ TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "attempt": ("view",),
     "response": ("view",),
     "topicprogress": ("view",),
+    # The import history: its undo asks for the question permissions an import needs.
+    "questionimport": ("view",),
     # The reports: proxy models whose view permission opens the page.
     "itemanalysis": ("view",),
     "progressreport": ("view",),

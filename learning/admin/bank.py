@@ -1,10 +1,11 @@
-"""The question bank's import (upload, dry-run preview, confirm) and GIFT export."""
+"""The question bank's import (upload, dry-run preview, confirm) and its export."""
 
-import uuid
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -14,7 +15,15 @@ from learning import question_bank
 from learning.forms import QuestionImportForm
 from learning.models import Topic
 
-IMPORT_SESSION_KEY = "question_import"
+CHANGED_MEANWHILE = (
+    "The question bank changed while this file was importing, and nothing was imported. "
+    "Upload the file again to see what it would change now."
+)
+
+
+def can_import(request: HttpRequest) -> bool:
+    """Importing, and undoing an import (anyone's), asks to add and change questions."""
+    return request.user.has_perms(["learning.add_question", "learning.change_question"])
 
 
 class QuestionBankAdmin(admin.ModelAdmin):
@@ -47,7 +56,7 @@ class QuestionBankAdmin(admin.ModelAdmin):
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """Upload, preview what would change (a dry run), then confirm."""
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+        if not can_import(request):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
@@ -66,15 +75,16 @@ class QuestionBankAdmin(admin.ModelAdmin):
             plan = question_bank.plan_import(
                 raw, filename=name, topic=topic, file_format=file_format
             )
-            token = uuid.uuid4().hex
-            if not plan.errors:
-                request.session[IMPORT_SESSION_KEY] = {
-                    "token": token,
-                    "text": raw.decode("utf-8-sig"),
-                    "filename": name,
-                    "topic": topic.pk if topic else None,
-                    "format": file_format,
-                }
+            token = ""
+            if plan.can_apply:
+                assert isinstance(request.user, User)
+                token = question_bank.save_preview(
+                    text=raw.decode("utf-8-sig"),
+                    filename=name,
+                    file_format=file_format,
+                    topic=topic,
+                    user=request.user,
+                ).token
             context.update(plan=plan, token=token)
             return TemplateResponse(
                 request, "admin/learning/question/import_preview.html", context
@@ -85,27 +95,29 @@ class QuestionBankAdmin(admin.ModelAdmin):
         )
 
     def _confirm_import(self, request: HttpRequest, context: dict) -> HttpResponse:
-        pending = request.session.get(IMPORT_SESSION_KEY)
-        if not pending or pending["token"] != request.POST.get("token"):
+        assert isinstance(request.user, User)
+        try:
+            plan, done = question_bank.confirm_preview(
+                token=request.POST.get("token", ""), user=request.user
+            )
+        except question_bank.PreviewExpired:
             messages.error(request, "That import preview has expired; upload the file again.")
             return redirect("admin:learning_question_import")
-        topic = Topic.objects.filter(pk=pending["topic"]).first() if pending["topic"] else None
-        plan = question_bank.plan_import(
-            pending["text"],
-            filename=pending["filename"],
-            topic=topic,
-            file_format=pending["format"],
-        )
-        try:
-            question_bank.apply_import(plan)
-        except question_bank.ImportRefused:
-            context.update(plan=plan, token="")
+        except question_bank.AlreadyImported as already:
+            messages.info(request, str(already))
+            return redirect("admin:learning_questionimport_change", already.record.pk)
+        except question_bank.ImportRefused as refused:
+            # The bank changed since the preview (a topic renamed, a question edited).
+            context.update(plan=refused.plan, token="")
             return TemplateResponse(
-                request, "admin/learning/question/import_preview.html", context, status=400
+                request, "admin/learning/question/import_preview.html", context, status=409
             )
-        del request.session[IMPORT_SESSION_KEY]
+        except IntegrityError:
+            # Someone else added the same topic or question while this one was importing.
+            messages.error(request, CHANGED_MEANWHILE)
+            return redirect("admin:learning_question_import")
         messages.success(request, f"Imported {plan.filename}: {plan.summary()}.")
-        return redirect("admin:learning_question_changelist")
+        return redirect("admin:learning_questionimport_change", done.pk)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):

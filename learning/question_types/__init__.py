@@ -18,7 +18,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.question_types.base import ZERO, QuestionKey, QuestionType
 
 DEFAULT_QUESTION_TYPES = (
@@ -114,3 +114,42 @@ def parse_gift(text: str) -> gift.GiftDocument:
     """Every question of a GIFT text with its type, and a problem for each that cannot be
     read."""
     return read_gift(gift.parse_gift(text))
+
+
+def read_moodle_xml(document: moodle_xml.MoodleDocument) -> moodle_xml.MoodleDocument:
+    """The document with each question given its type (`kind`). A question of a Moodle type
+    no type of ours reads (an essay, a cloze...) is reported by name and skipped; one its type
+    refuses is an error on its line; what a type leaves out of a question is a note."""
+    questions: list[moodle_xml.MoodleQuestion] = []
+    problems = list(document.problems)
+    for source in document.questions:
+        readers = [t for t in registered() if t.reads_moodle_xml(source)]
+        if len(readers) > 1:
+            names = " and ".join(t.label for t in readers)
+            message = f"{names} both read this question; make their reads_moodle_xml exclusive"
+            problems.append(gift.GiftProblem(source.line, message))
+            continue
+        if not readers:
+            message = moodle_xml.unsupported_message(source)
+            problems.append(gift.GiftProblem(source.line, message, kind=gift.SKIPPED))
+            continue
+        question_type = readers[0]
+        errors = (
+            [source.unreadable] if source.unreadable else question_type.moodle_xml_errors(source)
+        )
+        if errors:
+            problems.extend(
+                gift.GiftProblem(source.line, f"{source.described}: {message}")
+                for message in errors
+            )
+            continue
+        left_out = moodle_xml.not_imported_problem(source)
+        if left_out is not None:
+            problems.append(left_out)
+        problems.extend(
+            gift.GiftProblem(source.line, f"{source.described}: {note}", kind=gift.SKIPPED)
+            for note in question_type.moodle_xml_notes(source)
+        )
+        questions.append(replace(source, kind=question_type.value))
+    problems.sort(key=lambda problem: problem.line)
+    return moodle_xml.MoodleDocument(questions=questions, problems=problems)

@@ -2,9 +2,9 @@
 
 A question type is one class with one interface: grading (pure), the author's checks, the
 answer form's fields and how a submitted form becomes an answer, what feedback shows, how
-it reads from and writes to GIFT, and a sample answer for tests and tools. The registry
-(`learning.question_types`) maps each type's `value` to its class; nothing outside this
-package asks which type a question is.
+it reads from and writes to GIFT and Moodle XML, and a sample answer for tests and tools.
+The registry (`learning.question_types`) maps each type's `value` to its class; nothing
+outside this package asks which type a question is.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django import forms
 from django.utils.crypto import salted_hmac
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 
 if TYPE_CHECKING:
     from learning.models import Choice, Question
@@ -359,3 +359,89 @@ class QuestionType[AnswerT, DetailT](ABC):
     @abstractmethod
     def to_gift(self, question: Question, choices: Sequence[Choice]) -> gift.GiftAnswers:
         """The answer block of this question in GIFT."""
+
+    # -- Moodle XML ----------------------------------------------------------------------
+    # A Moodle XML question is read through the GIFT question that means the same
+    # (`moodle_xml_as_gift`, then `from_gift`), and written from `to_gift`'s answers, so
+    # both formats share one meaning. A type that reads no Moodle question keeps these
+    # defaults: it is neither read from nor written to Moodle XML.
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        """Whether a Moodle XML question (of Moodle's `source.moodle_type`) is of this type."""
+        return False
+
+    def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
+        """The GIFT question with the meaning of this Moodle question: by default a block
+        of options, each answer's fraction its weight and '=' marking full credit."""
+        return gift_from_moodle_xml(
+            source,
+            syntax=gift.CHOICES_SYNTAX,
+            choices=[
+                gift.GiftChoice(
+                    text=moodle_xml.as_text(answer.text),
+                    weight=answer.fraction,
+                    feedback=moodle_xml.as_markdown(answer.feedback),
+                    marker="=" if answer.fraction == HUNDRED else "~",
+                    write_weight=answer.fraction not in (HUNDRED, ZERO),
+                )
+                for answer in source.answers
+            ],
+        )
+
+    def moodle_xml_errors(self, source: moodle_xml.MoodleQuestion) -> list[str]:
+        """Why a Moodle XML question of this type cannot be imported."""
+        return self.gift_errors(self.moodle_xml_as_gift(source))
+
+    def moodle_xml_notes(self, source: moodle_xml.MoodleQuestion) -> list[str]:
+        """What of a Moodle XML question this type leaves out (the rest imports)."""
+        return []
+
+    def from_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> ImportedQuestion:
+        """The fields and rows a Moodle XML question of this type sets."""
+        return self.from_gift(self.moodle_xml_as_gift(source))
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        """This question's answers in Moodle XML; None when Moodle has no such type."""
+        return None
+
+
+ANCHOR_TAG = "anchor:"  # a Moodle tag that keeps the question's lesson anchor
+
+
+def gift_from_moodle_xml(
+    source: moodle_xml.MoodleQuestion,
+    *,
+    syntax: str,
+    choices: Sequence[gift.GiftChoice] = (),
+    numeric_answers: Sequence[gift.GiftNumericAnswer] = (),
+) -> gift.GiftQuestion:
+    """A GIFT question with a Moodle XML question's texts (as Markdown), name, category and
+    lesson anchor, and the answers given."""
+    anchors = [tag.removeprefix(ANCHOR_TAG) for tag in source.tags if tag.startswith(ANCHOR_TAG)]
+    return gift.GiftQuestion(
+        line=source.line,
+        syntax=syntax,
+        prompt=moodle_xml.as_markdown(source.question_text),
+        title=source.name,
+        category=source.category_name,
+        text_format="markdown",
+        choices=list(choices),
+        numeric_answers=list(numeric_answers),
+        general_feedback=moodle_xml.as_markdown(source.general_feedback),
+        metadata={"anchor": anchors[0]} if anchors else {},
+    )
+
+
+def moodle_xml_answers(answers: gift.GiftAnswers) -> list[moodle_xml.MoodleAnswer]:
+    """GIFT options as Moodle XML answers: plain text (as options are shown), feedback in
+    Markdown, each weight a fraction."""
+    return [
+        moodle_xml.MoodleAnswer(
+            text=moodle_xml.MoodleText(choice.text, moodle_xml.PLAIN),
+            fraction=choice.weight,
+            feedback=moodle_xml.MoodleText(choice.feedback, moodle_xml.MARKDOWN),
+        )
+        for choice in answers.choices
+    ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.question_types.base import (
     HUNDRED,
     ZERO,
@@ -19,6 +19,7 @@ from learning.question_types.base import (
     OptionCodes,
     QuestionKey,
     QuestionType,
+    gift_from_moodle_xml,
     normalize_text,
     points,
     rows_as_shown,
@@ -200,4 +201,36 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
                 )
                 for choice in choices
             ],
+        )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.moodle_type in ("matching", "match")
+
+    def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
+        # A subquestion with no text is an extra wrong match: a row with only its match.
+        return gift_from_moodle_xml(
+            source,
+            syntax=gift.CHOICES_SYNTAX,
+            choices=[
+                gift.GiftChoice(
+                    text=moodle_xml.as_text(sub.text),
+                    weight=HUNDRED,
+                    match_text=sub.answer,
+                )
+                for sub in source.subquestions
+            ],
+        )
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        return moodle_xml.MoodleAnswerBlock(
+            "matching",
+            subquestions=[
+                moodle_xml.MoodleSubquestion(
+                    moodle_xml.MoodleText(choice.text, moodle_xml.PLAIN), choice.match_text
+                )
+                for choice in self.to_gift(question, choices).choices
+            ],
+            options={"shuffleanswers": moodle_xml.flag_text(self.shuffles_choices)},
         )

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from learning.formats import gift
-from learning.question_types.base import HUNDRED, ZERO, QuestionKey, points
-from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
+from learning.formats import gift, moodle_xml
+from learning.question_types.base import (
+    HUNDRED,
+    ZERO,
+    QuestionKey,
+    gift_from_moodle_xml,
+    moodle_xml_answers,
+    points,
+)
+from learning.question_types.picking import (
+    MULTICHOICE,
+    ChoiceAnswer,
+    PickingType,
+    is_options_block,
+    is_single,
+    multichoice_block,
+)
 from learning.question_types.single import has_one_full_answer
 
 if TYPE_CHECKING:
@@ -58,6 +73,24 @@ class MultipleAnswers(PickingType):
                 for choice, weight in zip(choices, _weights(choices), strict=True)
             ],
         )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.moodle_type == MULTICHOICE and not is_single(source)
+
+    def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
+        # Several answers may be picked: every option is written with its weight, no '='.
+        read = super().moodle_xml_as_gift(source)
+        return gift_from_moodle_xml(
+            source,
+            syntax=read.syntax,
+            choices=[replace(c, marker="~", write_weight=True) for c in read.choices],
+        )
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        answers = moodle_xml_answers(self.to_gift(question, choices))
+        return multichoice_block(answers, single=False, shuffle=self.shuffles_choices)
 
 
 def _weights(choices: Sequence[Choice]) -> list[Decimal]:

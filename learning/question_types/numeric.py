@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
+from learning.formats.moodle_xml import PLAIN
 from learning.question_types.base import (
     HUNDRED,
     ONE,
@@ -23,6 +24,7 @@ from learning.question_types.base import (
     choice_row,
     clean_number,
     credit_points,
+    gift_from_moodle_xml,
 )
 
 if TYPE_CHECKING:
@@ -186,4 +188,54 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
                 for c in choices
                 if c.numeric_value is not None
             ],
+        )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.moodle_type == "numerical"
+
+    def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
+        answers = []
+        for answer in source.answers:
+            value = moodle_xml.parse_number(moodle_xml.plain(answer.text))
+            if value is not None:
+                answers.append(
+                    gift.GiftNumericAnswer(
+                        value,
+                        answer.tolerance or ZERO,
+                        answer.fraction,
+                        moodle_xml.as_markdown(answer.feedback),
+                    )
+                )
+        return gift_from_moodle_xml(source, syntax=gift.NUMERIC_SYNTAX, numeric_answers=answers)
+
+    def moodle_xml_errors(self, source: moodle_xml.MoodleQuestion) -> list[str]:
+        texts = [moodle_xml.plain(answer.text) for answer in source.answers]
+        wrong = [text for text in texts if text != "*" and moodle_xml.parse_number(text) is None]
+        if wrong:
+            return [f"the answer {wrong[0]!r} is not a number"]
+        return super().moodle_xml_errors(source)
+
+    def moodle_xml_notes(self, source: moodle_xml.MoodleQuestion) -> list[str]:
+        notes = []
+        if any(moodle_xml.plain(answer.text) == "*" for answer in source.answers):
+            notes.append("its answer '*' (any other number) is not imported")
+        if any(source.units):
+            notes.append(f"its units ({', '.join(u for u in source.units if u)}) are not imported")
+        return notes
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        return moodle_xml.MoodleAnswerBlock(
+            "numerical",
+            answers=[
+                moodle_xml.MoodleAnswer(
+                    text=moodle_xml.MoodleText(clean_number(answer.value) or "0", PLAIN),
+                    fraction=answer.weight,
+                    feedback=moodle_xml.MoodleText(answer.feedback, moodle_xml.MARKDOWN),
+                    tolerance=answer.tolerance,
+                )
+                for answer in self.to_gift(question, choices).numeric_answers
+            ],
+            penalty="0.1",
         )

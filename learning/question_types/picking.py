@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.question_types.base import (
     ChoiceKey,
     OptionCodes,
@@ -179,3 +179,26 @@ class PickingType(QuestionType[ChoiceAnswer, PickedFeedback]):
         answers = "; ".join(detail.right_answers)
         noun = "answers are" if len(detail.right_answers) > 1 else "answer is"
         return f"The right {noun}: {answers}."
+
+
+MULTICHOICE = "multichoice"  # Moodle's type for single choice and multiple answers
+
+
+def is_single(source: moodle_xml.MoodleQuestion) -> bool:
+    """Whether a Moodle multiple choice question takes one answer (<single>, true if absent)."""
+    return moodle_xml.flag(source.options.get("single"), default=True)
+
+
+def multichoice_block(
+    answers: list[moodle_xml.MoodleAnswer], *, single: bool, shuffle: bool
+) -> moodle_xml.MoodleAnswerBlock:
+    return moodle_xml.MoodleAnswerBlock(
+        MULTICHOICE,
+        answers=answers,
+        options={
+            "single": moodle_xml.flag_text(single),
+            "shuffleanswers": moodle_xml.flag_text(shuffle),
+            "answernumbering": "abc",
+            "showstandardinstruction": "0",
+        },
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from learning.formats import gift
+from learning.formats import gift, moodle_xml
 from learning.question_types.base import (
     HUNDRED,
     ZERO,
@@ -19,6 +19,7 @@ from learning.question_types.base import (
     QuestionKey,
     QuestionType,
     credit_points,
+    gift_from_moodle_xml,
     normalize_text,
 )
 
@@ -148,6 +149,53 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
                 )
                 for choice in choices
             ],
+        )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.moodle_type == "shortanswer"
+
+    def moodle_xml_as_gift(self, source: moodle_xml.MoodleQuestion) -> gift.GiftQuestion:
+        # Moodle keeps short answers as plain text; "*" alone (any other answer) is left out.
+        return gift_from_moodle_xml(
+            source,
+            syntax=gift.CHOICES_SYNTAX,
+            choices=[
+                gift.GiftChoice(
+                    text=moodle_xml.plain(answer.text),
+                    weight=answer.fraction,
+                    feedback=moodle_xml.as_markdown(answer.feedback),
+                    write_weight=answer.fraction != HUNDRED,
+                )
+                for answer in source.answers
+                if moodle_xml.plain(answer.text) not in ("", "*")
+            ],
+        )
+
+    def moodle_xml_notes(self, source: moodle_xml.MoodleQuestion) -> list[str]:
+        texts = [moodle_xml.plain(answer.text) for answer in source.answers]
+        notes = []
+        if "*" in texts:
+            notes.append("its answer '*' (any other answer) is not imported")
+        if any("*" in text and text != "*" for text in texts):
+            notes.append("a '*' inside an answer is read as a star, not as Moodle's wildcard")
+        if moodle_xml.flag(source.options.get("usecase"), default=False):
+            notes.append("answers are compared ignoring case (case-sensitive is not supported)")
+        return notes
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        return moodle_xml.MoodleAnswerBlock(
+            "shortanswer",
+            answers=[
+                moodle_xml.MoodleAnswer(
+                    text=moodle_xml.MoodleText(choice.text, moodle_xml.PLAIN),
+                    fraction=choice.weight,
+                    feedback=moodle_xml.MoodleText(choice.feedback, moodle_xml.MARKDOWN),
+                )
+                for choice in self.to_gift(question, choices).choices
+            ],
+            options={"usecase": "0"},  # answers are compared ignoring case
         )
 
 

@@ -6,9 +6,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from learning.formats import gift
-from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey
-from learning.question_types.picking import ChoiceAnswer, PickingType, is_options_block
+from learning.formats import gift, moodle_xml
+from learning.question_types.base import HUNDRED, ONE, ZERO, QuestionKey, moodle_xml_answers
+from learning.question_types.picking import (
+    MULTICHOICE,
+    ChoiceAnswer,
+    PickingType,
+    is_options_block,
+    is_single,
+    multichoice_block,
+)
 
 if TYPE_CHECKING:
     from learning.models import Choice, Question
@@ -50,3 +57,12 @@ class SingleChoice(PickingType):
                 for choice in choices
             ],
         )
+
+    def reads_moodle_xml(self, source: moodle_xml.MoodleQuestion) -> bool:
+        return source.moodle_type == MULTICHOICE and is_single(source)
+
+    def to_moodle_xml(
+        self, question: Question, choices: Sequence[Choice]
+    ) -> moodle_xml.MoodleAnswerBlock | None:
+        answers = moodle_xml_answers(self.to_gift(question, choices))
+        return multichoice_block(answers, single=True, shuffle=self.shuffles_choices)

@@ -1,28 +1,5 @@
-from pathlib import Path
-from typing import Any
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from learning.models import Topic
-from learning.question_bank import export_gift
+from learning.management.commands import export_questions
 
 
-class Command(BaseCommand):
+class Command(export_questions.Command):
     help = "Export questions as GIFT: one topic (--topic) or the whole bank."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--topic", help="Slug of the topic to export.")
-        parser.add_argument("-o", "--output", type=Path, help="File to write (default: stdout).")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        topic = None
-        if options["topic"]:
-            topic = Topic.objects.filter(slug=options["topic"]).first()
-            if topic is None:
-                raise CommandError(f"No topic with the slug {options['topic']!r}")
-        text = export_gift(topic)
-        if options["output"]:
-            options["output"].write_text(text, encoding="utf-8")
-            self.stderr.write(f"Wrote {options['output']}")
-        else:
-            self.stdout.write(text, ending="")
