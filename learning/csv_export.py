@@ -13,7 +13,11 @@ user input, and a quote would turn a negative number into text.
 
 import csv
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.text import slugify
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,3 +38,14 @@ def csv_line(cells: Iterable[object]) -> str:
     """One CSV line (ending in CRLF), every text cell made inert."""
     # A writer per line: a csv writer keeps the line it builds, so threads cannot share one.
     return csv.writer(_Line()).writerow([inert_cell(cell) for cell in cells])
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment as a teacher reads it: 2026-11-27 18:02, in the site's time zone."""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def class_file_name(kind: str, class_name: str | None, today: date) -> str:
+    """progress-year-9-biology-2026-11-27.csv; progress-all-classes-... without a class."""
+    name = (slugify(class_name) or "class") if class_name is not None else "all-classes"
+    return f"{kind}-{name}-{today:%Y-%m-%d}.csv"

@@ -149,9 +149,12 @@ class ChoiceAdminForm(forms.ModelForm):
     A new row of a type whose rows are ticked right or wrong is worth what its tick says
     (100% right, 0% wrong) until the teacher types a credit: a wrong option is never worth
     full marks by accident. The credit's initial value travels with the form
-    (`show_hidden_initial`), so "typed" means "differs from what the page showed". A new
+    (`show_hidden_initial`), so "typed" means "differs from what the page showed". Moving
+    the tick of an existing row moves its credit too while the credit is still what the old
+    tick gave (100 or 0), so re-keying never leaves a wrong option worth full marks. A new
     row of a type without ticks (an accepted short answer, an extra numeric answer) starts
-    blank and needs its credit typed.
+    blank and needs its credit typed; a type whose rows carry no credit (matching) keeps
+    the row's own.
     """
 
     class Meta:
@@ -184,7 +187,9 @@ class ChoiceAdminForm(forms.ModelForm):
         self, *args: Any, question_type: QuestionType[Any, Any] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.ticks = "is_correct" in (question_type or QuestionType).row_fields
+        row_fields = (question_type or QuestionType).row_fields
+        self.ticks = "is_correct" in row_fields
+        self.uses_credit = "credit" in row_fields
         credit = self.fields["credit"]
         credit.required = False
         credit.show_hidden_initial = True
@@ -194,13 +199,22 @@ class ChoiceAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         typed = "credit" in self.changed_data and data.get("credit") is not None
-        # A new row, or one whose tick was set or cleared: worth what its tick says.
-        follows_tick = self.instance._state.adding or "is_correct" in self.changed_data
-        if follows_tick and self.ticks and not typed:
+        if not self.uses_credit and data.get("credit") is None:
+            data["credit"] = self.instance.credit  # its column is hidden: keep what is stored
+        elif self.ticks and not typed and self._credit_follows_tick(data):
             data["credit"] = HUNDRED if data.get("is_correct") else ZERO
         if data.get("credit") is None and "credit" not in self.errors:
             self.add_error("credit", "Give this answer its credit in % (100 = fully right).")
         return data
+
+    def _credit_follows_tick(self, data: dict[str, Any]) -> bool:
+        """A new row's credit follows its tick; an existing row's only when the tick moved
+        and the stored credit is what the old tick gave."""
+        if self.instance._state.adding:
+            return True
+        stored = self.instance
+        moved = bool(data.get("is_correct")) != stored.is_correct
+        return moved and stored.credit == (HUNDRED if stored.is_correct else ZERO)
 
 
 class ChoiceInlineFormSet(forms.BaseInlineFormSet):

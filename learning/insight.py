@@ -46,7 +46,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from learning import question_types
-from learning.csv_export import csv_line
+from learning.csv_export import csv_line, local_time
 from learning.models import (
     AttemptState,
     ChoicePickCount,
@@ -538,7 +538,7 @@ def report_csv_rows(
 ) -> Iterator[str]:
     """The report as CSV lines, produced a chunk of learners at a time, so a download of
     many thousands of learners starts at once and holds little memory."""
-    header = ["learner", "last activity"]
+    header = ["learner", "name", "last activity"]
     for topic in topics:
         header += [
             f"{topic.title}: mastery",
@@ -561,16 +561,16 @@ def _csv_rows(learners: list[Any], topics: list[Topic]) -> Iterator[list[object]
     """One row per learner (from `report_learners`, so annotated with last_activity)."""
     cells = report_cells(learner.pk for learner in learners)
     for learner in learners:
-        row: list[object] = [learner.get_username(), _iso(learner.last_activity)]
+        row: list[object] = [
+            learner.get_username(),
+            learner.get_full_name(),
+            local_time(learner.last_activity),
+        ]
         for topic in topics:
             cell = cells.get((learner.pk, topic.pk))
             if cell is None:
                 row += [Mastery.NOT_STARTED.label, "", 0, ""]
             else:
                 best = "" if cell.best_percent is None else f"{cell.best_percent:f}"
-                row += [cell.mastery.label, best, cell.attempts, _iso(cell.last_activity_at)]
+                row += [cell.mastery.label, best, cell.attempts, local_time(cell.last_activity_at)]
         yield row
-
-
-def _iso(moment: datetime | None) -> str:
-    return moment.isoformat(timespec="seconds") if moment else ""

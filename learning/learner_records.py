@@ -38,6 +38,7 @@ class AnsweredQuestion:
     answered_at: datetime | None = None
     # Since the previous answer (or the start, for the first): roughly how long it took.
     time_taken: timedelta | None = None
+    timed_from_start: bool = False  # the first answer given, timed from the start
 
     @property
     def verdict(self) -> str:
@@ -75,7 +76,9 @@ def attempt_answers(attempt: Attempt) -> list[AnsweredQuestion]:
     # Learners may answer out of order: time each answer from the one given before it.
     time_taken: dict[int, timedelta] = {}
     previous = attempt.started_at
-    for answered in sorted(responses, key=lambda r: r.answered_at):
+    in_time_order = sorted(responses, key=lambda r: r.answered_at)
+    first_answered = in_time_order[0].pk if in_time_order else None
+    for answered in in_time_order:
         time_taken[answered.pk] = answered.answered_at - previous
         previous = answered.answered_at
 
@@ -104,6 +107,7 @@ def attempt_answers(attempt: Attempt) -> list[AnsweredQuestion]:
                 answer_text=question_type.answer_in_words(snapshot, response.answer),
                 answered_at=response.answered_at,
                 time_taken=time_taken[response.pk],
+                timed_from_start=response.pk == first_answered,
             )
         )
     return rows

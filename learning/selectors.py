@@ -400,6 +400,8 @@ class TopicRow:
     topic: Topic
     progress: TopicProgress | None
     open_attempt_id: int | None
+    # Whether the topic has a quiz to take yet (a teacher may publish a topic without one).
+    has_quiz: bool = True
 
     @property
     def mastery(self) -> Mastery:
@@ -427,9 +429,9 @@ def published_questions() -> QuerySet[Question]:
 def topic_rows_for(learner: User | None) -> list[TopicRow]:
     """Every published topic with the learner's progress: three queries, however many
     topics. A draft topic is left out (and so is the progress towards it)."""
-    topics = list(Topic.objects.filter(is_published=True))
+    topics = list(Topic.objects.filter(is_published=True).select_related("quiz"))
     if learner is None:
-        return [TopicRow(topic, None, None) for topic in topics]
+        return [TopicRow(topic, None, None, hasattr(topic, "quiz")) for topic in topics]
     progress_by_topic = {p.topic_id: p for p in TopicProgress.objects.filter(learner=learner)}
     open_attempts = dict(
         Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS).values_list(
@@ -437,7 +439,12 @@ def topic_rows_for(learner: User | None) -> list[TopicRow]:
         )
     )
     return [
-        TopicRow(topic, progress_by_topic.get(topic.pk), open_attempts.get(topic.pk))
+        TopicRow(
+            topic,
+            progress_by_topic.get(topic.pk),
+            open_attempts.get(topic.pk),
+            hasattr(topic, "quiz"),
+        )
         for topic in topics
     ]
 
@@ -494,7 +501,7 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
             reverse("learning:review"),
         )
     for row in rows:
-        if row.lesson_read and not (row.progress and row.progress.attempt_count):
+        if row.has_quiz and row.lesson_read and not (row.progress and row.progress.attempt_count):
             return NextStep(
                 "take",
                 f"Take the quiz on {row.topic.title}",

@@ -395,6 +395,47 @@ class TestAnswersTable:
         wrong.refresh_from_db()
         assert wrong.credit == 40
 
+    def test_a_new_matching_pair_saves_though_its_table_has_no_credit_column(
+        self, teacher_client, topic
+    ):
+        # The page's script hides the credit column for matching and leaves it blank.
+        data = question_form(topic, "matching", [("Tic", False), ("Cramp", False)])
+        data.update({"choices-0-match_text": "rapid twitch", "choices-1-match_text": "lasting"})
+        data.update({"choices-0-credit": "", "choices-1-credit": ""})
+        response = teacher_client.post(ADD_URL, as_the_page_showed(data, {0: "", 1: ""}))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        assert list(Question.objects.get().choices.values_list("text", "match_text")) == [
+            ("Tic", "rapid twitch"),
+            ("Cramp", "lasting"),
+        ]
+
+    def test_moving_the_tick_moves_a_credit_left_as_the_old_tick_gave_it(
+        self, teacher_client, topic
+    ):
+        question = QuestionFactory(
+            topic=topic, choices=[("Sodium", True), ("Iron", False), ("Zinc", False)]
+        )
+        rows = {choice.text: choice for choice in question.choices.all()}
+        # As the course files and the form store them: right 100%, wrong 0%, and a part
+        # credit the teacher gave on purpose.
+        for text, credit in (("Sodium", 100), ("Iron", 0), ("Zinc", 25)):
+            rows[text].credit = Decimal(credit)
+            rows[text].save()
+        # The teacher re-keys: Iron is right, Sodium is not; no credit typed.
+        data = question_form(topic, "single", [("Sodium", False), ("Iron", True), ("Zinc", False)])
+        data.update({"key": question.key, "choices-INITIAL_FORMS": "3"})
+        shown = {0: "100", 1: "0", 2: "25"}
+        for index, text in enumerate(("Sodium", "Iron", "Zinc")):
+            data[f"choices-{index}-id"] = str(rows[text].pk)
+            data[f"choices-{index}-credit"] = shown[index]
+        url = reverse("admin:learning_question_change", args=[question.pk])
+        response = teacher_client.post(url, as_the_page_showed(data, shown))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        credits = {
+            text: int(credit) for text, credit in question.choices.values_list("text", "credit")
+        }
+        assert credits == {"Sodium": 0, "Iron": 100, "Zinc": 25}
+
     def test_the_question_page_links_to_its_preview(self, teacher_client, topic):
         question = QuestionFactory(topic=topic)
         page = teacher_client.get(reverse("admin:learning_question_change", args=[question.pk]))

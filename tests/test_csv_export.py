@@ -55,12 +55,12 @@ def test_it_writes_every_learner_name_that_starts_a_formula_as_text(report_rows)
 
 
 def test_it_keeps_scores_and_counts_numbers(report_rows):
-    assert report_rows["'+A1+A2"][2:5] == ["Familiar", "85.00", "2"]
-    assert report_rows["ada"][2:5] == ["Familiar", "85.00", "2"]
+    assert report_rows["'+A1+A2"][3:6] == ["Familiar", "85.00", "2"]
+    assert report_rows["ada"][3:6] == ["Familiar", "85.00", "2"]
 
 
 def test_it_writes_a_topic_title_that_starts_a_formula_as_text(report_rows):
-    assert report_rows["learner"][2] == "'=1+1 Heat: mastery"
+    assert report_rows["learner"][3] == "'=1+1 Heat: mastery"
 
 
 def test_it_writes_the_sites_own_numbers_as_numbers_even_negative_ones():

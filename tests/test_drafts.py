@@ -258,6 +258,57 @@ class TestTopicAdmin:
         assertContains(response, "Published 1 topic.")
         assertContains(response, "Published without a lesson")
 
+    def test_a_quiz_added_with_its_default_settings_is_saved(self, teacher_client):
+        # The teacher clicks "Add another Quiz" and keeps every setting as offered.
+        data = {"title": "Heat cramps", "slug": "heat-cramps", "order": "9", "summary": "Heat."}
+        data |= {"lesson-TOTAL_FORMS": "0", "lesson-INITIAL_FORMS": "0"}
+        data |= {"quiz-TOTAL_FORMS": "1", "quiz-INITIAL_FORMS": "0"}
+        data |= {
+            "quiz-0-question_count": "10",
+            "quiz-0-pass_mark": "70",
+            "quiz-0-shuffle_questions": "on",
+            "quiz-0-shuffle_choices": "on",
+            "quiz-0-feedback_timing": "after_answer",
+            "quiz-0-navigation": "free",
+        }
+        response = teacher_client.post(reverse("admin:learning_topic_add"), data)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        quiz = Topic.objects.get(slug="heat-cramps").quiz
+        assert (quiz.question_count, quiz.pass_mark) == (10, 70)
+
+    def test_a_new_topic_is_offered_the_place_after_the_last(self, teacher_client, published):
+        page = teacher_client.get(reverse("admin:learning_topic_add"))
+        assertContains(page, f'name="order" value="{published.order + 1}"')
+
+    def test_publishing_a_topic_without_a_quiz_warns(self, teacher_client):
+        bare = TopicFactory.create(title="No quiz yet", is_published=False)
+        LessonFactory(topic=bare)
+        response = teacher_client.post(
+            reverse("admin:learning_topic_changelist"),
+            {"action": "publish", "_selected_action": [bare.pk]},
+            follow=True,
+        )
+        assertContains(response, "Published 1 topic.")
+        assertContains(response, "Published without a quiz")
+        assertNotContains(response, "Published without a lesson")
+
+
+class TestATopicWithoutAQuiz:
+    @pytest.fixture
+    def read(self, learner):
+        topic = TopicFactory.create(slug="no-quiz", title="No quiz", is_published=True)
+        LessonFactory(topic=topic)
+        TopicProgressFactory(learner=learner, topic=topic, lesson_read_at=timezone.now())
+        return topic
+
+    def test_its_lesson_and_course_row_offer_no_quiz(self, learner_client, read):
+        quiz_url = reverse("learning:quiz", args=[read.slug])
+        for page in ("learning:course", "learning:dashboard"):
+            assertNotContains(learner_client.get(reverse(page)), quiz_url)
+        lesson = learner_client.get(reverse("learning:lesson", args=[read.slug]))
+        assertNotContains(lesson, quiz_url)
+        assertContains(lesson, "no quiz yet")
+
 
 class TestQuestionAdmin:
     def test_publish_counts_the_changed_and_warns_of_a_draft_topic(self, teacher_client, draft):

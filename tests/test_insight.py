@@ -206,13 +206,13 @@ class TestReportPages:
         assert response.streaming
         assert response["Content-Type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:4] == ["learner", "last activity", "Heat: mastery", "Heat: best %"]
+        assert rows[0][:5] == ["learner", "name", "last activity", "Heat: mastery", "Heat: best %"]
         assert len(rows) == 1 + LEARNERS
         fourth = next(row for row in rows if row[0] == "learner-04")
-        assert fourth[2:5] == ["Familiar", "75.00", "1"]
+        assert fourth[3:6] == ["Familiar", "75.00", "1"]
         first = next(row for row in rows if row[0] == "learner-01")
         # 75% then 0%: the best stays, the second attempt moved mastery down a level
-        assert (first[2], Decimal(first[3]), first[4]) == ("Attempted", 75, "2")
+        assert (first[3], Decimal(first[4]), first[5]) == ("Attempted", 75, "2")
 
     def test_the_report_query_count_does_not_grow_with_learners(
         self, teacher_client, quiz_taken, teaches_them_all, django_assert_max_num_queries

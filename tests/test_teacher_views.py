@@ -159,6 +159,11 @@ class TestTheAttemptPage:
         assertNotContains(page, '"choices"')
         assertNotContains(page, "Question ids")
 
+    def test_the_first_answer_is_timed_from_the_start(self, teacher_client, taken):
+        text = teacher_client.get(reverse(ATTEMPT, args=[taken.pk])).content.decode()
+        assert text.count("after the start)") == 1
+        assert text.count("after the previous answer)") == len(FACTORY_BY_TYPE) - 1
+
     def test_the_learner_link_opens_the_learner_page(self, teacher_client, taken):
         page = teacher_client.get(reverse(ATTEMPT, args=[taken.pk]))
         learner_url = reverse(LEARNER, args=[taken.learner_id])
@@ -477,6 +482,24 @@ class TestTheGradeExport:
         # session, user, permissions x2, topics, classes, the attempts, their classes
         with django_assert_max_num_queries(8):
             text_of(teacher_client.get(reverse(REPORT), {"format": "grades"}))
+
+
+class TestTheProgressReportCsv:
+    def test_it_names_each_learner_with_local_dates_and_a_file_named_after_the_class(
+        self, teacher_client, my_class, learner, taken, settings
+    ):
+        settings.TIME_ZONE = "Pacific/Auckland"
+        response = teacher_client.get(reverse(REPORT), {"format": "csv", "class": my_class.pk})
+        today = timezone.localdate()
+        assert response["Content-Disposition"] == (
+            f'attachment; filename="progress-year-9-biology-{today:%Y-%m-%d}.csv"'
+        )
+        rows = csv_rows(response)
+        assert rows[0][:3] == ["learner", "name", "last activity"]
+        ada = next(row for row in rows if row[0] == "ada")
+        last = Attempt.objects.filter(learner=learner).latest("finished_at").finished_at
+        assert last is not None
+        assert ada[1:3] == ["Ada Lovelace", f"{timezone.localtime(last):%Y-%m-%d %H:%M}"]
 
 
 class TestTheNameAtSignUp:

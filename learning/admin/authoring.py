@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
@@ -56,9 +56,16 @@ QUIZ_FIELDSETS = (
 )
 
 
+class TopicQuizForm(QuizAdminForm):
+    def has_changed(self) -> bool:
+        # The inline shows no empty form: a new one is there because the teacher clicked
+        # "Add another Quiz", so it is saved even with every setting left as offered.
+        return self.instance._state.adding or super().has_changed()
+
+
 class QuizInline(admin.StackedInline):
     model = Quiz
-    form = QuizAdminForm
+    form = TopicQuizForm
     extra = 0
     max_num = 1
 
@@ -96,7 +103,7 @@ class TopicAdmin(admin.ModelAdmin):
             is_published=True
         )
         self.message_user(request, _changed_message("Published", changed, selected, "topic"))
-        self._warn_of_missing_lessons(request, queryset.filter(lesson__isnull=True))
+        self._warn_of_missing_parts(request, queryset)
 
     @admin.action(description="Unpublish the selected topics (learners stop seeing them)")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
@@ -110,20 +117,24 @@ class TopicAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         topic = form.instance
         if topic.is_published:
-            self._warn_of_missing_lessons(
-                request, Topic.objects.filter(pk=topic.pk, lesson__isnull=True)
-            )
+            self._warn_of_missing_parts(request, Topic.objects.filter(pk=topic.pk))
 
-    def _warn_of_missing_lessons(self, request: HttpRequest, topics: QuerySet[Topic]) -> None:
-        titles = list(topics.values_list("title", flat=True))
-        if titles:
-            self.message_user(
-                request,
-                "Published without a lesson, so learners find nothing to read yet: "
-                + ", ".join(f"“{title}”" for title in titles)
-                + ".",
-                messages.WARNING,
+    def _warn_of_missing_parts(self, request: HttpRequest, topics: QuerySet[Topic]) -> None:
+        for missing, consequence in (
+            ("lesson", "learners find nothing to read yet"),
+            ("quiz", "learners find no quiz to take yet"),
+        ):
+            titles = list(
+                topics.filter(**{f"{missing}__isnull": True}).values_list("title", flat=True)
             )
+            if titles:
+                self.message_user(
+                    request,
+                    f"Published without a {missing}, so {consequence}: "
+                    + ", ".join(f"“{title}”" for title in titles)
+                    + ".",
+                    messages.WARNING,
+                )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
         return (
@@ -131,6 +142,11 @@ class TopicAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(published=Count("questions", filter=Q(questions__is_published=True)))
         )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A new topic goes after the last, not before the first (order 0).
+        last = Topic.objects.aggregate(last=Max("order"))["last"]
+        return {"order": (last or 0) + 1, **super().get_changeform_initial_data(request)}
 
     @admin.display(description="Published questions", ordering="published")
     def published_questions(self, topic: WithAnnotations[Topic, PublishedCount]) -> int:

@@ -157,8 +157,19 @@ class AttemptAdmin(LearnerRecordAdmin):
         return format_html("{}%", attempt.percent)
 
 
+class MembershipFormSet(forms.BaseInlineFormSet):
+    def add_fields(self, form: forms.ModelForm[Any], index: int | None) -> None:
+        super().add_fields(form, index)
+        # The Delete box of a table row has no visible label: name it for screen readers.
+        membership = form.instance
+        if "DELETE" in form.fields and isinstance(membership, Membership) and membership.pk:
+            learner = membership.learner.get_username()
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Remove {learner} from this class"
+
+
 class MembershipInline(LockoutColumnInline):
     model = Membership
+    formset = MembershipFormSet
     fields = ("learner_name", "joined_at", "log_in")
     readonly_fields = fields
     extra = 0

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from learning import grade_export, insight
 from learning.admin.read_only import ReadOnlyAdminMixin
+from learning.csv_export import class_file_name
 from learning.models import Classroom, ItemAnalysis, ProgressReport, Topic
 from learning.selectors import learners_taught_by
 
@@ -115,7 +116,9 @@ class ProgressReportAdmin(ReportAdmin):
         if request.GET.get("format") == "grades":
             return self._grades_csv(request, classroom, taught)
         if request.GET.get("format") == "csv":
-            name = f"progress-{classroom.pk if classroom else 'all'}.csv"
+            name = class_file_name(
+                "progress", classroom.name if classroom else None, timezone.localdate()
+            )
             response = StreamingHttpResponse(
                 insight.report_csv_rows(learners, topics), content_type="text/csv; charset=utf-8"
             )

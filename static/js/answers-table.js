@@ -25,6 +25,25 @@
     credit.initial.value = value;
   }
 
+  // An existing row whose tick moves takes the new tick's credit while its credit is still
+  // what the old tick gave (100 or 0), as the server does: re-keying a question never
+  // leaves a wrong option worth full marks.
+  function followMovedTick(row) {
+    const credit = creditOf(row);
+    if (!credit || !credit.shown || !credit.tick) return;
+    const followed = credit.shown.dataset.followsTick;
+    if (followed === undefined) {
+      const oldTick = credit.tick.defaultChecked ? 100 : 0;
+      const stored = credit.initial ? Number(credit.initial.value) : NaN;
+      if (credit.shown.value === "" || Number(credit.shown.value) !== oldTick || stored !== oldTick) return;
+    } else if (credit.shown.value !== followed) {
+      return; // the teacher typed one since
+    }
+    const value = credit.tick.checked ? "100" : "0";
+    credit.shown.value = value;
+    credit.shown.dataset.followsTick = value;
+  }
+
   function setUp() {
     const typeSelect = document.getElementById("id_type");
     const group = document.getElementById("choices-group");
@@ -62,10 +81,12 @@
     typeSelect.addEventListener("change", hintWhenScrolling);
     window.addEventListener("resize", hintWhenScrolling);
     group.addEventListener("change", (event) => {
-      const row = event.target.closest("tr.form-row:not(.has_original)");
-      if (row && event.target.matches("td.field-is_correct input")) {
-        followTick(row, columns[typeSelect.value]);
-      }
+      if (!event.target.matches("td.field-is_correct input")) return;
+      const row = event.target.closest("tr.form-row");
+      if (!row) return;
+      const type = columns[typeSelect.value];
+      if (!row.classList.contains("has_original")) followTick(row, type);
+      else if (!type || type.ticks) followMovedTick(row);
     });
     group.addEventListener("formset:added", show);
     show();

@@ -7,7 +7,7 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from learning import question_types, services
-from learning.models import Attempt, Question, Quiz
+from learning.models import Attempt, Classroom, Membership, Question, Quiz
 from learning.versions import current_key
 from tests.browser.conftest import log_in, wait_for_htmx
 
@@ -221,3 +221,38 @@ def test_an_answer_in_flight_shows_a_loading_state(page: Page, live_server, stud
     assert held, "the answer was never sent"
     held[0].continue_()
     expect(page.locator("#feedback")).to_be_visible()
+
+
+def test_teacher_pages_fit_375_px_and_stay_accessible(
+    browser: Browser, live_server, teacher, student, student_history
+):
+    finished, _ = student_history
+    classroom = Classroom.objects.create(name="Year 9 Biology")
+    classroom.teachers.add(teacher)
+    Membership.objects.create(classroom=classroom, learner=student)
+    question = Question.objects.filter(type="single").first()
+    assert question is not None
+    page = browser.new_context(viewport={"width": 375, "height": 812}).new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill(teacher.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Log in").click()
+    paths = {
+        "question list": reverse("admin:learning_question_changelist"),
+        "learner page": reverse("admin:learning_attempt_learner", args=[student.pk]),
+        "attempt page": reverse("admin:learning_attempt_change", args=[finished.pk]),
+        "item analysis": reverse("admin:learning_itemanalysis_changelist"),
+        "progress report": reverse("admin:learning_progressreport_changelist"),
+        "class page": reverse("admin:learning_classroom_change", args=[classroom.pk]),
+        "regrade": reverse("admin:learning_question_regrade", args=[question.pk]),
+    }
+    wide, problems = {}, {}
+    for name, path in paths.items():
+        page.goto(live_server.url + path)
+        expect(page.locator("main")).to_be_visible()
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            wide[name] = overflow
+        problems[name] = blocking_violations(page)  # a table that scrolls can be reached
+    assert wide == {}
+    assert_no_problems(problems)

@@ -189,3 +189,65 @@ def test_the_question_page_links_to_its_preview(
     page.goto(change_url(live_server, question_per_type["single"]))
     page.locator(".object-tools").get_by_role("link", name="Preview").click()
     expect(page.get_by_role("button", name="Check answer")).to_be_visible()
+
+
+def test_a_matching_question_written_in_the_page_saves(
+    browser: Browser, live_server, teacher, question_per_type
+):
+    page = teacher_page(browser, live_server, teacher, 1280, javascript=True)
+    page.goto(live_server.url + reverse("admin:learning_question_add"))
+    page.get_by_label("Topic").select_option(label="Heat")
+    page.get_by_label("Type").select_option("matching")
+    page.get_by_label("Prompt").fill("Match each sign to what it suggests.")
+    page.get_by_label("Choice 1: Text").fill("Cramp after long sweaty exercise")
+    page.get_by_label("Choice 1: Matches").fill("Heat cramp")
+    page.get_by_label("Choice 2: Text").fill("Confusion and hot dry skin")
+    page.get_by_label("Choice 2: Matches").fill("Heat stroke")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    question = Question.objects.get(prompt="Match each sign to what it suggests.")
+    assert list(question.choices.values_list("text", "match_text")) == [
+        ("Cramp after long sweaty exercise", "Heat cramp"),
+        ("Confusion and hot dry skin", "Heat stroke"),
+    ]
+
+
+def test_moving_the_tick_of_a_saved_option_moves_its_credit(
+    browser: Browser, live_server, teacher, question_per_type
+):
+    question = question_per_type["single"]
+    right = question.choices.filter(is_correct=True).first()
+    wrong = question.choices.filter(is_correct=False).first()
+    assert right and wrong
+    Choice.objects.filter(pk=wrong.pk).update(credit=Decimal(0))
+    page = teacher_page(browser, live_server, teacher, 1280, javascript=True)
+    page.goto(change_url(live_server, question))
+    rows = page.locator("#choices-group tbody tr.has_original")
+    right_row = rows.filter(has=page.locator(f"input[value='{right.pk}']"))
+    wrong_row = rows.filter(has=page.locator(f"input[value='{wrong.pk}']"))
+    right_row.locator("td.field-is_correct input").uncheck()
+    wrong_row.locator("td.field-is_correct input").check()
+    expect(right_row.locator("td.field-credit input:not([type=hidden])")).to_have_value("0")
+    expect(wrong_row.locator("td.field-credit input:not([type=hidden])")).to_have_value("100")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    right.refresh_from_db()
+    wrong.refresh_from_db()
+    assert (right.is_correct, int(right.credit)) == (False, 0)
+    assert (wrong.is_correct, int(wrong.credit)) == (True, 100)
+
+
+def test_at_1280_the_question_lists_preview_links_are_on_screen(
+    browser: Browser, live_server, teacher, question_per_type
+):
+    long_title = TopicFactory(title="Diagnosis, treatment, and when to get medical help")
+    for factory in FACTORY_BY_TYPE.values():
+        factory.create(topic=long_title)
+    page = teacher_page(browser, live_server, teacher, 1280, javascript=True)
+    page.goto(live_server.url + reverse("admin:learning_question_changelist"))
+    box = page.locator("#changelist .results").bounding_box()
+    links = page.locator("#result_list td.field-preview_link a")
+    assert box and links.count() == 2 * len(FACTORY_BY_TYPE)
+    for index in range(links.count()):
+        link = links.nth(index).bounding_box()
+        assert link and link["x"] + link["width"] <= box["x"] + box["width"], index
