@@ -299,18 +299,20 @@ class QuizAdmin(admin.ModelAdmin):
 
 
 def store_credits(question: Question) -> None:
-    """Write out the credits the author left to the question's type (a right single
-    option's 100%, the ticks' shares of multiple answers), so that what is stored says what
-    each answer earns."""
+    """Write out the credits (and ticks) the author left to the question's type (a right
+    single option's 100%, the ticks' shares of multiple answers), so that what is stored
+    says what each answer earns, as an import of the question's export would store it."""
     choices = list(question.choices.order_by("order", "id"))
     rows = [ChoiceKey(id=c.pk, is_correct=c.is_correct, credit=c.credit) for c in choices]
-    credits = question_types.get(question.type).credits_to_store(rows)
+    question_type = question_types.get(question.type)
+    credits = question_type.credits_to_store(rows)
+    ticks = question_type.ticks_to_store(rows)
     changed = []
-    for choice, credit in zip(choices, credits, strict=True):
-        if choice.credit != credit:
-            choice.credit = credit
+    for choice, credit, tick in zip(choices, credits, ticks, strict=True):
+        if (choice.credit, choice.is_correct) != (credit, tick):
+            choice.credit, choice.is_correct = credit, tick
             changed.append(choice)
-    Choice.objects.bulk_update(changed, ["credit"])
+    Choice.objects.bulk_update(changed, ["credit", "is_correct"])
 
 
 class ChoiceInline(admin.TabularInline):

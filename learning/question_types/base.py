@@ -311,6 +311,12 @@ class QuestionType[AnswerT, DetailT](ABC):
         need not know the type's defaults). By default the credits as given."""
         return [row.credit for row in rows]
 
+    def ticks_to_store(self, rows: Sequence[ChoiceKey]) -> list[bool]:
+        """The ticks to store for rows an author saved: a type whose form shows no tick
+        stores the one its files give (so an export imports back unchanged). By default
+        the ticks as given."""
+        return [row.is_correct for row in rows]
+
     def authoring_errors(self, values: Mapping[str, Any], rows: Sequence[ChoiceKey]) -> list[str]:
         """Every reason a question of this type, with these fields and rows, is not ready."""
         return [*self.question_field_errors(values).values(), *self.answer_row_errors(rows)]

@@ -75,6 +75,10 @@ class Matching(QuestionType[MatchingAnswer, MatchingFeedback]):
     rows_help = "matching pairs (text ↔ matches)"
     row_fields = ("text", "match_text")
 
+    def credits_to_store(self, rows: Sequence[ChoiceKey]) -> list[Decimal]:
+        # Not graded by (the matches are): stored as a file's pair is, at 100%.
+        return [HUNDRED for _ in rows]
+
     def grade(self, key: QuestionKey, answer: MatchingAnswer) -> Decimal:
         """The share of pairs matched right."""
         pairs = pairs_of(key.choices)

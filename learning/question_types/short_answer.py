@@ -57,6 +57,10 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     rows_help = "short answers (text + credit %)"
     row_fields = ("text", "credit", "feedback")
 
+    def ticks_to_store(self, rows: Sequence[ChoiceKey]) -> list[bool]:
+        # As a file's answer is: any answer earning credit.
+        return [row.credit > 0 for row in rows]
+
     def grade(self, key: QuestionKey, answer: TextAnswer) -> Decimal:
         """The credit of the accepted answer typed, ignoring case and surrounding space."""
         row = matched_answer(key, answer.text)
