@@ -28,7 +28,10 @@ from learning.models import (
     Topic,
 )
 from learning.teachers import sync_teachers_group
+from learning.versions import snapshot_question
 from tests.factories import (
+    ChoiceFactory,
+    NumericQuestionFactory,
     QuestionFactory,
     ResponseFactory,
     TopicFactory,
@@ -530,3 +533,54 @@ def test_the_admin_form_refuses_a_key_its_topic_already_has(teacher_client, heat
     elsewhere = teacher_client.post(url, question_form(causes, choices=choices, key="q1"))
     assert elsewhere.status_code == 302
     assert Question.objects.filter(key="q1").count() == 2
+
+
+@pytest.mark.parametrize("file_format", sorted(question_bank.EXPORT_FORMATS))
+def test_an_update_of_feedback_and_credits_shows_in_the_diff_and_undoes_whole(
+    heat, teacher, file_format
+):
+    """Through every format: the file's numeric feedback and credits are what the dry run
+    lists, what the import writes, and what its undo takes back."""
+    numeric = NumericQuestionFactory.create(
+        topic=heat, key="how-hot", numeric_feedback="Spot on.", explanation="Why."
+    )
+    ChoiceFactory.create(
+        question=numeric, text="", numeric_value=Decimal("16"), numeric_tolerance=Decimal("0.5"),
+        credit=Decimal("50"), feedback="Close.", order=0,
+    )  # fmt: skip
+    single = QuestionFactory.create(topic=heat, key="which", choices=[])
+    for order, (text, right, credit) in enumerate([("Sun", True, 100), ("Lamp", False, 50)]):
+        ChoiceFactory.create(
+            question=single, text=text, is_correct=right, credit=Decimal(credit), order=order
+        )
+    exported = question_bank.EXPORT_FORMATS[file_format].write(heat)
+    Question.objects.filter(pk=numeric.pk).update(numeric_feedback="Old feedback.")
+    Choice.objects.filter(question=numeric).update(credit=Decimal("25"))
+    Choice.objects.filter(question=single, text="Lamp").update(credit=Decimal("0"))
+    before = {q.pk: state_with_key(q) for q in (numeric, single)}
+
+    plan = question_bank.plan_import(exported, filename="x", file_format=file_format)
+    assert plan.errors == []
+    changes = {
+        planned.key: [str(change) for change in planned.changes] for planned in plan.questions
+    }
+    assert changes == {
+        "how-hot": [
+            "numeric feedback: Old feedback. -> Spot on.",
+            "answer 1 ((empty)) credit: 25 -> 50",
+        ],
+        "which": ["answer 2 (Lamp) credit: 0 -> 50"],
+    }
+    record = question_bank.apply_import(plan, user=teacher)
+    assert Question.objects.get(pk=numeric.pk).numeric_feedback == "Spot on."
+    question_bank.undo_import(record_id=record.pk, user=teacher)
+    assert {q.pk: state_with_key(q) for q in (numeric, single)} == before
+
+
+def state_with_key(question: Question) -> tuple:
+    """The question as learners are graded and shown it (every field of its version), and
+    when it last changed."""
+    fresh = (
+        Question.objects.select_related("topic").prefetch_related("choices").get(pk=question.pk)
+    )
+    return snapshot_question(fresh), fresh.updated_at

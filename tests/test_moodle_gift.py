@@ -621,6 +621,4 @@ def test_a_question_of_any_type_saved_in_the_admin_exports_and_imports_unchanged
     exported = question_bank.EXPORT_FORMATS[file_format].write(None)
     plan = question_bank.plan_import(exported, filename="x", file_format=file_format)
     assert plan.errors == []
-    assert [(q.action, [str(c) for c in q.changes]) for q in plan.questions] == [
-        ("unchanged", [])
-    ]
+    assert [(q.action, [str(c) for c in q.changes]) for q in plan.questions] == [("unchanged", [])]
