@@ -12,7 +12,8 @@ user input, and a quote would turn a negative number into text.
 """
 
 import csv
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -38,6 +39,20 @@ def csv_line(cells: Iterable[object]) -> str:
     """One CSV line (ending in CRLF), every text cell made inert."""
     # A writer per line: a csv writer keeps the line it builds, so threads cannot share one.
     return csv.writer(_Line()).writerow([inert_cell(cell) for cell in cells])
+
+
+def csv_lines_in_chunks[T](
+    header: list[str],
+    items: Iterable[T],
+    rows_of: Callable[[list[T]], Iterable[list[object]]],
+    *,
+    chunk: int,
+) -> Iterator[str]:
+    """The header, then the rows of `items` a chunk at a time (`rows_of` may query once per
+    chunk), so a large download starts at once and holds little memory."""
+    yield csv_line(header)
+    for batch in itertools.batched(items, chunk):
+        yield from map(csv_line, rows_of(list(batch)))
 
 
 def local_time(moment: datetime | None) -> str:

@@ -3,15 +3,13 @@ each, to open in a spreadsheet or paste into a markbook."""
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
-from django.utils.text import slugify
 
-from learning.csv_export import csv_line
+from learning.csv_export import class_file_name, csv_lines_in_chunks, local_time
 from learning.models import Attempt, AttemptState, Classroom, Membership
 
 HEADER = [
@@ -49,11 +47,7 @@ def finished_attempts(*, among: QuerySet[Any], classroom: Classroom | None) -> Q
 
 def grade_file_name(classroom: Classroom | None, today: date) -> str:
     """grades-year-9-biology-2026-11-27.csv; grades-all-classes-... without a class."""
-    if classroom is None:
-        name = "all-classes"
-    else:
-        name = slugify(classroom.name) or f"class-{classroom.pk}"
-    return f"grades-{name}-{today:%Y-%m-%d}.csv"
+    return class_file_name("grades", classroom.name if classroom else None, today)
 
 
 def grade_csv_rows(
@@ -61,15 +55,12 @@ def grade_csv_rows(
 ) -> Iterator[str]:
     """The CSV, a chunk of attempts at a time. `classes` are the classes named in the class
     column (the teacher's, or the one chosen): one query per chunk finds them."""
-    yield csv_line(HEADER)
-    batch: list[Attempt] = []
-    for attempt in attempts.iterator(chunk_size=chunk):
-        batch.append(attempt)
-        if len(batch) == chunk:
-            yield from map(csv_line, _rows(batch, classes))
-            batch = []
-    if batch:
-        yield from map(csv_line, _rows(batch, classes))
+    return csv_lines_in_chunks(
+        HEADER,
+        attempts.iterator(chunk_size=chunk),
+        lambda batch: _rows(batch, classes),
+        chunk=chunk,
+    )
 
 
 def _rows(attempts: list[Attempt], classes: QuerySet[Classroom]) -> Iterator[list[object]]:
@@ -87,12 +78,7 @@ def _rows(attempts: list[Attempt], classes: QuerySet[Classroom]) -> Iterator[lis
             "; ".join(class_names.get(learner.pk, [])),
             attempt.quiz.title,
             attempt.number,  # type: ignore[attr-defined]
-            _local(attempt.started_at),
-            _local(attempt.finished_at),
+            local_time(attempt.started_at),
+            local_time(attempt.finished_at),
             attempt.percent if attempt.percent is not None else "",
         ]
-
-
-def _local(moment: datetime | None) -> str:
-    """A time as a reader writes it, in the site's time zone: 2026-11-27 14:05."""
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""

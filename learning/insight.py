@@ -46,7 +46,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from learning import question_types
-from learning.csv_export import csv_line, local_time
+from learning.csv_export import csv_line, csv_lines_in_chunks, local_time
 from learning.models import (
     AttemptState,
     ChoicePickCount,
@@ -546,15 +546,12 @@ def report_csv_rows(
             f"{topic.title}: attempts",
             f"{topic.title}: last activity",
         ]
-    yield csv_line(header)
-    batch: list[Any] = []
-    for learner in learners.iterator(chunk_size=chunk):
-        batch.append(learner)
-        if len(batch) == chunk:
-            yield from map(csv_line, _csv_rows(batch, topics))
-            batch = []
-    if batch:
-        yield from map(csv_line, _csv_rows(batch, topics))
+    return csv_lines_in_chunks(
+        header,
+        learners.iterator(chunk_size=chunk),
+        lambda batch: _csv_rows(batch, topics),
+        chunk=chunk,
+    )
 
 
 def _csv_rows(learners: list[Any], topics: list[Topic]) -> Iterator[list[object]]:

@@ -119,11 +119,7 @@ class ProgressReportAdmin(ReportAdmin):
             name = class_file_name(
                 "progress", classroom.name if classroom else None, timezone.localdate()
             )
-            response = StreamingHttpResponse(
-                insight.report_csv_rows(learners, topics), content_type="text/csv; charset=utf-8"
-            )
-            response["Content-Disposition"] = f'attachment; filename="{name}"'
-            return response
+            return csv_download(insight.report_csv_rows(learners, topics), name)
         page = Paginator(learners, insight.REPORT_PAGE_SIZE).get_page(request.GET.get("page"))
         cells = insight.report_cells(learner.pk for learner in page.object_list)
         rows = [
