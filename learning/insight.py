@@ -45,7 +45,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 
-from learning import question_types
+from learning import question_types, regrading
 from learning.csv_export import csv_line, csv_lines_in_chunks, local_time
 from learning.models import (
     AttemptState,
@@ -108,6 +108,8 @@ class ItemStats:
     question: Question
     snapshot: dict[str, Any]
     version_id: int | None = None
+    # After a regrade, the snapshot whose answer key graded this version's answers.
+    graded_snapshot: dict[str, Any] | None = None
     version_number: int | None = None  # 1 for the question's first version
     is_current: bool = True
     responses: int = 0
@@ -237,9 +239,15 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
         digests[version_id] = digest
 
     sums: dict[int, list[QuestionStatistics]] = defaultdict(list)
-    for row in QuestionStatistics.objects.filter(question_id__in=question_ids).select_related(
-        "version"
-    ):
+    regraded = Response.objects.filter(
+        version_id=OuterRef("version_id"), graded_version__isnull=False
+    )
+    statistics = (
+        QuestionStatistics.objects.filter(question_id__in=question_ids)
+        .select_related("version")
+        .annotate(graded_snapshot=Subquery(regraded.values("graded_version__snapshot")[:1]))
+    )
+    for row in statistics:
         sums[row.question_id].append(row)
     pick_counts: dict[int, dict[int, int]] = defaultdict(dict)
     counts = ChoicePickCount.objects.filter(question_id__in=question_ids)
@@ -257,6 +265,7 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
                 question,
                 snapshot=row.version.snapshot,
                 version_id=row.pk,
+                graded_snapshot=row.graded_snapshot,
                 version_number=numbers.get(row.pk),
                 is_current=digests.get(row.pk) == current_digest,
             )
@@ -281,9 +290,10 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
 def _add_answers(stats: ItemStats, picks: dict[int, int], typed: Counter[str]) -> None:
     question_type = question_types.get(str(stats.snapshot.get("type", stats.question.type)))
     if question_type.answers_by_picking:
+        key = key_from_snapshot(stats.graded_snapshot or stats.snapshot)
         stats.choices = [
             ChoiceShare(choice, picked, picked / stats.responses)
-            for choice in key_from_snapshot(stats.snapshot).choices
+            for choice in regrading.key_as_asked(stats.snapshot, key).choices
             for picked in [picks.get(choice.id, 0)]
         ]
     stats.wrong_answers = [

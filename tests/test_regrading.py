@@ -217,6 +217,21 @@ class TestConfirming:
         rebuilt = {row.pk: row.sum_xy for row in QuestionStatistics.objects.all()}
         assert kept == pytest.approx(rebuilt)
 
+    def test_item_analysis_marks_the_options_by_the_key_that_graded_them(
+        self, teacher_client, course
+    ):
+        move_the_key_to_b(course["key"])
+        self.confirm(teacher_client, course["key"])
+        (asked,) = [
+            s for s in insight.item_analysis() if s.question == course["key"] and s.responses
+        ]
+        # Its facility comes from the regraded points, so its marks come from that key too.
+        assert [(share.choice.text, share.choice.is_correct) for share in asked.choices] == [
+            ("A", False),
+            ("B", True),
+            ("C", False),
+        ]
+
     def test_it_records_who_regraded_and_shows_it_on_the_question(
         self, teacher_client, teacher, course
     ):
