@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -64,6 +64,9 @@ from learning.models import (
 from learning.question_types.base import ChoiceKey, key_from_snapshot
 from learning.versions import snapshot_digest, snapshot_question
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 MIN_ATTEMPTS_FOR_FLAGS = 10
 TOO_EASY = 0.95
 TOO_HARD = 0.20
@@ -99,6 +102,11 @@ class TypedAnswerCount:
     def label(self) -> str:
         text = self.answer if len(self.answer) <= 40 else self.answer[:39] + "…"
         return f"{text}: {self.count} ({self.share:.0%})"
+
+
+class GradedSnapshot(TypedDict):
+    # After a regrade, the snapshot whose answer key graded the version's answers.
+    graded_snapshot: dict[str, Any] | None
 
 
 @dataclass
@@ -238,7 +246,7 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
         numbers[version_id] = per_question[question_id]
         digests[version_id] = digest
 
-    sums: dict[int, list[QuestionStatistics]] = defaultdict(list)
+    sums: dict[int, list[WithAnnotations[QuestionStatistics, GradedSnapshot]]] = defaultdict(list)
     regraded = Response.objects.filter(
         version_id=OuterRef("version_id"), graded_version__isnull=False
     )
@@ -247,8 +255,8 @@ def item_analysis(topic: Topic | None = None) -> list[ItemStats]:
         .select_related("version")
         .annotate(graded_snapshot=Subquery(regraded.values("graded_version__snapshot")[:1]))
     )
-    for row in statistics:
-        sums[row.question_id].append(row)
+    for statistic in statistics:
+        sums[statistic.question_id].append(statistic)
     pick_counts: dict[int, dict[int, int]] = defaultdict(dict)
     counts = ChoicePickCount.objects.filter(question_id__in=question_ids)
     for version_id, choice_id, picks in counts.values_list("version_id", "choice_id", "picks"):
