@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from learning import question_bank
 from learning.models import Choice, Lesson, Question, QuestionOrigin, Topic
 from tests.factories import LessonFactory, QuestionFactory, QuizFactory, TopicFactory
 
@@ -314,3 +315,22 @@ class TestExplanationIsOptional:
         response = teacher_client.post(url, data, follow=True)
         assertNotContains(response, "No explanation")
         assert Choice.objects.filter(question=question).count() == 3
+
+
+def test_an_imported_multiple_answer_question_saved_unchanged_keeps_its_credits(teacher_client):
+    """Moodle's `~%100%` right and `~%0%` wrong: a wrong pick costs nothing. Saving the
+    question unchanged in the admin must not read those credits as the form's tick defaults
+    (and turn the wrong options into -100%)."""
+    topic = TopicFactory(slug="heat", title="Heat")
+    QuizFactory(topic=topic)
+    text = "$CATEGORY: heat\n::warm:: Which are warm? {~%100%Sun ~%0%Ice ~%0%Snow}"
+    question_bank.apply_import(question_bank.plan_import(text))
+    question = Question.objects.get(key="warm")
+    before = list(question.choices.order_by("order").values_list("text", "credit"))
+    data = change_form(question, explanation="Because.")
+    for index, choice in enumerate(question.choices.order_by("order", "id")):
+        data[f"initial-choices-{index}-credit"] = str(choice.credit)  # as the browser sends it
+    url = reverse("admin:learning_question_change", args=[question.pk])
+    response = teacher_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert list(question.choices.order_by("order").values_list("text", "credit")) == before

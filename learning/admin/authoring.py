@@ -382,7 +382,10 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
         self, request: HttpRequest, form: Any, formsets: list[Any], change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
-        store_credits(form.instance)
+        # Only when the answers (or the type) changed: answers saved unchanged, such as an
+        # imported question's `~%100%` and `~%0%`, keep the credits their author gave.
+        if "type" in form.changed_data or any(rows.has_changed() for rows in formsets):
+            store_credits(form.instance)
 
     @admin.display(description="Question", ordering="prompt")
     def short_prompt(self, question: Question) -> str:
