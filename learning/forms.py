@@ -127,6 +127,7 @@ def answer_columns() -> dict[str, dict[str, Any]]:
     return {
         registered.value: {
             "fields": list(registered.row_fields),
+            "question_fields": list(registered.question_fields),
             "rows": registered.rows_help,
             "ticks": "is_correct" in registered.row_fields,
         }

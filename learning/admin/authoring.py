@@ -369,7 +369,8 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
             "Numeric questions",
             {
                 "fields": ("numeric_answer", "numeric_tolerance", "numeric_feedback"),
-                "description": "Only for the numeric type; the other types use choices below.",
+                "description": "The right number, how far off still counts, and what a "
+                "learner who gives it reads.",
             },
         ),
         ("Identity", {"fields": ("key", "origin", "created_at", "updated_at")}),
