@@ -135,6 +135,16 @@ def answer_columns() -> dict[str, dict[str, Any]]:
     }
 
 
+class TextAreaField(forms.CharField):
+    """Text typed in a textarea, its line breaks stored as LF: browsers send CR LF, and a
+    question saved unchanged must stay the same question (the same version, the same
+    export)."""
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
+
+
 class CompactNumberInput(forms.NumberInput):
     """A stored decimal as a teacher writes it: 100, not 100.00000."""
 
