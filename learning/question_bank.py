@@ -212,7 +212,7 @@ def read_moodle_xml_file(text: str) -> SourceDocument:
             SourceQuestion(
                 source.line,
                 source.name,
-                source.category_name,
+                source.category,
                 source.kind,
                 question_types.get(source.kind).from_moodle_xml(source),
             )
@@ -232,8 +232,6 @@ READERS: dict[str, Callable[[str], SourceDocument]] = {
 
 # -- planning and applying an import ------------------------------------------------------
 
-# The last part of a Moodle category that names no category of its own (the root).
-_MOODLE_ROOTS = {"top", "$course$", "$system$", "$cat$", "$module$", "$coursecategory$"}
 _KEY_LENGTH = 100
 _BASE_KEY_LENGTH = 90  # room for a "-NN" suffix
 _TEXT_KEY_LENGTH = 40  # an untitled question's key: the start of its text, like Moodle
@@ -338,10 +336,10 @@ def decode_upload(raw: bytes) -> str | gift.GiftProblem:
 
 
 def category_name(category: str) -> str:
-    """The name a file's category gives its topic: the last part of the path
-    (`$course$/top/Heat` names "Heat"); "" for none, or for Moodle's root alone."""
-    name = category.strip().strip("/").rsplit("/", 1)[-1].strip()
-    return "" if name.casefold() in _MOODLE_ROOTS else name
+    """The name a file's category gives its topic, read as Moodle reads a category path in
+    any format: its last part (`$course$/top/Heat` names "Heat", `Heat//cold` "Heat/cold");
+    "" for none, or for Moodle's root alone."""
+    return moodle_xml.category_name(category)
 
 
 def _slug_or_digest(text: str, *, length: int, prefix: str) -> str:

@@ -164,7 +164,9 @@ class TestEveryType:
 class TestCategories:
     def test_a_category_sets_the_category_of_the_questions_after_it(self):
         document = read("categories.xml")
-        assert [(q.title, q.category) for q in document.questions] == [
+        assert [
+            (q.title, question_bank.category_name(q.category)) for q in document.questions
+        ] == [
             ("Hot day", "Heat"),
             ("Cold muscle", "Causes"),  # $course$/top/Heat/Causes: the last part
         ]
@@ -430,6 +432,15 @@ class TestExport:
         assert {q.action for q in again.questions} == {"unchanged"}
         assert len(again.questions) == 6
         assert snapshot_bank() == before
+
+    def test_a_topic_with_a_slash_in_its_title_comes_back_to_itself(self, heat):
+        hot_and_cold = TopicFactory.create(slug="heat-and-cold", title="Heat/cold")
+        FACTORY_BY_TYPE["numeric"](topic=hot_and_cold, key="how-hot")
+        text = question_bank.export_moodle_xml()
+        assert "<text>$course$/top/Heat//cold</text>" in text
+        again = plan(text)
+        assert again.new_topics == []
+        assert [(q.action, q.topic) for q in again.questions] == [("unchanged", hot_and_cold)]
 
     def test_text_that_looks_like_cdata_end_survives(self, heat):
         prompt = "Is x[[0]]>a & <b> safe?"

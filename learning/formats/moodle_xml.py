@@ -375,7 +375,7 @@ def category_name(path: str) -> str:
 
     Moodle writes a "/" inside a category's name as "//"."""
     parts = [part.replace("\0", "/").strip() for part in path.replace("//", "\0").split("/")]
-    named = [part for part in parts if part and part not in _CATEGORY_ROOTS]
+    named = [part for part in parts if part and part.casefold() not in _CATEGORY_ROOTS]
     return named[-1] if named else ""
 
 
