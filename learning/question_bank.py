@@ -19,7 +19,7 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -184,7 +184,30 @@ class SourceDocument:
     problems: list[gift.GiftProblem] = field(default_factory=list)
 
 
+def _html_read_as_markdown(source: gift.GiftQuestion) -> gift.GiftQuestion:
+    """A `[html]` question as Moodle reads it: its text and feedback are HTML, which we
+    keep as Markdown, sanitized as Moodle XML's HTML is (options stay as written)."""
+    if source.text_format != "html":
+        return source
+
+    def markdown(text: str) -> str:
+        return moodle_xml.as_markdown(moodle_xml.MoodleText(text, moodle_xml.HTML)) if text else ""
+
+    return replace(
+        source,
+        text_format="markdown",
+        prompt=markdown(source.prompt),
+        general_feedback=markdown(source.general_feedback),
+        choices=[replace(choice, feedback=markdown(choice.feedback)) for choice in source.choices],
+        numeric_answers=[
+            replace(answer, feedback=markdown(answer.feedback))
+            for answer in source.numeric_answers
+        ],
+    )
+
+
 def _from_gift_document(document: gift.GiftDocument) -> SourceDocument:
+    document = replace(document, questions=[_html_read_as_markdown(q) for q in document.questions])
     typed = question_types.read_gift(document)
     return SourceDocument(
         questions=[
