@@ -347,13 +347,28 @@ class ImportRefused(Exception):
 def decode_upload(raw: bytes) -> str | gift.GiftProblem:
     """The uploaded file's text, or the problem that keeps it from being text."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         byte = raw[error.start : error.start + 1].hex()
         return gift.GiftProblem(
             line, f"the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8 and retry"
         )
+    return refuse_nul(text)
+
+
+def refuse_nul(text: str) -> str | gift.GiftProblem:
+    """The text, or the problem of a NUL in it: no text file has one, and PostgreSQL
+    cannot store one."""
+    position = text.find("\0")
+    if position < 0:
+        return text
+    line = text.count("\n", 0, position) + 1
+    return gift.GiftProblem(
+        line,
+        "the file holds a NUL character (byte 0x00), so it is not a text file; "
+        "save it as UTF-8 text and retry",
+    )
 
 
 def category_name(category: str) -> str:
@@ -491,7 +506,7 @@ def plan_import(
     if reader is None:
         plan.errors.append(gift.GiftProblem(1, f"no such file format: {file_format!r}"))
         return plan
-    text = decode_upload(raw) if isinstance(raw, bytes) else raw
+    text = decode_upload(raw) if isinstance(raw, bytes) else refuse_nul(raw)
     if isinstance(text, gift.GiftProblem):
         plan.errors.append(text)
         return plan

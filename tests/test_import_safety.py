@@ -423,6 +423,18 @@ class TestAdmin:
         pending.refresh_from_db()
         assert (pending.state, pending.text, pending.updated_count) == ("imported", "", 1)
 
+    def test_a_file_with_a_nul_character_is_refused_with_its_line(self, teacher_client, heat):
+        # PostgreSQL cannot store a NUL in text: refused as not a text file, never a 500.
+        preview = self.upload(
+            teacher_client, b"$CATEGORY: heat\n::a:: One {=x ~y}\n\n::b:: T\x00wo {T}"
+        )
+        assert preview.status_code == 200
+        assertContains(preview, "NUL character")
+        assert preview.context["plan"].errors[0].line == 4
+        assert not preview.context["token"]
+        assert not QuestionImport.objects.exists()
+        assert not Question.objects.exists()
+
     def test_someone_elses_preview_cannot_be_confirmed(self, client, teacher_client, heat):
         preview = self.upload(teacher_client, b"$CATEGORY: heat\n::a:: One {=x ~y}")
         other = UserFactory(is_staff=True)
