@@ -328,9 +328,11 @@ class ImportPlan:
     def count(self, action: str) -> int:
         return sum(1 for q in self.questions if q.action == action)
 
-    def summary(self) -> str:
+    def summary(self, *, done: bool = False) -> str:
+        """What the import would do (a preview), or what it did (`done`)."""
+        created, updated = ("created", "updated") if done else ("to create", "to update")
         text = (
-            f"{self.count('create')} to create, {self.count('update')} to update, "
+            f"{self.count('create')} {created}, {self.count('update')} {updated}, "
             f"{self.count('unchanged')} unchanged, {len(self.skipped)} skipped"
         )
         if self.new_topics:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -234,6 +235,9 @@ class TestAdminImport:
         record = QuestionImport.objects.get()
         assertRedirects(done, reverse("admin:learning_questionimport_change", args=[record.pk]))
         assert Question.objects.count() == 12
+        # Once imported, the message says what was done, not what would be.
+        (message,) = [str(m) for m in get_messages(done.wsgi_request)]
+        assert message == "Imported qs.gift: 12 created, 0 updated, 0 unchanged, 2 skipped."
         again = teacher_client.post(
             reverse("admin:learning_question_import"), {"confirm": "1", "token": token}
         )
