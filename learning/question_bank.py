@@ -49,6 +49,7 @@ from learning.models import (
 )
 from learning.question_types.base import ANCHOR_TAG, ImportedQuestion, keys_of_rows
 from learning.rendering import field_problems
+from learning.versions import snapshot_digest, snapshot_question
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
 
@@ -692,9 +693,36 @@ def apply_import(
     record.topics_created = [
         {"id": t.pk, "slug": t.slug, "title": t.title} for t in created_topics.values()
     ]
+    digests = _content_digests([entry["id"] for entry in entries])
+    for entry in entries:
+        entry["digest"] = digests[entry["id"]]
     record.questions = entries
     record.save()
     return record
+
+
+def _as_saved_by_a_form(value: Any) -> Any:
+    """`value` with its texts as an admin form saves them unchanged (trimmed, lines ending
+    in \n): pressing Save on a question without changing it is not an edit."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip()
+    if isinstance(value, dict):
+        return {key: _as_saved_by_a_form(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_saved_by_a_form(item) for item in value]
+    return value
+
+
+def _content_digests(ids: list[int]) -> dict[int, str]:
+    """What each question says (its version snapshot, choices and all), as a digest: an
+    import keeps it, so its undo can tell a real edit from a save that changed nothing."""
+    digests: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        questions = Question.objects.filter(pk__in=ids[start : start + 500])
+        for question in questions.select_related("topic").prefetch_related("choices"):
+            snapshot = _as_saved_by_a_form(snapshot_question(question))
+            digests[question.pk] = snapshot_digest(snapshot)
+    return digests
 
 
 @transaction.atomic
@@ -819,13 +847,21 @@ def undo_refusal(record: QuestionImport) -> str:
             "questions instead."
         )
     current = Question.objects.in_bulk(ids)
+    saved_since = {
+        entry["id"]
+        for entry in record.questions
+        if entry["id"] in current
+        and current[entry["id"]].updated_at.isoformat() != entry["updated_at"]
+    }
+    # Saved since, but still saying what the import wrote: not an edit (an import recorded
+    # before digests were kept counts any save as one).
+    digests = _content_digests(sorted(saved_since))
     edited = []
     for entry in record.questions:
-        question = current.get(entry["id"])
-        if question is None:
+        if entry["id"] not in current:
             if entry["action"] == "update":
                 edited.append(entry["key"])  # deleted since: nothing to restore it over
-        elif question.updated_at.isoformat() != entry["updated_at"]:
+        elif entry["id"] in saved_since and digests[entry["id"]] != entry.get("digest"):
             edited.append(entry["key"])
     if edited:
         return (

@@ -35,6 +35,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.test_admin import question_form
+from tests.test_content_edits import change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -489,6 +490,28 @@ class TestAdmin:
             reverse("admin:learning_questionimport_change", args=[record.pk])
         )
         assertNotContains(page, "Undo this import")
+
+    def test_saving_an_imported_question_unchanged_does_not_block_its_undo(
+        self, teacher_client, heat
+    ):
+        # A teacher opens an imported question and presses Save without changing it:
+        # nothing was edited, so nothing is lost by undoing the import.
+        _, record = run("$CATEGORY: heat\n::a:: One {=x#yes ~%50%y#half ~z}")
+        question = Question.objects.get(key="a")
+        url = reverse("admin:learning_question_change", args=[question.pk])
+        saved = teacher_client.post(url, change_form(question))
+        assert saved.status_code == 302
+        assert question_bank.undo_refusal(QuestionImport.objects.get(pk=record.pk)) == ""
+        question_bank.undo_import(record_id=record.pk, user=None)
+        assert not Question.objects.exists()
+
+    def test_a_real_edit_in_the_admin_still_blocks_the_undo(self, teacher_client, heat):
+        _, record = run("$CATEGORY: heat\n::a:: One {=x ~y}")
+        question = Question.objects.get(key="a")
+        url = reverse("admin:learning_question_change", args=[question.pk])
+        teacher_client.post(url, change_form(question, prompt="One, better worded"))
+        with pytest.raises(question_bank.UndoRefused, match="edited or deleted"):
+            question_bank.undo_import(record_id=record.pk, user=None)
 
     def test_undo_refused_after_an_answer_says_why(self, teacher_client, heat):
         _, record = run("$CATEGORY: heat\n::a:: One {=x ~y}")
