@@ -244,6 +244,21 @@ class TestAdminImport:
         assert Question.objects.count() == 12  # a replayed confirm does nothing
         assert again.status_code == 302
 
+    @pytest.mark.parametrize(
+        "name, content",
+        [
+            ("comments.gift", b"// only comments\n// nothing else\n"),
+            ("empty.xml", b'<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n</quiz>\n'),
+        ],
+    )
+    def test_a_file_with_no_questions_says_so(self, teacher_client, heat, name, content):
+        preview = teacher_client.post(
+            reverse("admin:learning_question_import"),
+            {"file": SimpleUploadedFile(name, content), "topic": heat.pk},
+        )
+        assertContains(preview, "This file holds no question to import.")
+        assertNotContains(preview, "every question in the file is already in the bank")
+
     def test_a_file_with_errors_shows_them_and_offers_no_confirm(self, teacher_client, heat):
         preview = self.upload(teacher_client, b"$CATEGORY: heat\n\n::a:: Broken {=x ~y\n")
         assertContains(preview, "cannot be imported until these errors are fixed")
