@@ -127,11 +127,22 @@ def answer_columns() -> dict[str, dict[str, Any]]:
     return {
         registered.value: {
             "fields": list(registered.row_fields),
+            "question_fields": list(registered.question_fields),
             "rows": registered.rows_help,
             "ticks": "is_correct" in registered.row_fields,
         }
         for registered in question_types.registered()
     }
+
+
+class TextAreaField(forms.CharField):
+    """Text typed in a textarea, its line breaks stored as LF: browsers send CR LF, and a
+    question saved unchanged must stay the same question (the same version, the same
+    export)."""
+
+    def to_python(self, value: Any) -> str | None:
+        text = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
 
 
 class CompactNumberInput(forms.NumberInput):

@@ -321,6 +321,8 @@ class ImportPlan:
     new_topics: list[NewTopic] = field(default_factory=list)
     errors: list[gift.GiftProblem] = field(default_factory=list)
     skipped: list[gift.GiftProblem] = field(default_factory=list)
+    # Parts of questions left out (a Moodle file's images...): those questions still import.
+    notes: list[gift.GiftProblem] = field(default_factory=list)
 
     @property
     def can_apply(self) -> bool:
@@ -336,6 +338,8 @@ class ImportPlan:
             f"{self.count('create')} {created}, {self.count('update')} {updated}, "
             f"{self.count('unchanged')} unchanged, {len(self.skipped)} skipped"
         )
+        if self.notes:
+            text += f", {len(self.notes)} with parts left out"
         if self.new_topics:
             text += f", {len(self.new_topics)} new topic(s)"
         return text + (f", {len(self.errors)} error(s)" if self.errors else "")
@@ -515,7 +519,8 @@ def plan_import(
         return plan
     document = reader(text)
     for problem in document.problems:
-        (plan.skipped if problem.kind == gift.SKIPPED else plan.errors).append(problem)
+        found_in = {gift.SKIPPED: plan.skipped, gift.NOTE: plan.notes}.get(problem.kind)
+        (plan.errors if found_in is None else found_in).append(problem)
 
     finder = _TopicFinder(Topic.objects.all())
     placed: list[tuple[SourceQuestion, Target]] = []

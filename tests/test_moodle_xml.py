@@ -120,8 +120,10 @@ class TestEveryType:
 
     def test_what_is_not_supported_is_reported_by_name_and_the_rest_imports(self, heat):
         imported = plan((DATA / "every-type.xml").read_bytes())
-        assert messages(imported.skipped) == [
+        assert messages(imported.notes) == [
             (174, "shortanswer 'Heat short': its answer '*' (any other answer) is not imported"),
+        ]
+        assert messages(imported.skipped) == [
             (256, "essay 'Describe a cramp' skipped: essays are not supported"),
             (284, "description 'About this quiz' skipped: descriptions are not supported"),
             (301, "cloze 'Heat cloze' skipped: "
@@ -241,6 +243,13 @@ class TestHtmlAndFiles:
         # Moodle 1.9's layout: no format (HTML), answers padded with new lines.
         assert old.prompt == 'This question has an image in the old "image" field of Moodle 1.9'
         assert [row["text"] for row in old.question.rows] == ["wrong answer", "right answer"]
+
+    def test_questions_with_parts_left_out_import_and_are_not_counted_as_skipped(self, heat):
+        planned = plan((DATA / "images.xml").read_bytes())
+        assert [line for line, _ in messages(planned.notes)] == [12, 40]
+        assert planned.skipped == [] and planned.errors == []
+        assert planned.count("create") == 2
+        assert "0 skipped, 2 with parts left out" in planned.summary()
 
 
 class TestHostileFiles:
@@ -491,7 +500,10 @@ class TestTheAdmin:
 
     def test_the_format_is_guessed_from_the_extension(self, teacher_client, heat):
         preview = self.upload(teacher_client, "bank.xml", (DATA / "every-type.xml").read_bytes())
-        assertContains(preview, "6 to create, 0 to update, 0 unchanged, 4 skipped")
+        assertContains(
+            preview, "6 to create, 0 to update, 0 unchanged, 3 skipped, 1 with parts left out"
+        )
+        assertContains(preview, "Imported without some of their parts")
         assertContains(preview, "essay &#x27;Describe a cramp&#x27; skipped")
         assert preview.context["token"]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +23,7 @@ from learning.forms import (
     ChoiceInlineFormSet,
     QuestionAdminForm,
     QuizAdminForm,
+    TextAreaField,
 )
 from learning.http import HtmxHttpRequest
 from learning.models import (
@@ -38,7 +41,14 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
+# Text typed in the admin's textareas is stored with LF line breaks.
+TEXT_AREAS: Mapping[type[models.Field[Any, Any]], Mapping[str, Any]] = {
+    models.TextField: {"form_class": TextAreaField}
+}
+
+
 class LessonInline(admin.StackedInline):
+    formfield_overrides = TEXT_AREAS
     model = Lesson
     extra = 0
     max_num = 1
@@ -88,6 +98,7 @@ def _changed_message(verb: str, changed: int, selected: int, noun: str) -> str:
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
+    formfield_overrides = TEXT_AREAS
     list_display = ("order", "title", "slug", "is_published", "published_questions")
     list_display_links = ("title",)
     list_filter = ("is_published",)
@@ -155,6 +166,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
+    formfield_overrides = TEXT_AREAS
     list_display = ("title", "topic", "updated_at")
     search_fields = ("title", "body_markdown")
     readonly_fields = ("section_anchors",)
@@ -314,6 +326,7 @@ def store_credits(question: Question) -> None:
 
 
 class ChoiceInline(admin.TabularInline):
+    formfield_overrides = TEXT_AREAS
     model = Choice
     form = ChoiceAdminForm
     formset = ChoiceInlineFormSet
@@ -347,6 +360,7 @@ class ChoiceInline(admin.TabularInline):
 
 @admin.register(Question)
 class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
+    formfield_overrides = TEXT_AREAS
     form = QuestionAdminForm
     inlines = (ChoiceInline,)
     list_display = (
@@ -369,7 +383,8 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
             "Numeric questions",
             {
                 "fields": ("numeric_answer", "numeric_tolerance", "numeric_feedback"),
-                "description": "Only for the numeric type; the other types use choices below.",
+                "description": "The right number, how far off still counts, and what a "
+                "learner who gives it reads.",
             },
         ),
         ("Identity", {"fields": ("key", "origin", "created_at", "updated_at")}),

@@ -30,6 +30,7 @@ CHOICES_SYNTAX = "{=~}"  # {=a ~b}, {=a =b}, {=a -> b}
 
 SKIPPED = "skipped"  # a question type we do not support: reported, the rest imports
 ERROR = "error"  # a malformed question: the file is refused
+NOTE = "note"  # a part of a question left out: reported, the question imports
 
 _SPECIAL = "~=#{}:"
 _FORMATS = ("markdown", "html", "plain", "moodle")

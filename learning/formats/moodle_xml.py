@@ -29,7 +29,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from learning.formats.gift import SKIPPED, GiftProblem
+from learning.formats.gift import NOTE, GiftProblem
 from learning.rendering import MAX_NESTING, clean_imported_html
 
 HTML = "html"
@@ -393,7 +393,7 @@ def not_imported_problem(question: MoodleQuestion) -> GiftProblem | None:
         question.line,
         f"{question.described}: {', '.join(question.not_imported)} not imported "
         "(files embedded in Moodle XML are not supported); the rest of it imports",
-        kind=SKIPPED,
+        kind=NOTE,
     )
 
 

@@ -147,7 +147,7 @@ def read_moodle_xml(document: moodle_xml.MoodleDocument) -> moodle_xml.MoodleDoc
         if left_out is not None:
             problems.append(left_out)
         problems.extend(
-            gift.GiftProblem(source.line, f"{source.described}: {note}", kind=gift.SKIPPED)
+            gift.GiftProblem(source.line, f"{source.described}: {note}", kind=gift.NOTE)
             for note in question_type.moodle_xml_notes(source)
         )
         questions.append(replace(source, kind=question_type.value))

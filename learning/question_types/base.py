@@ -242,6 +242,9 @@ class QuestionType[AnswerT, DetailT](ABC):
         "numeric_tolerance",
         "feedback",
     )
+    # The Question fields only some types use (beyond topic, prompt, explanation...): the
+    # admin's question page shows only the ones of the type picked.
+    question_fields: ClassVar[tuple[str, ...]] = ()
     # Whether learners see the rows (options, items to match) rather than type an answer
     # graded against hidden rows: a regrade then grades only against the rows they saw.
     shows_rows: ClassVar[bool] = True

@@ -76,6 +76,7 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     answers_by_typing = True
     rows_help = "extra numeric answers (value ± tolerance, credit %; no value: any other number)"
     row_fields = ("numeric_value", "numeric_tolerance", "credit", "feedback")
+    question_fields = ("numeric_answer", "numeric_tolerance", "numeric_feedback")
 
     def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
         """Full credit within the question's tolerance; else the best extra graded answer."""

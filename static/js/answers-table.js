@@ -57,8 +57,31 @@
       return group.querySelectorAll("tr.form-row:not(.has_original)");
     }
 
+    const varyingQuestionFields = new Set(
+      Object.values(columns).flatMap((type) => type.question_fields || []),
+    );
+
+    // The question's own fields only some types use (a numeric answer...), and their
+    // fieldset when none of its fields is left.
+    function showQuestionFields(type) {
+      const touched = new Set();
+      for (const name of varyingQuestionFields) {
+        const hidden = Boolean(type) && !(type.question_fields || []).includes(name);
+        for (const row of document.querySelectorAll(`.form-row.field-${name}, .fieldBox.field-${name}`)) {
+          row.hidden = hidden;
+          const fieldset = row.closest("fieldset");
+          if (fieldset) touched.add(fieldset);
+        }
+      }
+      for (const fieldset of touched) {
+        const rows = [...fieldset.querySelectorAll(".form-row")];
+        fieldset.hidden = rows.length > 0 && rows.every((row) => row.hidden);
+      }
+    }
+
     function show() {
       const type = columns[typeSelect.value];
+      showQuestionFields(type);
       for (const name of varying) {
         const hidden = Boolean(type) && !type.fields.includes(name);
         for (const cell of group.querySelectorAll(`th.column-${name}, td.field-${name}`)) {

@@ -251,3 +251,21 @@ def test_at_1280_the_question_lists_preview_links_are_on_screen(
     for index in range(links.count()):
         link = links.nth(index).bounding_box()
         assert link and link["x"] + link["width"] <= box["x"] + box["width"], index
+
+
+def test_the_numeric_fields_show_only_for_a_numeric_question(
+    browser: Browser, live_server, teacher, question_per_type
+):
+    page = teacher_page(browser, live_server, teacher, 1280, javascript=True)
+    page.goto(change_url(live_server, question_per_type["single"]))
+    numeric_section = page.get_by_role("heading", name="Numeric questions")
+    expect(numeric_section).to_be_hidden()
+    expect(page.locator("#id_numeric_answer")).to_be_hidden()
+    expect(page.get_by_label("Explanation")).to_be_visible()
+
+    page.get_by_label("Type").select_option("numeric")
+    expect(numeric_section).to_be_visible()
+    expect(page.locator("#id_numeric_answer")).to_be_visible()
+
+    page.goto(change_url(live_server, question_per_type["numeric"]))
+    expect(page.locator("#id_numeric_answer")).to_be_visible()

@@ -117,6 +117,8 @@ class Command(BaseCommand):
                     self.stdout.write(f"      {change}")
         for problem in plan.skipped:
             self.stdout.write(f"  line {problem.line}: skipped: {problem.message}")
+        for problem in plan.notes:
+            self.stdout.write(f"  line {problem.line}: note: {problem.message}")
         for problem in plan.errors:
             self.stderr.write(f"  line {problem.line}: error: {problem.message}")
         self.stdout.write(f"{plan.filename}: {plan.summary()}.")
