@@ -277,7 +277,7 @@ def test_the_import_preview_fits_375_px(browser: Browser, live_server, teacher, 
     page.goto(live_server.url + reverse("admin:learning_question_import"))
     page.set_input_files(
         "input[type=file]",
-        files=[{"name": "moodle.gift", "mimeType": "text/plain", "buffer": gift.encode()}],
+        files={"name": "moodle.gift", "mimeType": "text/plain", "buffer": gift.encode()},
     )
     page.get_by_role("button", name="Preview the import").click()
     expect(page.get_by_text("prompt:").first).to_be_visible()
