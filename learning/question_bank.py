@@ -36,6 +36,8 @@ from learning import question_types
 from learning.formats import gift, moodle_xml
 from learning.formats.aiken import parse_aiken
 from learning.models import (
+    Attempt,
+    AttemptState,
     Choice,
     ImportState,
     ImportVia,
@@ -850,6 +852,22 @@ def undo_refusal(record: QuestionImport) -> str:
             f"{learners} learner(s) have answered questions this import created or changed, "
             "so undoing it would change what they were asked. Edit or unpublish those "
             "questions instead."
+        )
+    # An attempt started since that drew them would be left with questions it can never
+    # answer, and so could never be finished.
+    touched = set(ids)
+    drawn_by = {
+        attempt.learner_id
+        for attempt in Attempt.objects.filter(
+            state=AttemptState.IN_PROGRESS, started_at__gte=record.imported_at
+        ).only("learner_id", "question_ids")
+        if not touched.isdisjoint(attempt.question_ids)
+    }
+    if drawn_by:
+        return (
+            f"{len(drawn_by)} learner(s) have an attempt under way with questions this "
+            "import created or changed, so undoing it would take questions out of it. "
+            "Edit or unpublish those questions instead."
         )
     current = Question.objects.in_bulk(ids)
     saved_since = {

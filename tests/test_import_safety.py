@@ -2,6 +2,7 @@
 topics (new ones as drafts), the dry run shows what an update changes, and every import is
 recorded and can be undone while no learner has answered since."""
 
+import random
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from learning import question_bank
+from learning import question_bank, services
 from learning.management.commands.import_questions import guess_format
 from learning.models import (
     Choice,
@@ -30,6 +31,7 @@ from learning.models import (
 from learning.teachers import sync_teachers_group
 from tests.factories import (
     QuestionFactory,
+    QuizFactory,
     ResponseFactory,
     TopicFactory,
     UserFactory,
@@ -321,6 +323,18 @@ class TestRecordAndUndo:
         with pytest.raises(question_bank.UndoRefused, match="1 learner"):
             question_bank.undo_import(record_id=record.pk, user=None)
         assert Question.objects.filter(key="a").exists()
+
+    def test_undo_is_refused_while_an_attempt_that_drew_them_is_under_way(self, heat, learner):
+        # Published and drawn into a learner's quiz, not answered yet: deleting them would
+        # leave the attempt with questions it can never answer, so it could never finish.
+        _, record = run("$CATEGORY: heat\n::a:: One {=x ~y}\n\n::b:: Two {T}")
+        Question.objects.filter(key__in=["a", "b"]).update(is_published=True)
+        quiz = QuizFactory(topic=heat, question_count=2)
+        attempt = services.start_attempt(learner=learner, quiz=quiz, rng=random.Random(1))
+        assert len(attempt.question_ids) == 2
+        with pytest.raises(question_bank.UndoRefused, match=r"1 learner.*under way"):
+            question_bank.undo_import(record_id=record.pk, user=None)
+        assert Question.objects.filter(key__in=["a", "b"]).count() == 2
 
     def test_answers_from_before_an_update_do_not_block_its_undo(self, heat):
         run("$CATEGORY: heat\n::a:: One {=x ~y}")
