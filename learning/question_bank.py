@@ -19,7 +19,7 @@ import json
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,8 @@ from learning import question_types
 from learning.formats import gift, moodle_xml
 from learning.formats.aiken import parse_aiken
 from learning.models import (
+    Attempt,
+    AttemptState,
     Choice,
     ImportState,
     ImportVia,
@@ -49,6 +51,7 @@ from learning.models import (
 )
 from learning.question_types.base import ANCHOR_TAG, ImportedQuestion, keys_of_rows
 from learning.rendering import field_problems
+from learning.versions import snapshot_digest, snapshot_question
 
 # -- models <-> GIFT dataclasses ---------------------------------------------------------
 
@@ -184,7 +187,30 @@ class SourceDocument:
     problems: list[gift.GiftProblem] = field(default_factory=list)
 
 
+def _html_read_as_markdown(source: gift.GiftQuestion) -> gift.GiftQuestion:
+    """A `[html]` question as Moodle reads it: its text and feedback are HTML, which we
+    keep as Markdown, sanitized as Moodle XML's HTML is (options stay as written)."""
+    if source.text_format != "html":
+        return source
+
+    def markdown(text: str) -> str:
+        return moodle_xml.as_markdown(moodle_xml.MoodleText(text, moodle_xml.HTML)) if text else ""
+
+    return replace(
+        source,
+        text_format="markdown",
+        prompt=markdown(source.prompt),
+        general_feedback=markdown(source.general_feedback),
+        choices=[replace(choice, feedback=markdown(choice.feedback)) for choice in source.choices],
+        numeric_answers=[
+            replace(answer, feedback=markdown(answer.feedback))
+            for answer in source.numeric_answers
+        ],
+    )
+
+
 def _from_gift_document(document: gift.GiftDocument) -> SourceDocument:
+    document = replace(document, questions=[_html_read_as_markdown(q) for q in document.questions])
     typed = question_types.read_gift(document)
     return SourceDocument(
         questions=[
@@ -305,9 +331,11 @@ class ImportPlan:
     def count(self, action: str) -> int:
         return sum(1 for q in self.questions if q.action == action)
 
-    def summary(self) -> str:
+    def summary(self, *, done: bool = False) -> str:
+        """What the import would do (a preview), or what it did (`done`)."""
+        created, updated = ("created", "updated") if done else ("to create", "to update")
         text = (
-            f"{self.count('create')} to create, {self.count('update')} to update, "
+            f"{self.count('create')} {created}, {self.count('update')} {updated}, "
             f"{self.count('unchanged')} unchanged, {len(self.skipped)} skipped"
         )
         if self.notes:
@@ -326,13 +354,28 @@ class ImportRefused(Exception):
 def decode_upload(raw: bytes) -> str | gift.GiftProblem:
     """The uploaded file's text, or the problem that keeps it from being text."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         byte = raw[error.start : error.start + 1].hex()
         return gift.GiftProblem(
             line, f"the file is not UTF-8 text (byte 0x{byte}); save it as UTF-8 and retry"
         )
+    return refuse_nul(text)
+
+
+def refuse_nul(text: str) -> str | gift.GiftProblem:
+    """The text, or the problem of a NUL in it: no text file has one, and PostgreSQL
+    cannot store one."""
+    position = text.find("\0")
+    if position < 0:
+        return text
+    line = text.count("\n", 0, position) + 1
+    return gift.GiftProblem(
+        line,
+        "the file holds a NUL character (byte 0x00), so it is not a text file; "
+        "save it as UTF-8 text and retry",
+    )
 
 
 def category_name(category: str) -> str:
@@ -470,7 +513,7 @@ def plan_import(
     if reader is None:
         plan.errors.append(gift.GiftProblem(1, f"no such file format: {file_format!r}"))
         return plan
-    text = decode_upload(raw) if isinstance(raw, bytes) else raw
+    text = decode_upload(raw) if isinstance(raw, bytes) else refuse_nul(raw)
     if isinstance(text, gift.GiftProblem):
         plan.errors.append(text)
         return plan
@@ -655,9 +698,36 @@ def apply_import(
     record.topics_created = [
         {"id": t.pk, "slug": t.slug, "title": t.title} for t in created_topics.values()
     ]
+    digests = _content_digests([entry["id"] for entry in entries])
+    for entry in entries:
+        entry["digest"] = digests[entry["id"]]
     record.questions = entries
     record.save()
     return record
+
+
+def _as_saved_by_a_form(value: Any) -> Any:
+    """`value` with its texts as an admin form saves them unchanged (trimmed, lines ending
+    in \n): pressing Save on a question without changing it is not an edit."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").strip()
+    if isinstance(value, dict):
+        return {key: _as_saved_by_a_form(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_saved_by_a_form(item) for item in value]
+    return value
+
+
+def _content_digests(ids: list[int]) -> dict[int, str]:
+    """What each question says (its version snapshot, choices and all), as a digest: an
+    import keeps it, so its undo can tell a real edit from a save that changed nothing."""
+    digests: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        questions = Question.objects.filter(pk__in=ids[start : start + 500])
+        for question in questions.select_related("topic").prefetch_related("choices"):
+            snapshot = _as_saved_by_a_form(snapshot_question(question))
+            digests[question.pk] = snapshot_digest(snapshot)
+    return digests
 
 
 @transaction.atomic
@@ -781,14 +851,38 @@ def undo_refusal(record: QuestionImport) -> str:
             "so undoing it would change what they were asked. Edit or unpublish those "
             "questions instead."
         )
+    # An attempt started since that drew them would be left with questions it can never
+    # answer, and so could never be finished.
+    touched = set(ids)
+    drawn_by = {
+        attempt.learner_id
+        for attempt in Attempt.objects.filter(
+            state=AttemptState.IN_PROGRESS, started_at__gte=record.imported_at
+        ).only("learner_id", "question_ids")
+        if not touched.isdisjoint(attempt.question_ids)
+    }
+    if drawn_by:
+        return (
+            f"{len(drawn_by)} learner(s) have an attempt under way with questions this "
+            "import created or changed, so undoing it would take questions out of it. "
+            "Edit or unpublish those questions instead."
+        )
     current = Question.objects.in_bulk(ids)
+    saved_since = {
+        entry["id"]
+        for entry in record.questions
+        if entry["id"] in current
+        and current[entry["id"]].updated_at.isoformat() != entry["updated_at"]
+    }
+    # Saved since, but still saying what the import wrote: not an edit (an import recorded
+    # before digests were kept counts any save as one).
+    digests = _content_digests(sorted(saved_since))
     edited = []
     for entry in record.questions:
-        question = current.get(entry["id"])
-        if question is None:
+        if entry["id"] not in current:
             if entry["action"] == "update":
                 edited.append(entry["key"])  # deleted since: nothing to restore it over
-        elif question.updated_at.isoformat() != entry["updated_at"]:
+        elif entry["id"] in saved_since and digests[entry["id"]] != entry.get("digest"):
             edited.append(entry["key"])
     if edited:
         return (

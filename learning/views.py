@@ -88,12 +88,13 @@ def course(request: HttpRequest) -> HttpResponse:
 
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic_to_read(request, slug)
-    if not hasattr(topic, "lesson"):
-        raise Http404("This topic has no lesson yet.")
+    # A topic an import made has no lesson until a teacher writes one; its page still
+    # leads to its quiz, so no link to the topic is a 404.
+    topic_lesson = getattr(topic, "lesson", None)
     topic_progress = None
     if request.user.is_authenticated:
         topic_progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
-    context = {"topic": topic, "lesson": topic.lesson, "progress": topic_progress}
+    context = {"topic": topic, "lesson": topic_lesson, "progress": topic_progress}
     return render(request, "learning/lesson.html", context)
 
 
@@ -103,7 +104,11 @@ def mark_read(request: AuthenticatedHtmxHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     topic_progress = services.mark_lesson_read(learner=request.user, topic=topic)
     if request.htmx:
-        context = {"topic": topic, "progress": topic_progress}
+        context = {
+            "topic": topic,
+            "lesson": getattr(topic, "lesson", None),
+            "progress": topic_progress,
+        }
         response = render(request, "learning/lesson.html#read-status", context)
         return trigger_client_event(response, "progress-changed")
     messages.success(request, f"Marked “{topic.title}” as read.")

@@ -117,6 +117,21 @@ class TestLearnersDoNotSeeDrafts:
         assert len(attempt.question_ids) == 3
 
 
+def test_a_published_topic_without_a_lesson_links_to_a_page_not_a_404(learner_client):
+    # An import makes a topic with questions and no lesson; a teacher adds a quiz and
+    # publishes it. Every link to the topic must lead somewhere: to its quiz.
+    topic = TopicFactory.create(slug="imported", title="Imported", is_published=True)
+    QuizFactory(topic=topic, question_count=1)
+    QuestionFactory(topic=topic, key="imported-0")
+    course = learner_client.get(reverse("learning:course"))
+    assertContains(course, reverse("learning:lesson", args=["imported"]))
+
+    page = learner_client.get(reverse("learning:lesson", args=["imported"]))
+    assertContains(page, "This topic has no lesson yet.")
+    assertContains(page, reverse("learning:quiz", args=["imported"]))
+    assertNotContains(page, "Mark as read")
+
+
 class TestTeachersStillSeeDrafts:
     def test_a_teacher_reads_a_draft_lesson_marked_as_a_draft(self, teacher_client, draft):
         response = teacher_client.get(reverse("learning:lesson", args=[draft.slug]))

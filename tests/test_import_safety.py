@@ -2,6 +2,7 @@
 topics (new ones as drafts), the dry run shows what an update changes, and every import is
 recorded and can be undone while no learner has answered since."""
 
+import random
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
-from learning import question_bank
+from learning import question_bank, services
 from learning.management.commands.import_questions import guess_format
 from learning.models import (
     Choice,
@@ -33,11 +34,13 @@ from tests.factories import (
     ChoiceFactory,
     NumericQuestionFactory,
     QuestionFactory,
+    QuizFactory,
     ResponseFactory,
     TopicFactory,
     UserFactory,
 )
 from tests.test_admin import question_form
+from tests.test_content_edits import change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -324,6 +327,18 @@ class TestRecordAndUndo:
             question_bank.undo_import(record_id=record.pk, user=None)
         assert Question.objects.filter(key="a").exists()
 
+    def test_undo_is_refused_while_an_attempt_that_drew_them_is_under_way(self, heat, learner):
+        # Published and drawn into a learner's quiz, not answered yet: deleting them would
+        # leave the attempt with questions it can never answer, so it could never finish.
+        _, record = run("$CATEGORY: heat\n::a:: One {=x ~y}\n\n::b:: Two {T}")
+        Question.objects.filter(key__in=["a", "b"]).update(is_published=True)
+        quiz = QuizFactory(topic=heat, question_count=2)
+        attempt = services.start_attempt(learner=learner, quiz=quiz, rng=random.Random(1))
+        assert len(attempt.question_ids) == 2
+        with pytest.raises(question_bank.UndoRefused, match=r"1 learner.*under way"):
+            question_bank.undo_import(record_id=record.pk, user=None)
+        assert Question.objects.filter(key__in=["a", "b"]).count() == 2
+
     def test_answers_from_before_an_update_do_not_block_its_undo(self, heat):
         run("$CATEGORY: heat\n::a:: One {=x ~y}")
         ResponseFactory(question=Question.objects.get(key="a"))
@@ -426,6 +441,18 @@ class TestAdmin:
         pending.refresh_from_db()
         assert (pending.state, pending.text, pending.updated_count) == ("imported", "", 1)
 
+    def test_a_file_with_a_nul_character_is_refused_with_its_line(self, teacher_client, heat):
+        # PostgreSQL cannot store a NUL in text: refused as not a text file, never a 500.
+        preview = self.upload(
+            teacher_client, b"$CATEGORY: heat\n::a:: One {=x ~y}\n\n::b:: T\x00wo {T}"
+        )
+        assert preview.status_code == 200
+        assertContains(preview, "NUL character")
+        assert preview.context["plan"].errors[0].line == 4
+        assert not preview.context["token"]
+        assert not QuestionImport.objects.exists()
+        assert not Question.objects.exists()
+
     def test_someone_elses_preview_cannot_be_confirmed(self, client, teacher_client, heat):
         preview = self.upload(teacher_client, b"$CATEGORY: heat\n::a:: One {=x ~y}")
         other = UserFactory(is_staff=True)
@@ -480,6 +507,28 @@ class TestAdmin:
             reverse("admin:learning_questionimport_change", args=[record.pk])
         )
         assertNotContains(page, "Undo this import")
+
+    def test_saving_an_imported_question_unchanged_does_not_block_its_undo(
+        self, teacher_client, heat
+    ):
+        # A teacher opens an imported question and presses Save without changing it:
+        # nothing was edited, so nothing is lost by undoing the import.
+        _, record = run("$CATEGORY: heat\n::a:: One {=x#yes ~%50%y#half ~z}")
+        question = Question.objects.get(key="a")
+        url = reverse("admin:learning_question_change", args=[question.pk])
+        saved = teacher_client.post(url, change_form(question))
+        assert saved.status_code == 302
+        assert question_bank.undo_refusal(QuestionImport.objects.get(pk=record.pk)) == ""
+        question_bank.undo_import(record_id=record.pk, user=None)
+        assert not Question.objects.exists()
+
+    def test_a_real_edit_in_the_admin_still_blocks_the_undo(self, teacher_client, heat):
+        _, record = run("$CATEGORY: heat\n::a:: One {=x ~y}")
+        question = Question.objects.get(key="a")
+        url = reverse("admin:learning_question_change", args=[question.pk])
+        teacher_client.post(url, change_form(question, prompt="One, better worded"))
+        with pytest.raises(question_bank.UndoRefused, match="edited or deleted"):
+            question_bank.undo_import(record_id=record.pk, user=None)
 
     def test_undo_refused_after_an_answer_says_why(self, teacher_client, heat):
         _, record = run("$CATEGORY: heat\n::a:: One {=x ~y}")

@@ -622,3 +622,34 @@ def test_a_question_of_any_type_saved_in_the_admin_exports_and_imports_unchanged
     plan = question_bank.plan_import(exported, filename="x", file_format=file_format)
     assert plan.errors == []
     assert [(q.action, [str(c) for c in q.changes]) for q in plan.questions] == [("unchanged", [])]
+
+
+def test_an_html_question_is_read_as_html_as_moodle_does(topic, learner_client, learner):
+    # Moodle's example file: `[html]` says the text (and its feedback) is HTML. Learners
+    # must see the formatting, never the tags as text, and nothing unsafe is kept.
+    plan = question_bank.plan_import(
+        "$CATEGORY: grant\n"
+        "::Html::[html]<p>Who's buried in <b>Grant's tomb</b>?<script>alert(1)</script></p>{\n"
+        "=no one#<i>excellent</i> answer!\n"
+        "=nobody#excellent answer!\n"
+        '####<p>See <a href="javascript:alert(2)">the tomb</a>.</p>}\n',
+        filename="x.gift",
+    )
+    assert not plan.errors, plan.errors
+    question_bank.apply_import(plan)
+    question = Question.objects.get(key="html")
+    assert question.prompt == "Who's buried in **Grant's tomb**?"
+    assert question.explanation == "See the tomb."
+    assert question.choices.get(text="no one").feedback == "*excellent* answer!"
+    question.is_published = True
+    question.save()
+
+    html = answered(learner_client, learner, question, {"text": "no one"})
+    assert "<strong>Grant's tomb</strong>" in html
+    assert "&lt;p&gt;" not in html and "&lt;b&gt;" not in html
+    assert "<em>excellent</em> answer!" in html
+    assert "alert(" not in html
+
+    # Stored as Markdown, exported as Markdown: importing the export changes nothing.
+    again = question_bank.plan_import(question_bank.export_gift(topic), filename="x.gift")
+    assert again.count("unchanged") == 1, again.questions

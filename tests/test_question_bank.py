@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -234,11 +235,29 @@ class TestAdminImport:
         record = QuestionImport.objects.get()
         assertRedirects(done, reverse("admin:learning_questionimport_change", args=[record.pk]))
         assert Question.objects.count() == 12
+        # Once imported, the message says what was done, not what would be.
+        (message,) = [str(m) for m in get_messages(done.wsgi_request)]
+        assert message == "Imported qs.gift: 12 created, 0 updated, 0 unchanged, 2 skipped."
         again = teacher_client.post(
             reverse("admin:learning_question_import"), {"confirm": "1", "token": token}
         )
         assert Question.objects.count() == 12  # a replayed confirm does nothing
         assert again.status_code == 302
+
+    @pytest.mark.parametrize(
+        "name, content",
+        [
+            ("comments.gift", b"// only comments\n// nothing else\n"),
+            ("empty.xml", b'<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n</quiz>\n'),
+        ],
+    )
+    def test_a_file_with_no_questions_says_so(self, teacher_client, heat, name, content):
+        preview = teacher_client.post(
+            reverse("admin:learning_question_import"),
+            {"file": SimpleUploadedFile(name, content), "topic": heat.pk},
+        )
+        assertContains(preview, "This file holds no question to import.")
+        assertNotContains(preview, "every question in the file is already in the bank")
 
     def test_a_file_with_errors_shows_them_and_offers_no_confirm(self, teacher_client, heat):
         preview = self.upload(teacher_client, b"$CATEGORY: heat\n\n::a:: Broken {=x ~y\n")

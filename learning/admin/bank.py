@@ -116,7 +116,7 @@ class QuestionBankAdmin(admin.ModelAdmin):
             # Someone else added the same topic or question while this one was importing.
             messages.error(request, CHANGED_MEANWHILE)
             return redirect("admin:learning_question_import")
-        messages.success(request, f"Imported {plan.filename}: {plan.summary()}.")
+        messages.success(request, f"Imported {plan.filename}: {plan.summary(done=True)}.")
         return redirect("admin:learning_questionimport_change", done.pk)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:

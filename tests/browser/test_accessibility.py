@@ -256,3 +256,31 @@ def test_teacher_pages_fit_375_px_and_stay_accessible(
         problems[name] = blocking_violations(page)  # a table that scrolls can be reached
     assert wide == {}
     assert_no_problems(problems)
+
+
+def test_the_import_preview_fits_375_px(browser: Browser, live_server, teacher, course):
+    # A Moodle file's preview: long keys and prompts, and an update with its diff.
+    known = Question.objects.filter(topic__slug="heat").first()
+    assert known is not None
+    gift = (
+        "$CATEGORY: heat\n"
+        f"::{known.key}::Which of these describes what heat does to a "
+        "tired muscle after a long run? {=It relaxes ~It tightens}\n\n"
+        "::A very long question name that a Moodle teacher gave::Pick one of these "
+        "options, please. {=first ~second}\n"
+    )
+    page = browser.new_context(viewport={"width": 375, "height": 812}).new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill(teacher.username)
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server.url + reverse("admin:learning_question_import"))
+    page.set_input_files(
+        "input[type=file]",
+        files={"name": "moodle.gift", "mimeType": "text/plain", "buffer": gift.encode()},
+    )
+    page.get_by_role("button", name="Preview the import").click()
+    expect(page.get_by_text("prompt:").first).to_be_visible()
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow == 0
+    assert_no_problems({"import preview": blocking_violations(page)})

@@ -100,7 +100,7 @@ class Command(BaseCommand):
             ) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {path.name}: {plan.summary()} (import record {record.pk})."
+                f"Imported {path.name}: {plan.summary(done=True)} (import record {record.pk})."
             )
         )
 
