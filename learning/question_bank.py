@@ -66,8 +66,15 @@ def authoring_errors(source: gift.GiftQuestion) -> list[str]:
     return question_errors(source.kind, imported(source))
 
 
+# More answers than any question a learner could read on one screen: a file with more is
+# a mistake or an attack, and each of them would be rendered on every visit.
+MAX_ANSWERS = 100
+
+
 def question_errors(kind: str, question: ImportedQuestion) -> list[str]:
     """Why a question read from a file could not be answered right."""
+    if len(question.rows) > MAX_ANSWERS:
+        return [f"{len(question.rows)} answers; a question may have at most {MAX_ANSWERS}"]
     # Markdown that would render too slowly or too deep is refused first, and alone: the
     # text is not worth checking further.
     too_heavy = [

@@ -633,3 +633,16 @@ def state_with_key(question: Question) -> tuple:
         Question.objects.select_related("topic").prefetch_related("choices").get(pk=question.pk)
     )
     return snapshot_question(fresh), fresh.updated_at
+
+
+def test_a_question_with_more_answers_than_a_learner_could_read_is_refused(heat):
+    options = "\n".join(f"~wrong {number}" for number in range(question_bank.MAX_ANSWERS))
+    text = f"$CATEGORY: heat\n::many:: Which one? {{\n=right\n{options}\n}}\n::fine:: Sweat? {{T}}"
+    plan = question_bank.plan_import(text, filename="many.gift")
+    assert [str(problem) for problem in plan.errors] == [
+        f"line 2: {question_bank.MAX_ANSWERS + 1} answers; a question may have at most "
+        f"{question_bank.MAX_ANSWERS}"
+    ]
+    with pytest.raises(question_bank.ImportRefused):
+        question_bank.apply_import(plan)
+    assert not Question.objects.exists()
