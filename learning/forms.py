@@ -204,6 +204,8 @@ class ChoiceAdminForm(forms.ModelForm):
         credit = self.fields["credit"]
         credit.required = False
         credit.show_hidden_initial = True
+        # Whether this row's credit was left to its tick (not typed) in this save.
+        self.credit_from_tick = False
         if self.instance._state.adding:
             self.initial["credit"] = ZERO if self.ticks else None
 
@@ -214,6 +216,7 @@ class ChoiceAdminForm(forms.ModelForm):
             data["credit"] = self.instance.credit  # its column is hidden: keep what is stored
         elif self.ticks and not typed and self._credit_follows_tick(data):
             data["credit"] = HUNDRED if data.get("is_correct") else ZERO
+            self.credit_from_tick = True
         if data.get("credit") is None and "credit" not in self.errors:
             self.add_error("credit", "Give this answer its credit in % (100 = fully right).")
         return data

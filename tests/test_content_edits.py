@@ -334,3 +334,24 @@ def test_an_imported_multiple_answer_question_saved_unchanged_keeps_its_credits(
     response = teacher_client.post(url, data)
     assert response.status_code == 302, response.content.decode()[-3000:]
     assert list(question.choices.order_by("order").values_list("text", "credit")) == before
+
+
+def test_editing_an_option_of_an_imported_question_keeps_the_others_credits(teacher_client):
+    """A typo fixed in one option is not a reason to rewrite the author's credits."""
+    topic = TopicFactory(slug="heat", title="Heat")
+    QuizFactory(topic=topic)
+    text = "$CATEGORY: heat\n::warm:: Which are warm? {~%100%Sun ~%0%Ice ~%0%Snwo}"
+    question_bank.apply_import(question_bank.plan_import(text))
+    question = Question.objects.get(key="warm")
+    data = change_form(question, explanation="Because.")
+    for index, choice in enumerate(question.choices.order_by("order", "id")):
+        data[f"initial-choices-{index}-credit"] = str(choice.credit)
+    data["choices-2-text"] = "Snow"
+    url = reverse("admin:learning_question_change", args=[question.pk])
+    response = teacher_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert list(question.choices.order_by("order").values_list("text", "credit")) == [
+        ("Sun", 100),
+        ("Ice", 0),
+        ("Snow", 0),
+    ]

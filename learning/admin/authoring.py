@@ -397,9 +397,15 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
         self, request: HttpRequest, form: Any, formsets: list[Any], change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
-        # Only when the answers (or the type) changed: answers saved unchanged, such as an
-        # imported question's `~%100%` and `~%0%`, keep the credits their author gave.
-        if "type" in form.changed_data or any(rows.has_changed() for rows in formsets):
+        # Only when the type changed, or rows came or went, or a credit was left to its
+        # tick: answers whose text alone changed, such as a typo fixed in an imported
+        # question's `~%100%` and `~%0%` options, keep the credits their author gave.
+        if "type" in form.changed_data or any(
+            rows.new_objects
+            or rows.deleted_objects
+            or any(getattr(row, "credit_from_tick", False) for row in rows.forms)
+            for rows in formsets
+        ):
             store_credits(form.instance)
 
     @admin.display(description="Question", ordering="prompt")
