@@ -196,19 +196,32 @@ class SourceDocument:
 
 def _html_read_as_markdown(source: gift.GiftQuestion) -> gift.GiftQuestion:
     """A `[html]` question as Moodle reads it: its text and feedback are HTML, which we
-    keep as Markdown, sanitized as Moodle XML's HTML is (options stay as written)."""
+    keep as Markdown, sanitized as Moodle XML's HTML is; its options and matching items are
+    HTML too, kept as the plain text they show (a short answer is compared as written)."""
     if source.text_format != "html":
         return source
 
     def markdown(text: str) -> str:
         return moodle_xml.as_markdown(moodle_xml.MoodleText(text, moodle_xml.HTML)) if text else ""
 
+    shown_options = any(choice.marker == "~" or choice.match_text for choice in source.choices)
+
+    def option(text: str) -> str:
+        return moodle_xml.as_text(moodle_xml.MoodleText(text, moodle_xml.HTML)) if text else ""
+
     return replace(
         source,
         text_format="markdown",
         prompt=markdown(source.prompt),
         general_feedback=markdown(source.general_feedback),
-        choices=[replace(choice, feedback=markdown(choice.feedback)) for choice in source.choices],
+        choices=[
+            replace(
+                choice,
+                text=option(choice.text) if shown_options else choice.text,
+                feedback=markdown(choice.feedback),
+            )
+            for choice in source.choices
+        ],
         numeric_answers=[
             replace(answer, feedback=markdown(answer.feedback))
             for answer in source.numeric_answers

@@ -653,3 +653,29 @@ def test_an_html_question_is_read_as_html_as_moodle_does(topic, learner_client, 
     # Stored as Markdown, exported as Markdown: importing the export changes nothing.
     again = question_bank.plan_import(question_bank.export_gift(topic), filename="x.gift")
     assert again.count("unchanged") == 1, again.questions
+
+
+def test_the_options_and_items_of_an_html_question_show_as_their_text(topic):
+    # Moodle reads a `[html]` question's options and matching items as HTML too: learners
+    # see "Calcium", not "<b>Calcium</b>". A short answer is compared as typed.
+    plan = question_bank.plan_import(
+        "$CATEGORY: grant\n"
+        "::pick::[html]<p>Which starts a contraction?</p>{=<b>Calcium</b> ~<i>Iron</i>"
+        "<script>x()</script> ~Zinc &amp; copper}\n"
+        "::pair::[html]Match them {=<b>Calcium</b> -> contraction =Magnesium -> relaxation}\n"
+        "::typed::[html]Name it {=sodium}\n",
+        filename="x.gift",
+    )
+    assert not plan.errors, plan.errors
+    question_bank.apply_import(plan)
+    texts = {
+        question.key: [choice.text for choice in question.choices.all()]
+        for question in Question.objects.prefetch_related("choices")
+    }
+    assert texts == {
+        "pick": ["Calcium", "Iron", "Zinc & copper"],
+        "pair": ["Calcium", "Magnesium"],
+        "typed": ["sodium"],
+    }
+    again = question_bank.plan_import(question_bank.export_gift(topic), filename="x.gift")
+    assert again.count("unchanged") == 3, again.questions
