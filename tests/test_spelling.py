@@ -153,10 +153,24 @@ def visible_markdown(text: str) -> str:
     return re.sub(r"<[^>]*>", _blank, text)
 
 
+def _other_accepted_answers(block: re.Match[str]) -> str:
+    """A short answer may accept other spellings (a learner typing "fiber" is right too):
+    only its first accepted answer, the one shown to learners, has to be in house style."""
+    answers = block.group(0)
+    if "~" in answers or "->" in answers or answers[1:].lstrip().startswith("#"):
+        return answers
+    accepted = list(re.finditer(r"=(?:%[-\d.]+%)?([^=#~}]*)", answers))
+    for answer in accepted[1:]:
+        start, end = answer.span(1)
+        answers = answers[:start] + re.sub(r"[^\n]", " ", answers[start:end]) + answers[end:]
+    return answers
+
+
 def visible_gift(text: str) -> str:
     text = re.sub(r"^\s*//.*$", _blank, text, flags=re.M)  # comments, anchors
     text = re.sub(r"^\s*\$CATEGORY:.*$", _blank, text, flags=re.M)
-    return re.sub(r"::[^:\n]*::", _blank, text)  # question keys
+    text = re.sub(r"::[^:\n]*::", _blank, text)  # question keys
+    return re.sub(r"\{[^{}]*\}", _other_accepted_answers, text)
 
 
 def visible_template(text: str) -> str:
@@ -213,6 +227,9 @@ def test_the_course_and_the_interface_use_one_spelling() -> None:
         (visible_markdown, "## Fibers {#fibers}\nIts color.", [(1, "Fibers"), (2, "color")]),
         (visible_markdown, "---\nslug: gray-matter\ntitle: Gray\n---\n", [(3, "Gray")]),
         (visible_gift, "// anchor: fiber\n::rsk-fiber:: Low in fiber? {T}", [(2, "fiber")]),
+        (visible_gift, "Iron makes? {=haemoglobin =%100%hemoglobin #color}", [(1, "color")]),
+        (visible_gift, "Iron makes? {=hemoglobin =haemoglobin}", [(1, "hemoglobin")]),
+        (visible_gift, "Pick {=Fibre ~Fiber #No. Fiber...}", [(1, "Fiber"), (1, "Fiber")]),
         (
             visible_template,
             '<p class="center" style="color: red">{% if color %}Colors{% endif %}</p>',
