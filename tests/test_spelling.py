@@ -5,8 +5,8 @@ reader sees are checked: section ids ({#...}), question keys (::key::), GIFT com
 (anchors), template tags and HTML tags with their attributes (class names, CSS such as
 `color`) are blanked out first, keeping line numbers.
 
-The house style for -ise/-ize is -ize (Oxford spelling): it is the form the lessons already
-used ("generalized dystonia") and the interface has no word of either kind. Words that are
+The house style for -ise/-ize is -ise, as the NHS and most British health writing use it
+("stabilises", "generalised dystonia"). Words that are
 American in every British style (-yze, -or, -er, -e for -ae/-oe, single l) are listed below.
 """
 
@@ -105,9 +105,9 @@ AMERICAN_TO_BRITISH = {
     "jewelry": "jewellery",
 }
 
-# The house style is -ize, so the -ise spellings of the same words would split the course in two.
-ISE_TO_IZE = {
-    f"{stem}is{ending}": f"{stem}iz{ending}"
+# The house style is -ise, so the -ize spellings of the same words would split the course in two.
+IZE_TO_ISE = {
+    f"{stem}iz{ending}": f"{stem}is{ending}"
     for stem in (
         "general",
         "organ",
@@ -137,7 +137,7 @@ ISE_TO_IZE = {
     for ending in ("e", "es", "ed", "ing", "ation", "ations")
 }
 
-NOT_HOUSE_STYLE = AMERICAN_TO_BRITISH | ISE_TO_IZE
+NOT_HOUSE_STYLE = AMERICAN_TO_BRITISH | IZE_TO_ISE
 WORD = re.compile(r"[A-Za-z]+")
 
 
