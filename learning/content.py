@@ -23,6 +23,7 @@ from django.db.models import Model
 
 from learning import question_types
 from learning.formats import gift
+from learning.glossary import render_lesson_with_glossary
 from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
 from learning.question_bank import authoring_errors, imported, sync_choices
 from learning.rendering import field_problems, render_lesson
@@ -252,6 +253,13 @@ def _upsert_unless_edited[M: (Topic, Lesson)](
     return instance
 
 
+def _rerender_if_stale(lesson: Lesson) -> None:
+    """Render the lesson again when its stored HTML is not what its Markdown renders to now
+    (the glossary changed). Not an edit: the digest is of the Markdown, which is untouched."""
+    if render_lesson_with_glossary(lesson.body_markdown).html != lesson.body_html:
+        lesson.save(update_fields=["body_html", "sections"])
+
+
 def _question_digest(question: Question, *, published: bool) -> str:
     """The question's content (its version snapshot, choices and all) and published state."""
     return _fields_digest({**snapshot_question(question), "is_published": published})
@@ -374,7 +382,7 @@ def load_course(directory: Path, *, replace_edits: bool = False) -> LoadReport:
             replace_edits=replace_edits,
         )
         topics[lesson.slug] = topic
-        _upsert_unless_edited(
+        stored_lesson = _upsert_unless_edited(
             Lesson,
             {"topic": topic},
             {"title": lesson.title, "body_markdown": lesson.body},
@@ -383,6 +391,7 @@ def load_course(directory: Path, *, replace_edits: bool = False) -> LoadReport:
             f"lesson of {lesson.slug}",
             replace_edits=replace_edits,
         )
+        _rerender_if_stale(stored_lesson)
         quiz = Quiz.objects.filter(topic=topic).first()
         if quiz is None:
             Quiz.objects.create(topic=topic, **lesson.quiz)

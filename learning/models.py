@@ -11,7 +11,8 @@ from django.db import models
 from django.urls import reverse
 
 from learning import question_types
-from learning.rendering import field_problems, render_lesson
+from learning.glossary import render_lesson_with_glossary
+from learning.rendering import field_problems
 
 
 class Topic(models.Model):
@@ -56,7 +57,7 @@ class Lesson(models.Model):
         return self.title
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        rendered = render_lesson(self.body_markdown)
+        rendered = render_lesson_with_glossary(self.body_markdown)
         self.body_html = rendered.html
         self.sections = [
             {"anchor": s.anchor, "title": s.title, "level": s.level} for s in rendered.sections

@@ -185,13 +185,83 @@ def _flatten_toc(tokens: list[dict[str, Any]]) -> list[Section]:
     return sections
 
 
-def render_lesson(source: str) -> RenderedLesson:
+@dataclass(frozen=True)
+class GlossaryTerm:
+    """A glossary entry as lessons link to it: its anchor and the forms it is written in."""
+
+    slug: str
+    forms: tuple[str, ...]
+
+
+def render_lesson(
+    source: str, glossary_terms: tuple[GlossaryTerm, ...] = (), glossary_url: str = ""
+) -> RenderedLesson:
     if markdown_problems(source, field="The lesson", max_chars=MAX_LESSON_CHARS):
         return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
     try:
-        return _render_lesson(source)
+        rendered = _render_lesson(source)
     except RecursionError:
         return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
+    if not glossary_terms:
+        return rendered
+    html = link_glossary_terms(rendered.html, glossary_terms, glossary_url)
+    return RenderedLesson(html=html, sections=rendered.sections)
+
+
+# Text inside these elements is never linked: headings (and so the table of contents built
+# from them), links already, and code.
+_NO_GLOSSARY_LINKS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre"}
+_TAG = re.compile(r"(<[^>]*>)")
+_TAG_NAME = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+
+
+@lru_cache(maxsize=8)
+def _terms_pattern(
+    glossary_terms: tuple[GlossaryTerm, ...],
+) -> tuple[re.Pattern[str], dict[str, str]]:
+    slug_by_form = {
+        form.lower(): term.slug for term in glossary_terms for form in term.forms if form
+    }
+    # Longest first, so "tonic-clonic seizure" is found before "seizure" at the same place.
+    alternatives = "|".join(
+        re.escape(form) for form in sorted(slug_by_form, key=len, reverse=True)
+    )
+    pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+    return pattern, slug_by_form
+
+
+def link_glossary_terms(
+    html: str, glossary_terms: tuple[GlossaryTerm, ...], glossary_url: str
+) -> str:
+    """Link the first use of each term in the text of `html` (sanitized HTML, so its tags are
+    well formed) to `glossary_url#slug`; never inside a heading, a link or code. Whole words,
+    any case, any of the term's forms. Linear in the HTML."""
+    pattern, slug_by_form = _terms_pattern(glossary_terms)
+    linked: set[str] = set()
+    open_skipped = 0
+    pieces: list[str] = []
+    for piece in _TAG.split(html):
+        if piece.startswith("<"):
+            tag = _TAG_NAME.match(piece)
+            if tag and tag.group(2).lower() in _NO_GLOSSARY_LINKS:
+                open_skipped += -1 if tag.group(1) else 1
+                open_skipped = max(open_skipped, 0)
+            pieces.append(piece)
+            continue
+        if open_skipped or not piece:
+            pieces.append(piece)
+            continue
+
+        def link(match: re.Match[str]) -> str:
+            slug = slug_by_form[match.group(0).lower()]
+            if slug in linked:
+                return match.group(0)
+            linked.add(slug)
+            href = html_lib.escape(f"{glossary_url}#{slug}")
+            return f'<a class="glossary-term" href="{href}">{match.group(0)}</a>'
+
+        pieces.append(pattern.sub(link, piece))
+    return "".join(pieces)
 
 
 def _render_lesson(source: str) -> RenderedLesson:

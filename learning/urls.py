@@ -13,6 +13,7 @@ urlpatterns = [
     path("review/start/", views.start_review, name="start_review"),
     path("challenge/", views.challenge, name="challenge"),
     path("challenge/start/", views.start_challenge, name="start_challenge"),
+    path("glossary/", views.glossary_page, name="glossary"),
     path("topics/<slug:slug>/", views.lesson, name="lesson"),
     path("topics/<slug:slug>/read/", views.mark_read, name="mark_read"),
     path("topics/<slug:slug>/quiz/", views.quiz_detail, name="quiz"),

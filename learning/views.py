@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_clien
 from learning import busy, charts, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
+from learning.glossary import glossary
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
 from learning.models import (
     Attempt,
@@ -84,6 +85,11 @@ def course(request: HttpRequest) -> HttpResponse:
     if learner is not None:
         context["reviews"] = selectors.review_summary(learner)
     return render(request, "learning/course.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def glossary_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "learning/glossary.html", {"entries": glossary()})
 
 
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:

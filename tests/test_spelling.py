@@ -173,6 +173,10 @@ def visible_gift(text: str) -> str:
     return re.sub(r"\{[^{}]*\}", _other_accepted_answers, text)
 
 
+def visible_yaml(text: str) -> str:
+    return re.sub(r"^\s*#.*$|^\s*-?\s*[a-z]+:", _blank, text, flags=re.M)  # comments, keys
+
+
 def visible_template(text: str) -> str:
     text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", _blank, text, flags=re.S)
     text = re.sub(r"<(style|script)\b.*?</\1>", _blank, text, flags=re.S | re.I)
@@ -184,6 +188,7 @@ def course_texts() -> list[tuple[Path, str]]:
     readers = [
         ("fixtures/lessons", "*.md", visible_markdown),
         ("fixtures/questions", "*.gift", visible_gift),
+        ("fixtures", "glossary.yaml", visible_yaml),
         ("templates", "**/*.html", visible_template),
     ]
     return [
