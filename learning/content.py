@@ -23,7 +23,7 @@ from django.db.models import Model
 
 from learning import question_types
 from learning.formats import gift
-from learning.glossary import render_lesson_with_glossary
+from learning.glossary import GlossaryError, read_glossary, render_lesson_with_glossary
 from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
 from learning.question_bank import authoring_errors, imported, sync_choices
 from learning.rendering import field_problems, render_lesson
@@ -132,6 +132,10 @@ def read_course(directory: Path) -> CourseSource:
             course.lessons.append(read_lesson(path))
         except ContentError as error:
             problems.extend(error.problems)
+    try:
+        read_glossary(directory / "glossary.yaml")
+    except GlossaryError as error:
+        problems.append(str(error))
     lessons_by_slug = {lesson.slug: lesson for lesson in course.lessons}
     if len(lessons_by_slug) != len(course.lessons):
         problems.append("two lesson files share a slug")

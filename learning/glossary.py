@@ -36,7 +36,10 @@ def read_glossary(path: Path) -> tuple[GlossaryEntry, ...]:
     """The entries in `path`, alphabetical; GlossaryError names what is wrong."""
     if not path.exists():
         return ()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as error:
+        raise GlossaryError(f"{path}: not valid YAML: {error}") from None
     if not isinstance(data, list):
         raise GlossaryError(f"{path}: expected a list of terms")
     entries: list[GlossaryEntry] = []

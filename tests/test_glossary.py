@@ -3,6 +3,7 @@
 import html
 import importlib
 import re
+import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
@@ -149,6 +151,15 @@ def test_a_glossary_with_a_form_given_twice_is_refused(tmp_path):
     )
     with pytest.raises(GlossaryError):
         read_glossary(path)
+
+
+def test_load_content_refuses_a_broken_glossary_and_changes_nothing(tmp_path):
+    content = tmp_path / "course"
+    shutil.copytree(settings.COURSE_CONTENT_DIR, content)
+    (content / "glossary.yaml").write_text("- term: cramp\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="needs a term and a definition"):
+        call_command("load_content", "--dir", str(content), stdout=StringIO())
+    assert not Lesson.objects.exists()
 
 
 @pytest.mark.skipif(not ARTICLE.exists(), reason="the source article is kept outside the repo")
