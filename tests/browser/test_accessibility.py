@@ -61,6 +61,7 @@ def learner_pages(finished: Attempt, open_attempt: Attempt) -> dict[str, str]:
         "course": reverse("learning:course"),
         "lesson": reverse("learning:lesson", args=["how-muscles-work"]),
         "lesson with a table": reverse("learning:lesson", args=["kinds-of-spasm"]),
+        "glossary": reverse("learning:glossary"),
         "quiz start": reverse("learning:quiz", args=["heat"]),
         "quiz question": reverse("learning:question", args=[open_attempt.pk, 2]),
         "answered question with feedback": reverse("learning:question", args=[open_attempt.pk, 1]),
