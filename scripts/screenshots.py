@@ -98,6 +98,11 @@ def take(base_url: str, env: dict[str, str]) -> None:
         page.screenshot(path=OUT / "course.png")
         page.goto(f"{base_url}/dashboard/")
         page.screenshot(path=OUT / "dashboard.png", full_page=True)
+        page.goto(f"{base_url}/topics/kinds-of-spasm/")
+        page.locator(".prose table").screenshot(path=OUT / "lesson-table.png")
+        page.locator(".help-box").screenshot(path=OUT / "help-box.png")
+        page.goto(f"{base_url}/glossary/")
+        page.screenshot(path=OUT / "glossary.png")
         browser.close()
 
 
