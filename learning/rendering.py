@@ -208,7 +208,7 @@ class LessonFigure:
         escape = html_lib.escape
         return (
             '<figure class="diagram">'
-            f'<img src="{escape(self.src)}" alt="{escape(self.alt)}" loading="lazy">'
+            f'<img src="{escape(self.src)}" alt="{escape(self.alt)}">'
             f"<figcaption>{escape(self.caption)}</figcaption>"
             '<details class="diagram-description"><summary>Describe this diagram</summary>'
             f"<p>{escape(self.description)}</p></details>"
