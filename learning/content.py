@@ -267,7 +267,8 @@ def _upsert_unless_edited[M: (Topic, Lesson)](
 
 def _rerender_if_stale(lesson: Lesson) -> None:
     """Render the lesson again when its stored HTML is not what its Markdown renders to now
-    (the glossary or a diagram changed). Not an edit: the digest is of the Markdown, which is untouched."""
+    (the glossary or a diagram changed). Not an edit: the digest is of the Markdown, which
+    is untouched."""
     if render_lesson_with_glossary(lesson.body_markdown).html != lesson.body_html:
         lesson.save(update_fields=["body_html", "sections"])
 

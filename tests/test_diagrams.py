@@ -82,7 +82,7 @@ def test_a_registry_entry_without_its_file_is_refused(tmp_path):
     registry.write_text(
         "- name: ghost\n  file: ghost.svg\n  caption: C.\n  alt: A.\n  description: D.\n"
     )
-    with pytest.raises(DiagramError, match="no file ghost.svg"):
+    with pytest.raises(DiagramError, match=r"no file ghost\.svg"):
         read_diagrams(registry, tmp_path)
     registry.write_text("- name: ghost\n  file: ghost.svg\n")
     with pytest.raises(DiagramError, match="needs caption, alt, description"):
