@@ -207,3 +207,12 @@ def test_load_content_reports_an_unknown_diagram_and_changes_nothing(tmp_path, c
     assert "08-heat.md" in str(error.value)
     assert "'heat-lader'" in str(error.value)
     assert Lesson.objects.get(topic__slug="heat").body_html == before
+
+
+def test_the_lesson_admin_lists_the_diagrams_a_teacher_can_place(teacher_client, teacher):
+    teacher.user_permissions.add(Permission.objects.get(codename="change_lesson"))
+    lesson = LessonFactory()
+    response = teacher_client.get(reverse("admin:learning_lesson_change", args=[lesson.pk]))
+    assertContains(response, "place one with a paragraph [diagram: name]")
+    for name in diagrams():
+        assertContains(response, name)
