@@ -105,3 +105,23 @@ def test_heat_cramps_are_taught_by_name(course):
     assert "{#heat-cramps}" in text
     assert re.search(r"called \*\*heat cramps\*\*", text)
     assert re.search(r"more than an hour", text)
+
+
+@pytest.mark.django_db
+def test_the_help_box_links_its_medical_terms_to_the_glossary(client):
+    call_command("load_content", verbosity=0)
+    glossary = client.get(reverse("learning:glossary")).content.decode()
+    html = client.get(reverse("learning:lesson", args=["causes"])).content.decode()
+    box = re.search(r'<aside class="help-box"[^>]*>(.*?)</aside>', html, re.DOTALL).group(1)
+    linked = re.findall(r'href="([^"]*)#([a-z-]+)"', box)
+    slugs = {slug for _url, slug in linked}
+    assert slugs >= {
+        "deep-vein-thrombosis",
+        "cauda-equina-syndrome",
+        "rhabdomyolysis",
+        "tetanus",
+        "seizure",
+    }
+    assert {url for url, _slug in linked} == {reverse("learning:glossary")}
+    for slug in slugs:
+        assert f'id="{slug}"' in glossary, slug
