@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
 from learning import question_types
+from learning.diagrams import DiagramError, read_diagrams
 from learning.formats import gift
 from learning.glossary import GlossaryError, read_glossary, render_lesson_with_glossary
 from learning.models import Lesson, Question, QuestionOrigin, Quiz, Topic
 from learning.question_bank import authoring_errors, imported, sync_choices
-from learning.rendering import field_problems, render_lesson
+from learning.rendering import diagram_problems, field_problems, render_lesson
 from learning.versions import snapshot_digest, snapshot_question
 
 _QUIZ_SETTINGS = ("question_count", "pass_mark", "shuffle_questions", "shuffle_choices")
@@ -98,7 +100,7 @@ def _split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str]:
     raise ContentError([f"{path}: the front matter is never closed with '---'"])
 
 
-def read_lesson(path: Path) -> LessonSource:
+def read_lesson(path: Path, diagram_names: frozenset[str] = frozenset()) -> LessonSource:
     meta, body = _split_front_matter(path.read_text(encoding="utf-8"), path)
     missing = [key for key in ("slug", "title", "order") if key not in meta]
     if missing:
@@ -107,7 +109,7 @@ def read_lesson(path: Path) -> LessonSource:
     unknown = set(quiz) - set(_QUIZ_SETTINGS)
     if unknown:
         raise ContentError([f"{path}: unknown quiz setting(s) {', '.join(sorted(unknown))}"])
-    problems = field_problems("body_markdown", body)
+    problems = field_problems("body_markdown", body) or diagram_problems(body, diagram_names)
     if problems:
         raise ContentError([f"{path}: {problem}" for problem in problems])
     rendered = render_lesson(body)
@@ -127,9 +129,15 @@ def read_course(directory: Path) -> CourseSource:
     """Read and check every lesson and question file; raise ContentError listing problems."""
     course = CourseSource()
     problems: list[str] = []
+    diagram_names: frozenset[str] = frozenset()
+    try:
+        registry = read_diagrams(directory / "diagrams.yaml", settings.COURSE_DIAGRAMS_DIR)
+        diagram_names = frozenset(diagram.name for diagram in registry)
+    except DiagramError as error:
+        problems.append(str(error))
     for path in sorted((directory / "lessons").glob("*.md")):
         try:
-            course.lessons.append(read_lesson(path))
+            course.lessons.append(read_lesson(path, diagram_names))
         except ContentError as error:
             problems.extend(error.problems)
     try:
@@ -259,7 +267,8 @@ def _upsert_unless_edited[M: (Topic, Lesson)](
 
 def _rerender_if_stale(lesson: Lesson) -> None:
     """Render the lesson again when its stored HTML is not what its Markdown renders to now
-    (the glossary changed). Not an edit: the digest is of the Markdown, which is untouched."""
+    (the glossary or a diagram changed). Not an edit: the digest is of the Markdown, which
+    is untouched."""
     if render_lesson_with_glossary(lesson.body_markdown).html != lesson.body_html:
         lesson.save(update_fields=["body_html", "sections"])
 

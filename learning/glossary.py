@@ -14,6 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.text import slugify
 
+from learning.diagrams import lesson_figures
 from learning.rendering import GlossaryTerm, RenderedLesson, render_lesson
 
 
@@ -74,9 +75,11 @@ def glossary() -> tuple[GlossaryEntry, ...]:
 
 
 def render_lesson_with_glossary(source: str) -> RenderedLesson:
-    """render_lesson with the first use of each glossary term linked to its entry."""
+    """render_lesson with the first use of each glossary term linked to its entry, and the
+    course's diagrams placed where the lesson names them."""
     return render_lesson(
         source,
         glossary_terms=tuple(entry.as_link_target() for entry in glossary()),
         glossary_url=reverse("learning:glossary"),
+        figures=lesson_figures(),
     )

@@ -11,8 +11,9 @@ from django.db import models
 from django.urls import reverse
 
 from learning import question_types
+from learning.diagrams import diagrams
 from learning.glossary import render_lesson_with_glossary
-from learning.rendering import field_problems
+from learning.rendering import diagram_problems, field_problems
 
 
 class Topic(models.Model):
@@ -69,6 +70,7 @@ class Lesson(models.Model):
     def clean(self) -> None:
         super().clean()
         problems = field_problems("body_markdown", self.body_markdown)
+        problems += diagram_problems(self.body_markdown, diagrams())
         if problems:
             raise ValidationError({"body_markdown": problems})
 

@@ -193,8 +193,74 @@ class GlossaryTerm:
     forms: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class LessonFigure:
+    """A diagram as a lesson places it (see learning/diagrams.py): the image's address and
+    the texts that go with it."""
+
+    name: str
+    src: str
+    caption: str
+    alt: str
+    description: str
+
+    def as_html(self) -> str:
+        escape = html_lib.escape
+        return (
+            '<figure class="diagram">'
+            f'<img src="{escape(self.src)}" alt="{escape(self.alt)}">'
+            f"<figcaption>{escape(self.caption)}</figcaption>"
+            '<details class="diagram-description"><summary>Describe this diagram</summary>'
+            f"<p>{escape(self.description)}</p></details>"
+            "</figure>"
+        )
+
+
+# A paragraph that is only "[diagram: name]" places a diagram. It is found in the HTML
+# after sanitizing, so a directive in code or inside other text stays as it was written.
+_DIAGRAM_DIRECTIVE = re.compile(r"<p>\[diagram:\s*([^\]<]*?)\s*\]</p>", re.IGNORECASE)
+DIAGRAM_DIRECTIVE_LINE = re.compile(r"^[ \t]*\[diagram:[^\]\n]*\][ \t]*$", re.MULTILINE)
+
+
+def placed_diagram_names(html: str) -> list[str]:
+    """The names of the diagrams a rendered lesson places, in order."""
+    return _DIAGRAM_DIRECTIVE.findall(html)
+
+
+def diagram_problems(source: str, known_names: Iterable[str]) -> list[str]:
+    """A message for each diagram the lesson places that is not one of `known_names`."""
+    if markdown_problems(source, field="The lesson", max_chars=MAX_LESSON_CHARS):
+        return []
+    try:
+        placed = placed_diagram_names(_render_lesson(source).html)
+    except RecursionError:
+        return []
+    known = set(known_names)
+    return [
+        f"The lesson places a diagram named {name!r}, and there is no such diagram. "
+        f"Known diagrams: {', '.join(sorted(known)) or 'none'}."
+        for name in dict.fromkeys(placed)
+        if name not in known
+    ]
+
+
+def _place_figures(html: str, figures: tuple[LessonFigure, ...]) -> str:
+    """Each directive naming a known figure replaced by the figure; an unknown name stays
+    as the text it was (the admin and load_content refuse one when it is saved)."""
+    by_name = {figure.name: figure for figure in figures}
+
+    def place(match: re.Match[str]) -> str:
+        figure = by_name.get(match.group(1))
+        return figure.as_html() if figure else match.group(0)
+
+    return _DIAGRAM_DIRECTIVE.sub(place, html)
+
+
 def render_lesson(
-    source: str, glossary_terms: tuple[GlossaryTerm, ...] = (), glossary_url: str = ""
+    source: str,
+    glossary_terms: tuple[GlossaryTerm, ...] = (),
+    glossary_url: str = "",
+    figures: tuple[LessonFigure, ...] = (),
 ) -> RenderedLesson:
     if markdown_problems(source, field="The lesson", max_chars=MAX_LESSON_CHARS):
         return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
@@ -202,15 +268,18 @@ def render_lesson(
         rendered = _render_lesson(source)
     except RecursionError:
         return RenderedLesson(html=_refused_html(source, MAX_LESSON_CHARS), sections=())
-    if not glossary_terms:
-        return rendered
-    html = link_glossary_terms(rendered.html, glossary_terms, glossary_url)
+    # Figures are placed after nh3 has cleaned the teacher's Markdown: their markup is
+    # written here from the course's own registry, escaped, so the allow-list for
+    # lessons still has no img, and raw HTML in a lesson is still shown as text.
+    html = _place_figures(rendered.html, figures) if figures else rendered.html
+    if glossary_terms:
+        html = link_glossary_terms(html, glossary_terms, glossary_url)
     return RenderedLesson(html=html, sections=rendered.sections)
 
 
 # Text inside these elements is never linked: headings (and so the table of contents built
-# from them), links already, and code.
-_NO_GLOSSARY_LINKS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre"}
+# from them), links already, code, and diagrams' captions and descriptions.
+_NO_GLOSSARY_LINKS = {"h1", "h2", "h3", "h4", "h5", "h6", "a", "code", "pre", "figure"}
 _TAG = re.compile(r"(<[^>]*>)")
 _TAG_NAME = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
 

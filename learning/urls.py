@@ -14,6 +14,7 @@ urlpatterns = [
     path("challenge/", views.challenge, name="challenge"),
     path("challenge/start/", views.start_challenge, name="start_challenge"),
     path("glossary/", views.glossary_page, name="glossary"),
+    path("diagrams/<slug:name>.svg", views.diagram, name="diagram"),
     path("topics/<slug:slug>/", views.lesson, name="lesson"),
     path("topics/<slug:slug>/read/", views.mark_read, name="mark_read"),
     path("topics/<slug:slug>/quiz/", views.quiz_detail, name="quiz"),

@@ -9,12 +9,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import etag, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
 from learning import busy, charts, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
+from learning.diagrams import diagram_svg, diagrams
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.glossary import glossary
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
@@ -90,6 +92,26 @@ def course(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD"])
 def glossary_page(request: HttpRequest) -> HttpResponse:
     return render(request, "learning/glossary.html", {"entries": glossary()})
+
+
+def _diagram_etag(request: HttpRequest, name: str) -> str | None:
+    return f'"{diagram_svg(name)[1]}"' if name in diagrams() else None
+
+
+# The diagram is loaded by <img>, which shows it as a still image: it needs no script and
+# no other file, only its own <style> (its colours follow the reader's light or dark scheme).
+DIAGRAM_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+@require_http_methods(["GET", "HEAD"])
+@etag(_diagram_etag)
+@cache_control(public=True, max_age=24 * 60 * 60)
+def diagram(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in diagrams():
+        raise Http404("No such diagram.")
+    response = HttpResponse(diagram_svg(name)[0], content_type="image/svg+xml")
+    response["Content-Security-Policy"] = DIAGRAM_CSP
+    return response
 
 
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:

@@ -327,3 +327,5 @@ BENCHMARK = envbool("DJANGO_BENCHMARK", False)
 
 # Where the course content lives; `load_content` reads it.
 COURSE_CONTENT_DIR = Path(os.environ.get("COURSE_CONTENT_DIR", BASE_DIR / "fixtures"))
+# The lessons' SVG diagrams; fixtures/diagrams.yaml names them, the app serves them.
+COURSE_DIAGRAMS_DIR = BASE_DIR / "static" / "diagrams"

@@ -103,6 +103,19 @@ def take(base_url: str, env: dict[str, str]) -> None:
         page.locator(".help-box").screenshot(path=OUT / "help-box.png")
         page.goto(f"{base_url}/glossary/")
         page.screenshot(path=OUT / "glossary.png")
+        for scheme in ("light", "dark"):
+            phone = browser.new_page(
+                viewport={"width": 375, "height": 760}, color_scheme=scheme, device_scale_factor=2
+            )
+            phone.goto(f"{base_url}/topics/heat/")
+            figure = phone.locator("figure.diagram")
+            figure.evaluate("figure => figure.scrollIntoView({block: 'center'})")
+            phone.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0",
+                arg=figure.locator("img").element_handle(),
+            )
+            phone.screenshot(path=OUT / f"lesson-diagram-{scheme}.png")
+            phone.close()
         browser.close()
 
 

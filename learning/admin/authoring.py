@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from learning import question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.admin.regrading import QuestionRegradeAdmin
+from learning.diagrams import diagrams
 from learning.forms import (
     AnswerForm,
     ChoiceAdminForm,
@@ -169,12 +170,16 @@ class LessonAdmin(admin.ModelAdmin):
     formfield_overrides = TEXT_AREAS
     list_display = ("title", "topic", "updated_at")
     search_fields = ("title", "body_markdown")
-    readonly_fields = ("section_anchors",)
-    fields = ("topic", "title", "body_markdown", "section_anchors")
+    readonly_fields = ("section_anchors", "diagram_names")
+    fields = ("topic", "title", "body_markdown", "section_anchors", "diagram_names")
 
     @admin.display(description="Section anchors (for questions' lesson anchor)")
     def section_anchors(self, lesson: Lesson) -> str:
         return ", ".join(section["anchor"] for section in lesson.sections) or "–"
+
+    @admin.display(description="Diagrams (place one with a paragraph [diagram: name])")
+    def diagram_names(self, lesson: Lesson) -> str:
+        return ", ".join(sorted(diagrams())) or "–"
 
 
 # A course-wide quiz has no fixed set of questions: what it draws depends on the learner.

@@ -1,6 +1,8 @@
 """WCAG 2.2 AA checks in Chromium: axe-core scans of every page type, the keyboard, narrow
 screens, and what a failed request shows."""
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
@@ -185,6 +187,29 @@ def test_no_page_scrolls_sideways(browser: Browser, live_server, student, studen
         if overflow > 0:
             wide[name] = overflow
     assert wide == {}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_lesson_with_a_diagram_is_accessible_and_fits(
+    browser: Browser, live_server, course, scheme, width
+):
+    context = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(live_server.url + reverse("learning:lesson", args=["heat"]))
+    figure = page.locator("figure.diagram")
+    figure.scroll_into_view_if_needed()
+    image = figure.locator("img")
+    expect(image).to_have_attribute("alt", re.compile(r"staircase"))
+    # The picture loaded (the page's policy lets it through), and fits the screen.
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(loaded, arg=image.element_handle())
+    box = figure.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.get_by_text("Describe this diagram").click()
+    expect(figure.get_by_text("Four steps climb")).to_be_visible()
+    assert_no_problems({f"heat lesson at {width} px, {scheme}": blocking_violations(page)})
 
 
 def test_a_failed_request_shows_a_message(page: Page, live_server, student, course):
