@@ -101,7 +101,7 @@ def edit_in_admin(client, question: Question, **fields) -> None:
 
 class TestQuestionsEditedInTheAdmin:
     def test_an_edited_course_question_survives_load_content(self, course, teacher_client):
-        question = Question.objects.get(key="hot-humidity")
+        question = Question.objects.get(key="hot-humid-hike")
         edit_in_admin(
             teacher_client,
             question,
@@ -115,22 +115,22 @@ class TestQuestionsEditedInTheAdmin:
         assert question.prompt == "Why does muggy weather make overheating more likely?"
         assert question.choices.filter(text__startswith="Muggy air").exists()
         assert "kept 1 edited in the admin" in output
-        assert "question hot-humidity" in output
+        assert "question hot-humid-hike" in output
         assert "updated nothing" in output
 
     def test_the_edit_survives_a_change_to_the_files_which_still_reach_the_others(
         self, course, teacher_client, files
     ):
-        edited = Question.objects.get(key="hot-humidity")
+        edited = Question.objects.get(key="hot-humid-hike")
         edit_in_admin(teacher_client, edited, explanation="Muggy air cools the body less.")
         replace_in(
             files / HEAT_GIFT,
-            "Why does high humidity make overheating",
-            "Why does humid weather make overheating",
+            "Ella hikes the same trail",
+            "Ella walks the same trail",
         )
         replace_in(
             files / HEAT_GIFT,
-            "What does overheating mean?",
+            "What does it mean to say that the body is overheating?",
             "What does it mean when the body overheats?",
         )
 
@@ -138,48 +138,48 @@ class TestQuestionsEditedInTheAdmin:
 
         edited.refresh_from_db()
         assert edited.explanation == "Muggy air cools the body less."
-        assert edited.prompt.startswith("Why does high humidity")
+        assert edited.prompt.startswith("Ella hikes")
         untouched = Question.objects.get(key="hot-overheating-meaning")
         assert untouched.prompt == "What does it mean when the body overheats?"
         assert "updated 1 questions" in output
-        assert "question hot-humidity" in output
+        assert "question hot-humid-hike" in output
 
     def test_a_question_only_unpublished_in_the_admin_stays_unpublished_and_follows_the_files(
         self, course, teacher_client, files
     ):
-        question = Question.objects.get(key="hot-humidity")
+        question = Question.objects.get(key="hot-humid-hike")
         teacher_client.post(
             reverse("admin:learning_question_changelist"),
             {"action": "unpublish", "_selected_action": [question.pk]},
         )
-        replace_in(files / HEAT_GIFT, "Why does high humidity", "Why does humid air")
+        replace_in(files / HEAT_GIFT, "Ella hikes", "Ella walks")
 
         output = load(files)
         load(files)
 
         question.refresh_from_db()
         assert question.is_published is False
-        assert question.prompt.startswith("Why does humid air")
+        assert question.prompt.startswith("Ella walks")
         assert "kept" not in output
 
     def test_a_removed_question_a_teacher_edited_is_not_unpublished(
         self, course, teacher_client, files
     ):
-        question = Question.objects.get(key="hot-humidity")
+        question = Question.objects.get(key="hot-humid-hike")
         edit_in_admin(teacher_client, question, explanation="Our own words.")
         text = (files / HEAT_GIFT).read_text(encoding="utf-8")
-        blocks = [block for block in text.split("\n\n") if "::hot-humidity::" not in block]
+        blocks = [block for block in text.split("\n\n") if "::hot-humid-hike::" not in block]
         (files / HEAT_GIFT).write_text("\n\n".join(blocks), encoding="utf-8")
 
         output = load(files)
 
         question.refresh_from_db()
         assert question.is_published is True
-        assert "question hot-humidity (no longer in the files)" in output
+        assert "question hot-humid-hike (no longer in the files)" in output
 
     def test_a_question_made_in_the_admin_is_not_taken_over_by_a_file_using_its_key(self, course):
         heat = Topic.objects.get(slug="heat")
-        question = Question.objects.get(key="hot-humidity")
+        question = Question.objects.get(key="hot-humid-hike")
         Question.objects.filter(pk=question.pk).update(
             origin=QuestionOrigin.ADMIN, files_digest="", prompt="A teacher's own question"
         )
@@ -189,24 +189,24 @@ class TestQuestionsEditedInTheAdmin:
         question.refresh_from_db()
         assert (question.prompt, question.origin) == ("A teacher's own question", "admin")
         assert question.topic == heat
-        assert "question hot-humidity" in output
+        assert "question hot-humid-hike" in output
 
     def test_saving_a_question_unchanged_is_not_an_edit(self, course, teacher_client, files):
-        question = Question.objects.get(key="hot-humidity")
+        question = Question.objects.get(key="hot-humid-hike")
         edit_in_admin(teacher_client, question, explanation=f"  {question.explanation}\r\n")
-        replace_in(files / HEAT_GIFT, "Why does high humidity", "Why does humid air")
+        replace_in(files / HEAT_GIFT, "Ella hikes", "Ella walks")
 
         output = load(files)
 
-        assert Question.objects.get(key="hot-humidity").prompt.startswith("Why does humid air")
+        assert Question.objects.get(key="hot-humid-hike").prompt.startswith("Ella walks")
         assert "kept" not in output
 
     def test_replace_edits_brings_course_questions_back_but_not_a_teachers_own(
         self, course, teacher_client
     ):
-        edited = Question.objects.get(key="hot-humidity")
+        edited = Question.objects.get(key="hot-humid-hike")
         edit_in_admin(teacher_client, edited, prompt="Edited", is_published=None)
-        own = Question.objects.get(key="hot-emergency-name")
+        own = Question.objects.get(key="hot-confused-worker")
         Question.objects.filter(pk=own.pk).update(
             origin=QuestionOrigin.ADMIN, files_digest="", prompt="A teacher's own question"
         )
@@ -216,20 +216,20 @@ class TestQuestionsEditedInTheAdmin:
         call_command("load_content", replace_edits=True, stdout=out)
 
         edited.refresh_from_db()
-        assert (edited.prompt[:22], edited.is_published) == ("Why does high humidity", True)
+        assert (edited.prompt[:10], edited.is_published) == ("Ella hikes", True)
         assert Question.objects.get(pk=own.pk).prompt == "A teacher's own question"
         assert Topic.objects.get(slug="heat").title == "Heat"
         assert "kept 1 edited in the admin" in out.getvalue()
         assert out.getvalue().count("question ") == 1
-        assert "question hot-emergency-name" in out.getvalue()
+        assert "question hot-confused-worker" in out.getvalue()
 
     def test_a_course_loaded_before_digests_were_kept_still_follows_the_files(self, course):
         Question.objects.update(files_digest="")
-        Question.objects.filter(key="hot-humidity").update(prompt="Changed by an older run")
+        Question.objects.filter(key="hot-humid-hike").update(prompt="Changed by an older run")
 
         output = load()
 
-        assert Question.objects.get(key="hot-humidity").prompt.startswith("Why does high")
+        assert Question.objects.get(key="hot-humid-hike").prompt.startswith("Ella hikes")
         assert "kept" not in output
         assert load() == "Course loaded: created nothing; updated nothing.\n"
 

@@ -145,6 +145,13 @@ def test_a_whole_quiz_can_be_taken_with_the_keyboard_alone(
         kind = page.evaluate("document.activeElement.type")
         if kind == "text":
             page.keyboard.type("3")
+        elif kind == "select-one":
+            # A matching question: choose a match for each item, moving on with Tab.
+            items = page.locator("fieldset select").count()
+            for index in range(items):
+                page.keyboard.press("ArrowDown")
+                if index < items - 1:
+                    page.keyboard.press("Tab")
         else:
             page.keyboard.press("Space")  # ticks the focused radio or checkbox
         expect(page.locator(":focus")).to_be_visible()
