@@ -150,13 +150,13 @@ class TestIdentity:
 
     def test_a_course_key_imported_into_another_topic_is_left_to_both(self):
         call_command("load_content", verbosity=0)
-        course = Question.objects.get(key="hot-humidity")
+        course = Question.objects.get(key="hot-humid-hike")
         before = state_of(course)
         causes = Topic.objects.get(slug="causes")
-        run("::hot-humidity:: A teacher's own question? {=a ~b}", topic=causes)
+        run("::hot-humid-hike:: A teacher's own question? {=a ~b}", topic=causes)
         call_command("load_content", verbosity=0)
         assert state_of(course) == before
-        theirs = Question.objects.get(topic=causes, key="hot-humidity")
+        theirs = Question.objects.get(topic=causes, key="hot-humid-hike")
         assert (theirs.prompt, theirs.origin) == ("A teacher's own question?", "import")
 
     def test_the_same_key_in_two_topics_exports_and_imports_back_unchanged(self, heat, causes):
