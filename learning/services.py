@@ -14,6 +14,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from learning import insight, question_types, quiz_rules, reviews, scoring, selectors
+from learning.answer_leaks import draw_without_leaks, profiles_of
 from learning.mastery import (
     MasteryState,
     mastery_after_attempt,
@@ -116,7 +117,10 @@ def draw_questions(*, quiz: Quiz, rng: random.Random) -> tuple[list[int], dict[s
         .prefetch_related("choices")
     )
     if quiz.shuffle_questions:
-        drawn = rng.sample(questions, k=min(quiz.question_count, len(questions)))
+        by_id = {question.id: question for question in questions}
+        shuffled = [question.id for question in rng.sample(questions, k=len(questions))]
+        drawn_ids = draw_without_leaks(shuffled, profiles_of(questions), quiz.question_count)
+        drawn = [by_id[question_id] for question_id in drawn_ids]
     else:
         drawn = questions[: quiz.question_count]
     return [question.id for question in drawn], _choice_orders(drawn, quiz, rng)
@@ -170,7 +174,19 @@ CHALLENGE_WEIGHTS = {
 
 
 def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int]:
-    """Questions from every topic the learner has started, weak topics drawn more often."""
+    """Questions from every topic the learner has started, weak topics drawn more often,
+    no two giving each other away."""
+    candidates = _challenge_order(learner=learner, rng=rng)
+    return _without_leaks(candidates, count)
+
+
+def _without_leaks(candidates: list[int], count: int) -> list[int]:
+    questions = Question.objects.prefetch_related("choices").in_bulk(candidates).values()
+    return draw_without_leaks(candidates, profiles_of(questions), count)
+
+
+def _challenge_order(*, learner: User, rng: random.Random) -> list[int]:
+    """Every question the challenge may draw, in the order it would draw them."""
     started = {
         progress.topic_id: CHALLENGE_WEIGHTS[Mastery(progress.mastery)]
         for progress in TopicProgress.objects.filter(learner=learner).filter(
@@ -186,7 +202,7 @@ def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int
     ):
         pools[topic_id].append(question_id)
     drawn: list[int] = []
-    while len(drawn) < count:
+    while True:
         open_topics = [topic_id for topic_id, pool in pools.items() if pool]
         if not open_topics:
             break
@@ -202,7 +218,10 @@ def _draw(
     if quiz.kind == QuizKind.TOPIC:
         return draw_questions(quiz=quiz, rng=rng)
     if quiz.kind == QuizKind.REVIEW:
-        question_ids = due_review_question_ids(learner=learner, limit=quiz.question_count)
+        # A few more than it needs, so that the draw can leave out a card that would give
+        # away another (it stays due for the next session).
+        due = due_review_question_ids(learner=learner, limit=quiz.question_count * 2)
+        question_ids = _without_leaks(due, quiz.question_count)
         if not question_ids:
             raise QuizError("Nothing is due for review right now. Come back when it is.")
     else:

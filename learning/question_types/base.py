@@ -287,6 +287,12 @@ class QuestionType[AnswerT, DetailT](ABC):
         that differ only in form are counted together."""
         return self.answer_in_words({}, answer)
 
+    def answers_from_memory(self, question: Question, choices: Sequence[Choice]) -> list[str]:
+        """The answers a learner must recall and type (an accepted word, a number), which
+        another question must not show in the same quiz (learning/answer_leaks.py). Types
+        whose answer is picked from what the page shows have none."""
+        return []
+
     @abstractmethod
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> AnswerT:
         """A fully right answer, or one that earns nothing: for tests, load data, the

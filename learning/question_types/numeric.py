@@ -78,6 +78,12 @@ class Numeric(QuestionType[NumericAnswer, NumericFeedback]):
     row_fields = ("numeric_value", "numeric_tolerance", "credit", "feedback")
     question_fields = ("numeric_answer", "numeric_tolerance", "numeric_feedback")
 
+    def answers_from_memory(self, question: Question, choices: Sequence[Choice]) -> list[str]:
+        values = [question.numeric_answer] + [
+            choice.numeric_value for choice in choices if choice.credit > 0
+        ]
+        return [f"{value.normalize():f}" for value in values if value is not None]
+
     def grade(self, key: QuestionKey, answer: NumericAnswer) -> Decimal:
         """Full credit within the question's tolerance; else the best extra graded answer."""
         if is_within(key, answer.value):

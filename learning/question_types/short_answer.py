@@ -83,6 +83,9 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     def typed_answer(self, answer: Mapping[str, Any]) -> str:
         return normalize_text(str(answer.get("text", "")))
 
+    def answers_from_memory(self, question: Question, choices: Sequence[Choice]) -> list[str]:
+        return [choice.text for choice in choices if choice.credit > 0 and choice.text.strip()]
+
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> TextAnswer:
         if right:
             return TextAnswer(max(key.choices, key=lambda choice: choice.credit).text)
