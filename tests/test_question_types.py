@@ -185,6 +185,43 @@ class TestShortAnswer:
         )
         assert question_types.grade(key, TextAnswer("x")) == 0
 
+    @pytest.mark.parametrize(
+        ("accepted", "typed"),
+        [
+            ("tonic-clonic", "Tonic-clonic."),
+            ("tonic-clonic", "tonic clonic"),
+            ("tonic-clonic", "tonic\u2013clonic"),  # an en dash, as word processors type it
+            ("Willis-Ekbom disease", "Willis\u2014Ekbom disease"),
+            ("anti-inflammatory medicines", "anti inflammatory medicines"),
+            ("Na+", "Na\u207a"),  # superscript plus
+            ("writer's cramp", "writer\u2019s cramp"),
+            ("writer's cramp", "writers cramp"),
+            ("Achilles tendon", "Achilles' tendon"),
+            ("restless legs syndrome", "restless-legs syndrome,"),
+        ],
+    )
+    def test_a_right_answer_typed_another_usual_way_is_right(self, accepted, typed):
+        key = QuestionKey(
+            type="short_answer", choices=(ChoiceKey(id=1, text=accepted, credit=Decimal(100)),)
+        )
+        assert question_types.grade(key, TextAnswer(typed)) == 1
+
+    @pytest.mark.parametrize(
+        ("accepted", "typed"),
+        [
+            ("salt", "salty"),
+            ("Na+", "Na"),
+            ("sodium", "sodium chloride"),
+            ("anti-inflammatory", "antinflammatory"),
+            ("tonic-clonic", "tonic"),
+        ],
+    )
+    def test_a_different_answer_is_still_wrong(self, accepted, typed):
+        key = QuestionKey(
+            type="short_answer", choices=(ChoiceKey(id=1, text=accepted, credit=Decimal(100)),)
+        )
+        assert question_types.grade(key, TextAnswer(typed)) == 0
+
 
 class TestMatching:
     key = QuestionKey(

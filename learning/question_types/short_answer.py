@@ -1,8 +1,10 @@
-"""Short answer: a typed word or phrase, compared with the accepted answers (case and
-surrounding or repeated spaces ignored), each worth a credit."""
+"""Short answer: a typed word or phrase, compared with the accepted answers in the form
+`comparable_answer` gives both, each worth a credit."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -81,7 +83,7 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         return str(answer.get("text", ""))
 
     def typed_answer(self, answer: Mapping[str, Any]) -> str:
-        return normalize_text(str(answer.get("text", "")))
+        return comparable_answer(str(answer.get("text", "")))
 
     def answers_from_memory(self, question: Question, choices: Sequence[Choice]) -> list[str]:
         return [choice.text for choice in choices if choice.credit > 0 and choice.text.strip()]
@@ -89,9 +91,9 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> TextAnswer:
         if right:
             return TextAnswer(max(key.choices, key=lambda choice: choice.credit).text)
-        accepted = {normalize_text(choice.text) for choice in key.choices}
+        accepted = {comparable_answer(choice.text) for choice in key.choices}
         guess = "not sure"
-        while normalize_text(guess) in accepted:
+        while comparable_answer(guess) in accepted:
             guess += " at all"
         return TextAnswer(guess)
 
@@ -212,11 +214,26 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         )
 
 
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`\u00b4]")
+_HYPHEN_BETWEEN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
+
+
+def comparable_answer(text: str) -> str:
+    """A typed answer in the form it is compared in. What a learner who knows the answer
+    may type differently does not count: case and spacing, Unicode's forms of a character
+    (Na⁺ is Na+), the kind of dash, a hyphen or a space between words (tonic-clonic, tonic
+    clonic), apostrophes (writer's cramp, writers cramp) and a full stop or comma after it."""
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    text = _HYPHEN_BETWEEN_WORDS.sub(" ", _APOSTROPHES.sub("", text))
+    return normalize_text(text.strip().rstrip(".,;:!"))
+
+
 def matched_answer(key: QuestionKey, text: str) -> ChoiceKey | None:
-    """The question's answer a typed text is (case and spacing aside), the best credit
-    first; None when it is none of them."""
-    typed = normalize_text(text)
+    """The question's answer a typed text is (in `comparable_answer`'s form), the best
+    credit first; None when it is none of them."""
+    typed = comparable_answer(text)
     if not typed:
         return None
-    rows = [row for row in key.choices if normalize_text(row.text) == typed]
+    rows = [row for row in key.choices if comparable_answer(row.text) == typed]
     return max(rows, key=lambda row: row.credit, default=None)
