@@ -236,11 +236,16 @@ def diagram_problems(source: str, known_names: Iterable[str]) -> list[str]:
     except RecursionError:
         return []
     known = set(known_names)
+    # The names are read from the rendered HTML: shown as the teacher wrote them.
+    unknown = [html_lib.unescape(name) for name in dict.fromkeys(placed) if name not in known]
+    if not unknown:
+        return []
+    named = ", ".join(repr(name[:80]) for name in unknown[:5])
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
     return [
-        f"The lesson places a diagram named {name!r}, and there is no such diagram. "
+        f"The lesson places {'a diagram' if len(unknown) == 1 else 'diagrams'} that "
+        f"{'does' if len(unknown) == 1 else 'do'} not exist: {named}{more}. "
         f"Known diagrams: {', '.join(sorted(known)) or 'none'}."
-        for name in dict.fromkeys(placed)
-        if name not in known
     ]
 
 

@@ -173,10 +173,31 @@ def test_the_lesson_admin_refuses_an_unknown_diagram_name(teacher_client, teache
         },
     )
     assert response.status_code == 200
-    assertContains(response, "named &#x27;sliding-filament&#x27;, and there is no such diagram")
+    assertContains(response, "a diagram that does not exist: &#x27;sliding-filament&#x27;")
     assertContains(response, "sliding-filaments")
     lesson.refresh_from_db()
     assert lesson.body_markdown == before
+
+
+def test_many_unknown_diagrams_get_one_message_with_names_as_written(teacher_client, teacher):
+    teacher.user_permissions.add(Permission.objects.get(codename="change_lesson"))
+    lesson = LessonFactory()
+    names = ["<img src=x onerror=alert(1)>", *(f"missing-{n}" for n in range(499))]
+    body = "Words.\n\n" + "\n\n".join(f"[diagram: {name}]" for name in names) + "\n"
+    response = teacher_client.post(
+        reverse("admin:learning_lesson_change", args=[lesson.pk]),
+        {"topic": lesson.topic.pk, "title": lesson.title, "body_markdown": body},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("do not exist") == 1
+    assert "and 495 more" in page
+    # The teacher's text shown once escaped, as typed: never live, never double-escaped.
+    assert "&#x27;&lt;img src=x onerror=alert(1)&gt;&#x27;" in page
+    assert "<img src=x" not in page
+    assert "&amp;lt;" not in page
+    lesson.refresh_from_db()
+    assert lesson.body_markdown != body
 
 
 def test_the_lesson_admin_places_a_known_diagram(teacher_client, teacher):
