@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def short_answer(topic, prompt: str, *answers: str) -> Question:
-    question = QuestionFactory(topic=topic, type="short_answer", prompt=prompt, choices=[])
+    question = QuestionFactory.create(topic=topic, type="short_answer", prompt=prompt, choices=[])
     for answer in answers:
         ChoiceFactory(question=question, text=answer, is_correct=True, credit=Decimal(100))
     return question
@@ -35,7 +35,7 @@ def short_answer(topic, prompt: str, *answers: str) -> Question:
 
 def telling(topic, word: str) -> Question:
     """A choice question whose feedback names `word`."""
-    question = QuestionFactory(topic=topic, prompt=f"What starts it all ({word} aside)?")
+    question = QuestionFactory.create(topic=topic, prompt=f"What starts it all ({word} aside)?")
     question.choices.update(feedback="Feedback.")
     question.choices.filter(is_correct=True).update(feedback=f"Right: the {word} does it.")
     return question

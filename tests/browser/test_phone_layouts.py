@@ -1,14 +1,14 @@
 """What a student sees on a phone (375 px): nothing the answer needs hides off screen."""
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
 
 from tests.browser.conftest import log_in, wait_for_htmx
 from tests.factories import LessonFactory, MatchingQuestionFactory, QuizFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PHONE = {"width": 375, "height": 800}
+PHONE: ViewportSize = {"width": 375, "height": 800}
 PAIRS = [
     ("Heat cramps", "Painful spasms during or after hard effort in the heat"),
     ("Heat exhaustion", "The body struggles to cool, but its cooling has not failed"),
