@@ -103,6 +103,17 @@ def take(base_url: str, env: dict[str, str]) -> None:
         page.locator(".help-box").screenshot(path=OUT / "help-box.png")
         page.goto(f"{base_url}/glossary/")
         page.screenshot(path=OUT / "glossary.png")
+        for slug, name in (
+            ("how-muscles-work", "sliding-filaments"),
+            ("kinds-of-spasm", "timelines"),
+        ):
+            page.goto(f"{base_url}/topics/{slug}/")
+            figure = page.locator("figure.diagram")
+            page.wait_for_function(
+                "img => img.complete && img.naturalWidth > 0",
+                arg=figure.locator("img").element_handle(),
+            )
+            figure.screenshot(path=OUT / f"diagram-{name}.png")
         for scheme in ("light", "dark"):
             phone = browser.new_page(
                 viewport={"width": 375, "height": 760}, color_scheme=scheme, device_scale_factor=2
