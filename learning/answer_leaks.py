@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from learning import question_types
 from learning.models import Choice, Question
+from learning.question_types.base import comparable_text
 
 
 @dataclass(frozen=True)
@@ -29,9 +30,9 @@ class LeakProfile:
         return self.gives_away(other) or other.gives_away(self)
 
 
-def _as_found_in_text(answer: str) -> re.Pattern[str]:
+def answer_as_found_in_text(answer: str) -> re.Pattern[str]:
     # Whole words only ("salt" is not in "salty"); a number is not part of a longer number.
-    return re.compile(rf"(?<![\w.-]){re.escape(answer.strip())}(?![\w-]|[.,]\d)", re.IGNORECASE)
+    return re.compile(rf"(?<![\w.-]){re.escape(answer)}(?![\w-]|[.,]\d)")
 
 
 def leak_profile(question: Question, choices: Sequence[Choice]) -> LeakProfile:
@@ -39,12 +40,14 @@ def leak_profile(question: Question, choices: Sequence[Choice]) -> LeakProfile:
     shown = [question.prompt, question.explanation, question.numeric_feedback]
     for choice in choices:
         shown += [choice.text, choice.match_text, choice.feedback]
+    # Both in the form typed answers are compared in: "tonic-clonic" is found in "Tonic
+    # clonic seizures", "writers cramp" in "writer's cramp".
     return LeakProfile(
         recalled=tuple(
-            _as_found_in_text(answer)
+            answer_as_found_in_text(comparable_text(answer))
             for answer in question_type.answers_from_memory(question, choices)
         ),
-        shown=" ".join(" ".join(shown).split()),
+        shown=comparable_text(" ".join(shown)),
     )
 
 

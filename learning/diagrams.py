@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.urls import reverse
+from django.utils.text import slugify
 
 from learning.rendering import LessonFigure
 
@@ -60,7 +61,12 @@ def read_diagrams(path: Path, svg_dir: Path) -> tuple[Diagram, ...]:
             raise DiagramError(f"{path}: entry {number} needs {', '.join(missing)}")
         values = {key: " ".join(str(item[key]).split()) for key in _FIELDS}
         diagram = Diagram(**values)
-        if not (svg_dir / diagram.file).is_file() or "/" in diagram.file:
+        if diagram.name != slugify(diagram.name):
+            raise DiagramError(
+                f"{path}: {diagram.name!r}: a diagram's name is lower-case letters, digits "
+                f"and hyphens (it is part of the image's address)"
+            )
+        if Path(diagram.file).name != diagram.file or not (svg_dir / diagram.file).is_file():
             raise DiagramError(f"{path}: {diagram.name}: no file {diagram.file} in the diagrams")
         diagrams.append(diagram)
     names = [diagram.name for diagram in diagrams]

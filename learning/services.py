@@ -177,12 +177,20 @@ def draw_challenge(*, learner: User, count: int, rng: random.Random) -> list[int
     """Questions from every topic the learner has started, weak topics drawn more often,
     no two giving each other away."""
     candidates = _challenge_order(learner=learner, rng=rng)
-    return _without_leaks(candidates, count)
+    return [question.id for question in _without_leaks(candidates, count)]
 
 
-def _without_leaks(candidates: list[int], count: int) -> list[int]:
-    questions = Question.objects.prefetch_related("choices").in_bulk(candidates).values()
-    return draw_without_leaks(candidates, profiles_of(questions), count)
+# How many candidates a course-wide draw looks at for each question it needs: enough to
+# step around a few that give each other away, without loading the whole bank.
+CANDIDATES_PER_QUESTION = 3
+
+
+def _without_leaks(candidates: list[int], count: int) -> list[Question]:
+    """Up to `count` of the first candidates, none giving another away, with choices."""
+    looked_at = candidates[: count * CANDIDATES_PER_QUESTION]
+    by_id = Question.objects.prefetch_related("choices").in_bulk(looked_at)
+    drawn = draw_without_leaks(looked_at, profiles_of(by_id.values()), count)
+    return [by_id[question_id] for question_id in drawn]
 
 
 def _challenge_order(*, learner: User, rng: random.Random) -> list[int]:
@@ -217,23 +225,21 @@ def _draw(
 ) -> tuple[list[int], dict[str, list[int]]]:
     if quiz.kind == QuizKind.TOPIC:
         return draw_questions(quiz=quiz, rng=rng)
+    count = quiz.question_count
     if quiz.kind == QuizKind.REVIEW:
-        # A few more than it needs, so that the draw can leave out a card that would give
-        # away another (it stays due for the next session).
-        due = due_review_question_ids(learner=learner, limit=quiz.question_count * 2)
-        question_ids = _without_leaks(due, quiz.question_count)
-        if not question_ids:
+        # A card left out because it would give another away stays due for next time.
+        due = due_review_question_ids(learner=learner, limit=count * CANDIDATES_PER_QUESTION)
+        questions = _without_leaks(due, count)
+        if not questions:
             raise QuizError("Nothing is due for review right now. Come back when it is.")
     else:
-        question_ids = draw_challenge(learner=learner, count=quiz.question_count, rng=rng)
-        if not question_ids:
+        questions = _without_leaks(_challenge_order(learner=learner, rng=rng), count)
+        if not questions:
             raise QuizError(
                 "The course challenge draws from the topics you have started: "
                 "read a lesson or take a quiz first."
             )
-    by_id = Question.objects.prefetch_related("choices").in_bulk(question_ids)
-    questions = [by_id[question_id] for question_id in question_ids]
-    return question_ids, _choice_orders(questions, quiz, rng)
+    return [question.id for question in questions], _choice_orders(questions, quiz, rng)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ import hashlib
 import json
 from typing import Any
 
+from learning import question_types
 from learning.models import Question, QuestionVersion
 from learning.question_types.base import CREDITS_SCORING, QuestionKey, key_from_snapshot
 
@@ -40,7 +41,15 @@ def snapshot_question(question: Question) -> dict[str, Any]:
         "numeric_tolerance": str(question.numeric_tolerance),
         "numeric_feedback": question.numeric_feedback,
         "scoring": CREDITS_SCORING,
+        **_grading_marks(question.type),
     }
+
+
+def _grading_marks(type_value: str) -> dict[str, str]:
+    try:
+        return question_types.get(type_value).snapshot_marks()
+    except question_types.UnknownQuestionType:
+        return {}
 
 
 def current_key(question: Question) -> QuestionKey:

@@ -103,9 +103,10 @@ def _diagram_etag(request: HttpRequest, name: str) -> str | None:
 DIAGRAM_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
+# The cache header outside the ETag check, so that a 304 renews the day's caching too.
 @require_http_methods(["GET", "HEAD"])
-@etag(_diagram_etag)
 @cache_control(public=True, max_age=24 * 60 * 60)
+@etag(_diagram_etag)
 def diagram(request: HttpRequest, name: str) -> HttpResponse:
     if name not in diagrams():
         raise Http404("No such diagram.")

@@ -6,10 +6,13 @@ all draw around such pairs, and still draw as many questions as they would have.
 """
 
 import random
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from learning import services
@@ -21,6 +24,7 @@ from tests.factories import (
     QuestionFactory,
     QuizFactory,
     TopicFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +134,30 @@ def test_a_review_session_keeps_a_card_that_would_be_given_away_for_later(learne
     assert len(drawn) == 4
     assert teller.id in drawn and typed.id not in drawn  # the most overdue of the pair stays
     assert ReviewCard.objects.get(learner=learner, question=typed).due <= now
+
+
+def starting_the_challenge_costs(questions_per_topic: int) -> tuple[int, int]:
+    """The queries starting the challenge makes, and the most questions one of them loads
+    by id (the draw looks at a few candidates per question, not the whole bank)."""
+    learner = UserFactory()
+    for _ in range(2):
+        topic = TopicFactory()
+        QuestionFactory.create_batch(questions_per_topic, topic=topic)
+        TopicProgress.objects.create(learner=learner, topic=topic, attempt_count=1)
+    with CaptureQueriesContext(connection) as queries:
+        services.start_attempt(
+            learner=learner, quiz=services.course_quiz(QuizKind.CHALLENGE), rng=random.Random(4)
+        )
+    loaded_by_id = [
+        len(found.group(1).split(","))
+        for query in queries.captured_queries
+        for found in re.finditer(r'"learning_question"\."id" IN \(([^)]*)\)', query["sql"])
+    ]
+    return len(queries), max(loaded_by_id)
+
+
+def test_starting_the_challenge_costs_the_same_however_big_the_bank():
+    challenge = services.course_quiz(QuizKind.CHALLENGE)
+    small, big = starting_the_challenge_costs(20), starting_the_challenge_costs(200)
+    assert small == big
+    assert big[1] <= challenge.question_count * services.CANDIDATES_PER_QUESTION

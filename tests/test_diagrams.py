@@ -89,6 +89,24 @@ def test_a_registry_entry_without_its_file_is_refused(tmp_path):
         read_diagrams(registry, tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("name", "file", "problem"),
+    [
+        ("Heat Ladder", "ghost.svg", "lower-case letters, digits and hyphens"),
+        ("heat/ladder", "ghost.svg", "lower-case letters, digits and hyphens"),
+        ("ghost", "../ghost.svg", r"no file \.\./ghost\.svg"),
+    ],
+)
+def test_a_registry_entry_that_cannot_be_addressed_is_refused(tmp_path, name, file, problem):
+    (tmp_path / "ghost.svg").write_text("<svg/>")
+    registry = tmp_path / "diagrams.yaml"
+    registry.write_text(
+        f"- name: {name}\n  file: {file}\n  caption: C.\n  alt: A.\n  description: D.\n"
+    )
+    with pytest.raises(DiagramError, match=problem):
+        read_diagrams(registry, tmp_path)
+
+
 # -- rendering and the page -------------------------------------------------------------
 
 
@@ -127,10 +145,14 @@ def test_the_image_answers_as_svg_with_caching_and_its_own_policy(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
     assert "max-age=86400" in response["Cache-Control"]
-    assert "script-src" not in response["Content-Security-Policy"]
+    assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
     assert response.content == diagrams()["heat-ladder"].path.read_bytes()
     again = client.get(url, headers={"If-None-Match": response["ETag"]})
     assert again.status_code == 304
+    assert "max-age=86400" in again["Cache-Control"]  # a revalidation renews the caching
+    head = client.head(url)
+    assert head.status_code == 200 and head["ETag"] == response["ETag"]
+    assert client.post(url).status_code in (403, 405)
 
 
 def test_an_unknown_diagram_is_a_404(client):

@@ -202,9 +202,14 @@ class TestShortAnswer:
     )
     def test_a_right_answer_typed_another_usual_way_is_right(self, accepted, typed):
         key = QuestionKey(
-            type="short_answer", choices=(ChoiceKey(id=1, text=accepted, credit=Decimal(100)),)
+            type="short_answer",
+            choices=(ChoiceKey(id=1, text=accepted, credit=Decimal(100)),),
+            forgiving_typing=True,
         )
         assert question_types.grade(key, TextAnswer(typed)) == 1
+        # A version made before the forgiving comparison keeps grading as it did then.
+        before = QuestionKey(type="short_answer", choices=key.choices)
+        assert question_types.grade(before, TextAnswer(typed)) == 0
 
     @pytest.mark.parametrize(
         ("accepted", "typed"),
@@ -218,7 +223,9 @@ class TestShortAnswer:
     )
     def test_a_different_answer_is_still_wrong(self, accepted, typed):
         key = QuestionKey(
-            type="short_answer", choices=(ChoiceKey(id=1, text=accepted, credit=Decimal(100)),)
+            type="short_answer",
+            choices=(ChoiceKey(id=1, text=accepted, credit=Decimal(100)),),
+            forgiving_typing=True,
         )
         assert question_types.grade(key, TextAnswer(typed)) == 0
 

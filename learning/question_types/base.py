@@ -9,6 +9,8 @@ outside this package asks which type a question is.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,10 @@ _POINTS_PLACES = Decimal("0.0001")
 # GIFT section). Snapshots taken before carry none: their picking rows were graded by the
 # ticks alone, and `key_from_snapshot` reads them so (`QuestionType.key_from_ticks`).
 CREDITS_SCORING = "moodle-credits"
+# A snapshot's mark that typed answers are compared in `comparable_answer`'s form. Snapshots
+# taken before compared them by `normalize_text` alone, and their answers are shown and
+# regraded that way (`QuestionKey.forgiving_typing`).
+FORGIVING_TYPING = "forgiving"
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,7 @@ class QuestionKey:
     choices: tuple[ChoiceKey, ...] = ()
     numeric_answer: Decimal | None = None
     numeric_tolerance: Decimal = ZERO
+    forgiving_typing: bool = False
 
     @property
     def correct_choice_ids(self) -> frozenset[int]:
@@ -86,6 +93,7 @@ def key_from_snapshot(snapshot: Mapping[str, Any]) -> QuestionKey:
         ),
         numeric_answer=Decimal(numeric) if numeric is not None else None,
         numeric_tolerance=Decimal(snapshot.get("numeric_tolerance") or 0),
+        forgiving_typing=snapshot.get("typing") == FORGIVING_TYPING,
     )
     if snapshot.get("scoring") == CREDITS_SCORING:
         return key
@@ -100,6 +108,25 @@ def key_from_snapshot(snapshot: Mapping[str, Any]) -> QuestionKey:
 def normalize_text(text: str) -> str:
     """Case and surrounding or repeated white space do not matter in typed answers."""
     return " ".join(text.split()).casefold()
+
+
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
+_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`\u00b4]")
+_HYPHEN_BETWEEN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
+
+
+def comparable_text(text: str) -> str:
+    """Text in the form typed answers are compared in: what a learner who knows the answer
+    may type differently does not count: case and spacing, Unicode's forms of a character
+    (Na⁺ is Na+), the kind of dash, a hyphen or a space between words (tonic-clonic, tonic
+    clonic) and apostrophes (writer's cramp, writers cramp)."""
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
+    return normalize_text(_HYPHEN_BETWEEN_WORDS.sub(" ", _APOSTROPHES.sub("", text)))
+
+
+def comparable_answer(text: str) -> str:
+    """A typed answer in `comparable_text`'s form, a full stop or comma after it aside."""
+    return comparable_text(text).rstrip(".,;:!").rstrip()
 
 
 def credit_points(credit: Decimal) -> Decimal:
@@ -292,6 +319,11 @@ class QuestionType[AnswerT, DetailT](ABC):
         another question must not show in the same quiz (learning/answer_leaks.py). Types
         whose answer is picked from what the page shows have none."""
         return []
+
+    def snapshot_marks(self) -> dict[str, str]:
+        """Marks a version's snapshot carries to say how its answers are graded, so that
+        answers given before a rule changed are still shown and regraded by the old one."""
+        return {}
 
     @abstractmethod
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> AnswerT:

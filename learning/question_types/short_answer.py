@@ -1,10 +1,9 @@
 """Short answer: a typed word or phrase, compared with the accepted answers in the form
-`comparable_answer` gives both, each worth a credit."""
+`comparable_answer` gives both (`normalize_text`'s for versions made before it), each
+worth a credit."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,12 +13,14 @@ from django import forms
 
 from learning.formats import gift, moodle_xml
 from learning.question_types.base import (
+    FORGIVING_TYPING,
     HUNDRED,
     ZERO,
     ChoiceKey,
     OptionCodes,
     QuestionKey,
     QuestionType,
+    comparable_answer,
     credit_points,
     gift_from_moodle_xml,
     key_from_snapshot,
@@ -83,10 +84,17 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         return str(answer.get("text", ""))
 
     def typed_answer(self, answer: Mapping[str, Any]) -> str:
-        return comparable_answer(str(answer.get("text", "")))
+        return normalize_text(str(answer.get("text", "")))
 
     def answers_from_memory(self, question: Question, choices: Sequence[Choice]) -> list[str]:
-        return [choice.text for choice in choices if choice.credit > 0 and choice.text.strip()]
+        return [
+            comparable_answer(choice.text)
+            for choice in choices
+            if choice.credit > 0 and comparable_answer(choice.text)
+        ]
+
+    def snapshot_marks(self) -> dict[str, str]:
+        return {"typing": FORGIVING_TYPING}
 
     def sample_answer(self, key: QuestionKey, *, right: bool = True) -> TextAnswer:
         if right:
@@ -100,7 +108,20 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     def answer_row_errors(self, rows: Sequence[ChoiceKey]) -> list[str]:
         if not any(row.text.strip() and row.credit >= HUNDRED for row in rows):
             return ["A short-answer question needs at least one accepted answer worth 100%."]
-        return []
+        errors = []
+        written = [row for row in rows if row.text.strip()]
+        for row in written:
+            if not comparable_answer(row.text):
+                errors.append(f"The accepted answer {row.text!r} is only punctuation.")
+        credits: dict[str, ChoiceKey] = {}
+        for row in written:
+            first = credits.setdefault(comparable_answer(row.text), row)
+            if first.credit != row.credit:
+                errors.append(
+                    f"{first.text!r} and {row.text!r} are compared as the same answer "
+                    f"(case, dashes, hyphens and apostrophes aside) but earn different credit."
+                )
+        return errors
 
     def form_fields(self, choices: Sequence[Choice], codes: OptionCodes) -> dict[str, forms.Field]:
         return {
@@ -124,16 +145,20 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
     def feedback_detail(
         self, snapshot: Mapping[str, Any], answer: Mapping[str, Any], shown_order: Sequence[int]
     ) -> TypedFeedback:
-        # Accepted answers are listed in the author's order, best first as written.
+        # Accepted answers are listed in the author's order, each way of writing one answer
+        # once (tonic-clonic and tonic clonic are one answer).
+        key = key_from_snapshot(snapshot)
         given = answer.get("text")
-        row = matched_answer(key_from_snapshot(snapshot), given) if given else None
+        row = matched_answer(key, given) if given else None
+        compared = comparable_answer if key.forgiving_typing else normalize_text
+        accepted: dict[str, tuple[str, str]] = {}
+        for choice in snapshot.get("choices", []):
+            credit = Decimal(str(choice.get("credit", 100)))
+            if credit > 0:
+                accepted.setdefault(compared(choice["text"]), (choice["text"], percent(credit)))
         return TypedFeedback(
             given_text=given,
-            accepted_answers=tuple(
-                (choice["text"], percent(Decimal(str(choice.get("credit", 100)))))
-                for choice in snapshot.get("choices", [])
-                if Decimal(str(choice.get("credit", 100))) > 0
-            ),
+            accepted_answers=tuple(accepted.values()),
             feedback=row.feedback if row is not None else "",
         )
 
@@ -214,26 +239,12 @@ class ShortAnswer(QuestionType[TextAnswer, TypedFeedback]):
         )
 
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"), "-")
-_APOSTROPHES = re.compile("['\u2018\u2019\u02bc`\u00b4]")
-_HYPHEN_BETWEEN_WORDS = re.compile(r"(?<=\w)-(?=\w)")
-
-
-def comparable_answer(text: str) -> str:
-    """A typed answer in the form it is compared in. What a learner who knows the answer
-    may type differently does not count: case and spacing, Unicode's forms of a character
-    (Na⁺ is Na+), the kind of dash, a hyphen or a space between words (tonic-clonic, tonic
-    clonic), apostrophes (writer's cramp, writers cramp) and a full stop or comma after it."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
-    text = _HYPHEN_BETWEEN_WORDS.sub(" ", _APOSTROPHES.sub("", text))
-    return normalize_text(text.strip().rstrip(".,;:!"))
-
-
 def matched_answer(key: QuestionKey, text: str) -> ChoiceKey | None:
-    """The question's answer a typed text is (in `comparable_answer`'s form), the best
-    credit first; None when it is none of them."""
-    typed = comparable_answer(text)
+    """The question's answer a typed text is (compared as the key's version compares
+    them), the best credit first; None when it is none of them."""
+    compared = comparable_answer if key.forgiving_typing else normalize_text
+    typed = compared(text)
     if not typed:
         return None
-    rows = [row for row in key.choices if comparable_answer(row.text) == typed]
+    rows = [row for row in key.choices if compared(row.text) == typed]
     return max(rows, key=lambda row: row.credit, default=None)
