@@ -51,13 +51,13 @@ def profile(question: Question):
 
 class TestWhatGivesAnAnswerAway:
     def test_a_typed_word_shown_in_another_questions_feedback(self):
-        topic = TopicFactory()
+        topic = TopicFactory.create()
         typed = short_answer(topic, "Which mineral is released?", "calcium", "Ca")
         assert profile(typed).clashes_with(profile(telling(topic, "calcium")))
         assert profile(telling(topic, "calcium")).clashes_with(profile(typed))
 
     def test_only_whole_words_and_whole_numbers_count(self):
-        topic = TopicFactory()
+        topic = TopicFactory.create()
         salt = short_answer(topic, "What does sweat take?", "salt")
         assert not profile(salt).clashes_with(profile(telling(topic, "salty taste")))
         forty = NumericQuestionFactory(topic=topic, numeric_answer=Decimal("40"))
@@ -66,7 +66,7 @@ class TestWhatGivesAnAnswerAway:
         assert profile(forty).clashes_with(profile(telling(topic, "40 °C")))
 
     def test_questions_answered_by_picking_give_nothing_away_to_each_other(self):
-        topic = TopicFactory()
+        topic = TopicFactory.create()
         assert not profile(telling(topic, "calcium")).clashes_with(
             profile(telling(topic, "calcium"))
         )
@@ -139,9 +139,9 @@ def test_a_review_session_keeps_a_card_that_would_be_given_away_for_later(learne
 def starting_the_challenge_costs(questions_per_topic: int) -> tuple[int, int]:
     """The queries starting the challenge makes, and the most questions one of them loads
     by id (the draw looks at a few candidates per question, not the whole bank)."""
-    learner = UserFactory()
+    learner = UserFactory.create()
     for _ in range(2):
-        topic = TopicFactory()
+        topic = TopicFactory.create()
         QuestionFactory.create_batch(questions_per_topic, topic=topic)
         TopicProgress.objects.create(learner=learner, topic=topic, attempt_count=1)
     with CaptureQueriesContext(connection) as queries:
