@@ -120,3 +120,15 @@ def mastery_after_challenge(state: MasteryState, tally: SessionTally, on: date) 
     if level == Mastery.PROFICIENT and tally.mostly_right and state.high_score_on != on:
         return Mastery.MASTERED
     return level
+
+
+# The course is complete when every published topic is at this level or above; the course
+# page and dashboard count the topics at COURSE_PROGRESS_LEVEL or above.
+COMPLETION_LEVEL = Mastery.PROFICIENT
+COURSE_PROGRESS_LEVEL = Mastery.FAMILIAR
+
+
+def course_complete(levels: Iterable[Mastery | int]) -> bool:
+    """Whether these levels, one per published topic, complete the course."""
+    levels = list(levels)
+    return bool(levels) and all(level >= COMPLETION_LEVEL for level in levels)

@@ -786,3 +786,33 @@ class SignUpRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-up from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def new_certificate_token() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters, 192 random bits: not to be guessed
+
+
+class Certificate(models.Model):
+    """A learner's completion of the course: made once, when every published topic first
+    reached the completion level, and kept as it was then (a later drop in mastery does
+    not take it back). Its token is the public verification link's only key."""
+
+    learner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificate"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_certificate_token)
+    # As printed: the learner's display name (or username) when the course was completed.
+    name = models.CharField(max_length=150)
+    completed_at = models.DateTimeField()
+    # Each topic as it stood then, in course order: [{"title": ..., "mastery": level}, ...]
+    topics = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"Certificate of {self.name}, {self.completed_at:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("learning:verify_certificate", args=[self.token])
+
+    @property
+    def topic_levels(self) -> list[tuple[str, Mastery]]:
+        return [(topic["title"], Mastery(topic["mastery"])) for topic in self.topics]

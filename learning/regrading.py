@@ -44,7 +44,7 @@ from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 
 from learning import insight, question_types, scoring
-from learning.mastery import MasteryState, mastery_after_attempt
+from learning.mastery import COMPLETION_LEVEL, MasteryState, mastery_after_attempt
 from learning.models import (
     Attempt,
     AttemptState,
@@ -543,3 +543,10 @@ def _replay_progress(changes: Sequence[AttemptChange]) -> None:
             progress.high_score_on = after.mastery.high_score_on
         updated.append(progress)
     TopicProgress.objects.bulk_update(updated, ["best_percent", "mastery", "high_score_on"])
+    # Imported here: services -> selectors -> this module would be a cycle.
+    from learning.services import award_certificate_if_complete
+
+    for learner_id in sorted(
+        {progress.learner_id for progress in updated if progress.mastery >= COMPLETION_LEVEL}
+    ):
+        award_certificate_if_complete(learner_id=learner_id)

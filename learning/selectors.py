@@ -14,13 +14,16 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber, TruncDate
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
 from learning import question_types, quiz_rules, regrading
+from learning.mastery import COURSE_PROGRESS_LEVEL
 from learning.models import (
     Attempt,
     AttemptState,
+    Certificate,
     Choice,
     FeedbackTiming,
     Lesson,
@@ -599,3 +602,52 @@ def learners_taught_by(user: User | AnonymousUser) -> QuerySet[User]:
         return users.none()
     classes_taught = Membership.objects.filter(classroom__teachers=user.pk)
     return users.filter(pk__in=classes_taught.values("learner_id"))
+
+
+@dataclass(frozen=True)
+class CourseProgress:
+    """How many published topics are at familiar or better, of how many."""
+
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def percent_text(self) -> str:
+        return f"{self.percent}%"
+
+    @property
+    def text(self) -> str:
+        level = COURSE_PROGRESS_LEVEL.label.lower()
+        return f"{self.done} of {self.total} topic{pluralize(self.total)} at {level} or better"
+
+
+def course_progress(rows: list[TopicRow]) -> CourseProgress:
+    """From the learner's topic rows (published topics only): no query."""
+    done = sum(1 for row in rows if row.mastery >= COURSE_PROGRESS_LEVEL)
+    return CourseProgress(done, len(rows))
+
+
+@dataclass(frozen=True)
+class TopicNeighbours:
+    previous: Topic | None
+    next: Topic | None
+
+
+def topic_neighbours(topic: Topic) -> TopicNeighbours:
+    """The published topics just before and after this one in course order: one query.
+    For a draft topic (a teacher's look), its place among the published ones."""
+    published = list(
+        Topic.objects.filter(is_published=True).exclude(pk=topic.pk).only("slug", "title", "order")
+    )
+    key = (topic.order, topic.title)
+    before = [other for other in published if (other.order, other.title) < key]
+    after = [other for other in published if (other.order, other.title) > key]
+    return TopicNeighbours(before[-1] if before else None, after[0] if after else None)
+
+
+def certificate_of(learner: User) -> Certificate | None:
+    return Certificate.objects.filter(learner=learner).first()

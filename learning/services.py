@@ -5,6 +5,7 @@ Services take keyword arguments, never a request; they validate before they save
 """
 
 import random
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +17,9 @@ from django.utils import timezone
 from learning import insight, question_types, quiz_rules, reviews, scoring, selectors
 from learning.answer_leaks import draw_without_leaks, profiles_of
 from learning.mastery import (
+    COMPLETION_LEVEL,
     MasteryState,
+    course_complete,
     mastery_after_attempt,
     mastery_after_challenge,
     mastery_after_review_session,
@@ -25,7 +28,9 @@ from learning.mastery import (
 from learning.models import (
     Attempt,
     AttemptState,
+    Certificate,
     Classroom,
+    Lesson,
     Mastery,
     Membership,
     Navigation,
@@ -243,7 +248,9 @@ def _draw(
 
 
 @transaction.atomic
-def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None) -> Attempt:
+def start_attempt(
+    *, learner: User, quiz: Quiz, rng: random.Random | None = None, from_lesson: bool = False
+) -> Attempt:
     """Resume the learner's open attempt at this quiz, or start one with a fresh draw.
 
     A topic quiz draws from its topic; a review session takes the learner's due cards,
@@ -251,7 +258,18 @@ def start_attempt(*, learner: User, quiz: Quiz, rng: random.Random | None = None
     published questions of published topics are drawn, and a draft topic's quiz does not
     start; an attempt already open when its topic or a question became a draft can still
     be finished.
+
+    A topic quiz started `from_lesson` (its lesson page's button) counts the lesson as
+    read, in the same transaction: nothing is marked when the quiz cannot start.
     """
+    attempt = _start_or_resume(learner=learner, quiz=quiz, rng=rng)
+    topic_id = quiz.topic_id
+    if from_lesson and topic_id is not None and Lesson.objects.filter(topic_id=topic_id).exists():
+        _mark_read(learner_id=learner.pk, topic_id=topic_id)
+    return attempt
+
+
+def _start_or_resume(*, learner: User, quiz: Quiz, rng: random.Random | None) -> Attempt:
     open_attempt = Attempt.objects.filter(
         learner=learner, quiz=quiz, state=AttemptState.IN_PROGRESS
     ).first()
@@ -447,6 +465,8 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
             "last_activity_at",
         ]
     )
+    if new_state.level >= COMPLETION_LEVEL:
+        award_certificate_if_complete(learner_id=attempt.learner_id, now=now)
     return attempt
 
 
@@ -496,12 +516,18 @@ def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
         progress.mastery = new_level
         progress.last_activity_at = attempt.finished_at
         progress.save(update_fields=["mastery", "last_activity_at"])
+    if attempt.quiz.kind == QuizKind.CHALLENGE:  # the one session that raises mastery
+        award_certificate_if_complete(learner_id=attempt.learner_id, now=attempt.finished_at)
     return attempt
 
 
 @transaction.atomic
 def mark_lesson_read(*, learner: User, topic: Topic) -> TopicProgress:
-    progress = _locked_progress(learner_id=learner.pk, topic_id=topic.pk)
+    return _mark_read(learner_id=learner.pk, topic_id=topic.pk)
+
+
+def _mark_read(*, learner_id: int, topic_id: int) -> TopicProgress:
+    progress = _locked_progress(learner_id=learner_id, topic_id=topic_id)
     now = timezone.now()
     if progress.lesson_read_at is None:
         progress.lesson_read_at = now
@@ -521,3 +547,37 @@ def _touch_progress(*, learner: User, topic_id: int) -> None:
     progress = _locked_progress(learner_id=learner.pk, topic_id=topic_id)
     progress.last_activity_at = timezone.now()
     progress.save(update_fields=["last_activity_at"])
+
+
+def award_certificate_if_complete(
+    *, learner_id: int, now: datetime | None = None
+) -> Certificate | None:
+    """The learner's certificate, made now if every published topic has just reached the
+    completion level and they have none yet. Called by the services that raise mastery,
+    inside their transaction; a certificate once made is kept whatever happens later."""
+    existing = Certificate.objects.filter(learner_id=learner_id).first()
+    if existing is not None:
+        return existing
+    topics = list(Topic.objects.filter(is_published=True).order_by("order", "title"))
+    levels = dict(
+        TopicProgress.objects.filter(learner_id=learner_id, topic__in=topics).values_list(
+            "topic_id", "mastery"
+        )
+    )
+    topic_levels = [levels.get(topic.pk, Mastery.NOT_STARTED) for topic in topics]
+    if not course_complete(topic_levels):
+        return None
+    learner = User.objects.get(pk=learner_id)
+    try:
+        with transaction.atomic():
+            return Certificate.objects.create(
+                learner=learner,
+                name=learner.first_name.strip() or learner.get_username(),
+                completed_at=now or timezone.now(),
+                topics=[
+                    {"title": topic.title, "mastery": int(level)}
+                    for topic, level in zip(topics, topic_levels, strict=True)
+                ],
+            )
+    except IntegrityError:  # made a moment ago by another request of the same learner
+        return Certificate.objects.get(learner_id=learner_id)

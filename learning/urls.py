@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from learning import views
 
@@ -13,6 +13,13 @@ urlpatterns = [
     path("review/start/", views.start_review, name="start_review"),
     path("challenge/", views.challenge, name="challenge"),
     path("challenge/start/", views.start_challenge, name="start_challenge"),
+    path("certificate/", views.my_certificate, name="certificate"),
+    # Anything but a well-formed token is no certificate: a 404 from the resolver.
+    re_path(
+        r"^certificates/(?P<token>[A-Za-z0-9_-]{16,64})/$",
+        views.verify_certificate,
+        name="verify_certificate",
+    ),
     path("glossary/", views.glossary_page, name="glossary"),
     path("diagrams/<slug:name>.svg", views.diagram, name="diagram"),
     path("topics/<slug:slug>/", views.lesson, name="lesson"),

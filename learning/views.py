@@ -20,9 +20,11 @@ from learning.diagrams import diagram_svg, diagrams
 from learning.forms import AnswerForm, JoinClassForm, SignUpForm
 from learning.glossary import glossary
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
+from learning.mastery import COMPLETION_LEVEL
 from learning.models import (
     Attempt,
     AttemptState,
+    Certificate,
     FeedbackTiming,
     QuizKind,
     Topic,
@@ -83,9 +85,11 @@ def course(request: HttpRequest) -> HttpResponse:
     learner = request.user if request.user.is_authenticated else None
     if learner is not None:
         services.expire_overdue_attempts(learner=learner)
-    context: dict[str, object] = {"rows": topic_rows_for(learner)}
+    rows = topic_rows_for(learner)
+    context: dict[str, object] = {"rows": rows}
     if learner is not None:
         context["reviews"] = selectors.review_summary(learner)
+        context["course_progress"] = selectors.course_progress(rows)
     return render(request, "learning/course.html", context)
 
 
@@ -123,7 +127,12 @@ def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     topic_progress = None
     if request.user.is_authenticated:
         topic_progress = TopicProgress.objects.filter(learner=request.user, topic=topic).first()
-    context = {"topic": topic, "lesson": topic_lesson, "progress": topic_progress}
+    context = {
+        "topic": topic,
+        "lesson": topic_lesson,
+        "progress": topic_progress,
+        "neighbours": selectors.topic_neighbours(topic),
+    }
     return render(request, "learning/lesson.html", context)
 
 
@@ -176,8 +185,11 @@ def start_quiz(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic(slug)
     if not hasattr(topic, "quiz"):
         raise Http404("This topic has no quiz yet.")
+    from_lesson = request.POST.get("from") == "lesson"
     try:
-        attempt = services.start_attempt(learner=request.user, quiz=topic.quiz)
+        attempt = services.start_attempt(
+            learner=request.user, quiz=topic.quiz, from_lesson=from_lesson
+        )
     except services.QuizError as error:
         messages.error(request, str(error))
         return redirect("learning:quiz", slug=topic.slug)
@@ -386,9 +398,18 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
     )
     answers_shown = selectors.answers_shown(attempt)
     review = selectors.attempt_review(attempt) if answers_shown else []
+    rows = topic_rows_for(request.user)
+    next_step = selectors.next_step(rows, selectors.review_summary(request.user))
     context = {
         "attempt": attempt,
         "topic": topic,
+        "next_step": next_step,
+        "retake_is_next": topic is not None
+        and next_step.url == reverse("learning:quiz", args=[topic.slug]),
+        "neighbours": selectors.topic_neighbours(topic) if topic is not None else None,
+        "course_progress": selectors.course_progress(rows),
+        "certificate": selectors.certificate_of(request.user),
+        "completion_level": COMPLETION_LEVEL.label.lower(),
         "review": review,
         "withheld_count": selectors.withheld_answer_count(attempt) if answers_shown else 0,
         "answers_shown": answers_shown,
@@ -428,6 +449,9 @@ def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
         },
         "reviews": reviews,
         "next_step": selectors.next_step(rows, reviews),
+        "course_progress": selectors.course_progress(rows),
+        "certificate": selectors.certificate_of(request.user),
+        "completion_level": COMPLETION_LEVEL.label.lower(),
         "activity": charts.activity_chart(by_day, today),
         "streak": selectors.streak(set(by_day), today),
         "attempts_page": page,
@@ -460,6 +484,33 @@ def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("learning:dashboard")
     context = {**_dashboard_context(request), "join_form": form}
     return render(request, "learning/dashboard.html", context, status=400)
+
+
+@login_required
+def my_certificate(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The learner's own certificate, or how far they are from it."""
+    certificate = selectors.certificate_of(request.user)
+    context: dict[str, object] = {"certificate": certificate, "public": False}
+    if certificate is not None:
+        context["verify_url"] = request.build_absolute_uri(certificate.get_absolute_url())
+    if certificate is None:
+        rows = topic_rows_for(request.user)
+        context["rows"] = rows
+        context["completion_level"] = COMPLETION_LEVEL.label.lower()
+        context["topics_done"] = sum(1 for row in rows if row.mastery >= COMPLETION_LEVEL)
+    return render(request, "learning/certificate.html", context)
+
+
+@require_http_methods(["GET", "HEAD"])
+def verify_certificate(request: HttpRequest, token: str) -> HttpResponse:
+    """Anyone with the link sees the certificate is real: what it prints, nothing more."""
+    certificate = get_object_or_404(Certificate, token=token)
+    context = {
+        "certificate": certificate,
+        "public": True,
+        "verify_url": request.build_absolute_uri(certificate.get_absolute_url()),
+    }
+    return render(request, "learning/certificate.html", context)
 
 
 @require_http_methods(["GET", "POST"])
