@@ -174,8 +174,9 @@ class TestDashboard:
                     passed=False, finished_at=timezone.now(), question_ids=[1],
                 )  # fmt: skip
         # session, user, overdue timed attempts, topics, progress, open attempts, reviews
-        # due, score history, answers per day, count of attempts, one page of them, classes
-        with django_assert_max_num_queries(12):
+        # due, score history, answers per day, count of attempts, one page of them, classes,
+        # certificate
+        with django_assert_max_num_queries(13):
             response = learner_client.get(reverse("learning:dashboard"))
         assertContains(response, "Page 1 of 2")
 
