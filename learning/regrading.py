@@ -531,6 +531,7 @@ def _replay_progress(changes: Sequence[AttemptChange]) -> None:
         learner_id__in=learner_ids, topic_id__in=topic_ids
     )
     updated = []
+    reached_completion_level = set()
     for progress in progresses:
         scores = history.get((progress.learner_id, progress.topic_id))
         if not scores:
@@ -541,12 +542,12 @@ def _replay_progress(changes: Sequence[AttemptChange]) -> None:
         if before.mastery != after.mastery:
             progress.mastery = after.mastery.level
             progress.high_score_on = after.mastery.high_score_on
+            if before.mastery.level < COMPLETION_LEVEL <= after.mastery.level:
+                reached_completion_level.add(progress.learner_id)
         updated.append(progress)
     TopicProgress.objects.bulk_update(updated, ["best_percent", "mastery", "high_score_on"])
     # Imported here: services -> selectors -> this module would be a cycle.
-    from learning.services import award_certificate_if_complete
+    from learning.services import award_certificates_if_complete
 
-    for learner_id in sorted(
-        {progress.learner_id for progress in updated if progress.mastery >= COMPLETION_LEVEL}
-    ):
-        award_certificate_if_complete(learner_id=learner_id)
+    if reached_completion_level:
+        award_certificates_if_complete(learner_ids=reached_completion_level)

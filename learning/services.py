@@ -5,6 +5,7 @@ Services take keyword arguments, never a request; they validate before they save
 """
 
 import random
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -466,7 +467,7 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
         ]
     )
     if new_state.level >= COMPLETION_LEVEL:
-        award_certificate_if_complete(learner_id=attempt.learner_id, now=now)
+        award_certificates_if_complete(learner_ids=[attempt.learner_id], now=now)
     return attempt
 
 
@@ -517,7 +518,7 @@ def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
         progress.last_activity_at = attempt.finished_at
         progress.save(update_fields=["mastery", "last_activity_at"])
     if attempt.quiz.kind == QuizKind.CHALLENGE:  # the one session that raises mastery
-        award_certificate_if_complete(learner_id=attempt.learner_id, now=attempt.finished_at)
+        award_certificates_if_complete(learner_ids=[attempt.learner_id], now=attempt.finished_at)
     return attempt
 
 
@@ -553,31 +554,51 @@ def award_certificate_if_complete(
     *, learner_id: int, now: datetime | None = None
 ) -> Certificate | None:
     """The learner's certificate, made now if every published topic has just reached the
-    completion level and they have none yet. Called by the services that raise mastery,
-    inside their transaction; a certificate once made is kept whatever happens later."""
-    existing = Certificate.objects.filter(learner_id=learner_id).first()
-    if existing is not None:
-        return existing
-    topics = list(Topic.objects.filter(is_published=True).order_by("order", "title"))
-    levels = dict(
-        TopicProgress.objects.filter(learner_id=learner_id, topic__in=topics).values_list(
-            "topic_id", "mastery"
-        )
+    completion level and they have none yet."""
+    award_certificates_if_complete(learner_ids=[learner_id], now=now)
+    return Certificate.objects.filter(learner_id=learner_id).first()
+
+
+def award_certificates_if_complete(
+    *, learner_ids: Iterable[int], now: datetime | None = None
+) -> None:
+    """Make the certificate of each of these learners who has none yet and has every
+    published topic at the completion level. Called by the services that raise mastery,
+    inside their transaction; a certificate once made is kept whatever happens later.
+    At most five queries, however many learners."""
+    learner_ids = set(learner_ids)
+    without = learner_ids - set(
+        Certificate.objects.filter(learner_id__in=learner_ids).values_list("learner_id", flat=True)
     )
-    topic_levels = [levels.get(topic.pk, Mastery.NOT_STARTED) for topic in topics]
-    if not course_complete(topic_levels):
-        return None
-    learner = User.objects.get(pk=learner_id)
-    try:
-        with transaction.atomic():
-            return Certificate.objects.create(
+    if not without:
+        return
+    topics = list(Topic.objects.filter(is_published=True).order_by("order", "title"))
+    levels: dict[int, dict[int, int]] = {learner_id: {} for learner_id in without}
+    for learner_id, topic_id, mastery in TopicProgress.objects.filter(
+        learner_id__in=without, topic__in=topics
+    ).values_list("learner_id", "topic_id", "mastery"):
+        levels[learner_id][topic_id] = mastery
+    complete = {
+        learner_id: [by_topic.get(topic.pk, Mastery.NOT_STARTED) for topic in topics]
+        for learner_id, by_topic in levels.items()
+        if course_complete(by_topic.get(topic.pk, Mastery.NOT_STARTED) for topic in topics)
+    }
+    if not complete:
+        return
+    completed_at = now or timezone.now()
+    # ignore_conflicts: a certificate made a moment ago by another request is kept as it is.
+    Certificate.objects.bulk_create(
+        [
+            Certificate(
                 learner=learner,
                 name=learner.first_name.strip() or learner.get_username(),
-                completed_at=now or timezone.now(),
+                completed_at=completed_at,
                 topics=[
                     {"title": topic.title, "mastery": int(level)}
-                    for topic, level in zip(topics, topic_levels, strict=True)
+                    for topic, level in zip(topics, complete[learner.pk], strict=True)
                 ],
             )
-    except IntegrityError:  # made a moment ago by another request of the same learner
-        return Certificate.objects.get(learner_id=learner_id)
+            for learner in User.objects.filter(pk__in=complete).order_by("pk")
+        ],
+        ignore_conflicts=True,
+    )

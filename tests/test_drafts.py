@@ -72,8 +72,8 @@ class TestLearnersDoNotSeeDrafts:
         TopicProgressFactory(learner=learner, topic=published, lesson_read_at=timezone.now())
         TopicProgressFactory(learner=learner, topic=draft)
         # session, user, overdue timed attempts, published topics, progress, open attempts,
-        # reviews due, score history, answers per day, count of attempts, classes
-        with django_assert_max_num_queries(11):
+        # reviews due, score history, answers per day, count of attempts, classes, certificate
+        with django_assert_max_num_queries(12):
             response = learner_client.get(reverse("learning:dashboard"))
         assertNotContains(response, draft.title)
         assert [row.topic for row in response.context["rows"]] == [published]
