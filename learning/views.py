@@ -510,7 +510,9 @@ def verify_certificate(request: HttpRequest, token: str) -> HttpResponse:
         "public": True,
         "verify_url": request.build_absolute_uri(certificate.get_absolute_url()),
     }
-    return render(request, "learning/certificate.html", context)
+    response = render(request, "learning/certificate.html", context)
+    response["X-Robots-Tag"] = "noindex"  # for whoever holds the link, not for search engines
+    return response
 
 
 @require_http_methods(["GET", "POST"])

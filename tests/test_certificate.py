@@ -123,6 +123,7 @@ class TestPages:
         with django_assert_max_num_queries(1):
             page = client.get(reverse("learning:verify_certificate", args=[certificate.token]))
         assertContains(page, "Verified.")
+        assert page["X-Robots-Tag"] == "noindex"
         assertContains(page, "Ada L.")
         assertContains(page, "Topic 2")
         assertNotContains(page, "secret-handle")
