@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import etag, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -436,14 +437,17 @@ def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
     }
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The learner's progress; its class-code form posts back here, so a refused code is
+    shown on the dashboard's own address, where a reload makes sense."""
+    if request.method == "POST":
+        return _join_class(request)
     return render(request, "learning/dashboard.html", _dashboard_context(request))
 
 
-@require_POST
-@login_required
-def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
+def _join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = JoinClassForm(request.POST)
     if form.is_valid():
         try:
@@ -462,22 +466,49 @@ def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "learning/dashboard.html", context, status=400)
 
 
+@require_POST
+@login_required
+def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The form's old address (a dashboard open since before the move still posts here):
+    307 sends the same POST on to the dashboard, which answers it there."""
+    forward = redirect("learning:dashboard")
+    forward.status_code = 307
+    return forward
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing up: the `next` the form or link carried, if it is a path
+    on this site (anything else, such as another host, is dropped)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else ""
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("learning:course")
+        return redirect(next_url or "learning:course")
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
         wait = signups.minutes_until_sign_up_allowed(address=client_ip(request))
         if wait:
-            context = {"form": SignUpForm(), "wait_minutes": wait}
+            context = {"form": SignUpForm(), "wait_minutes": wait, "next": next_url}
             refused = render(request, "registration/signup.html", context, status=429)
             refused["Retry-After"] = str(wait * 60)
             return refused
     if request.method == "POST" and form.is_valid():
         user = signups.sign_up(form=form, address=client_ip(request))
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if next_url:
+            messages.success(
+                request, f"Welcome, {user.get_username()}! You are back where you were."
+            )
+            return redirect(next_url)
         messages.success(request, f"Welcome, {user.get_username()}! Start with the first lesson.")
         return redirect(reverse("learning:course"))
     status = 400 if request.method == "POST" else 200
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    context = {"form": form, "next": next_url}
+    return render(request, "registration/signup.html", context, status=status)
