@@ -5,7 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, OperationalError, connection
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -483,14 +483,15 @@ def _safe_next(request: HttpRequest) -> str:
     allowed = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return target if allowed else ""
+    # Only a path from the root: a relative "next" means nothing on the sign-up page.
+    return target if allowed and target.startswith("/") else ""
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect(next_url or "learning:course")
+        return HttpResponseRedirect(next_url or reverse("learning:course"))
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
         wait = signups.minutes_until_sign_up_allowed(address=client_ip(request))
@@ -506,7 +507,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, f"Welcome, {user.get_username()}! You are back where you were."
             )
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)
         messages.success(request, f"Welcome, {user.get_username()}! Start with the first lesson.")
         return redirect(reverse("learning:course"))
     status = 400 if request.method == "POST" else 200

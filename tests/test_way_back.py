@@ -22,6 +22,8 @@ UNSAFE_NEXTS = [
     "javascript:alert(1)",
     "http:///evil.example",
 ]
+# Not a view's name, nor a path relative to the sign-up page.
+NOT_PATHS = ["0", "learning:dashboard", "dashboard/"]
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def test_a_refused_sign_up_keeps_next_for_the_second_try(client, lesson_url):
     )
 
 
-@pytest.mark.parametrize("unsafe", UNSAFE_NEXTS)
+@pytest.mark.parametrize("unsafe", UNSAFE_NEXTS + NOT_PATHS)
 def test_sign_up_ignores_a_next_that_leaves_the_site(client, unsafe):
     page = client.get(reverse("learning:signup"), {"next": unsafe})
     assertNotContains(page, 'name="next"')
