@@ -41,7 +41,7 @@ def quiz_of_every_refusal() -> Quiz:
         MatchingQuestionFactory,
     ):
         factory(topic=lesson.topic)
-    return QuizFactory(topic=lesson.topic, question_count=5)
+    return QuizFactory.create(topic=lesson.topic, question_count=5)
 
 
 def refuse(page: Page, question: Question) -> None:
