@@ -55,7 +55,8 @@ def check_email_server(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Without an SMTP server, "Forgot your password?" says a link was sent and none is."""
-    if settings.EMAIL_BACKEND != SMTP_BACKEND or settings.EMAIL_HOST:
+    mailer = settings.MAILERS.get("default", {})
+    if mailer.get("BACKEND") != SMTP_BACKEND or mailer.get("OPTIONS", {}).get("host"):
         return []
     return [
         Warning(

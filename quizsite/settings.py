@@ -209,21 +209,28 @@ TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
 # New accounts one client address may create in an hour (0: no limit); learning/signups.py.
 SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
 
-# E-mail: only the password reset sends any. With debug on (`make run`) a message is
-# printed on the console that runs the server instead of being sent; in production it goes
-# out through the SMTP server these variables name (the deploy check, learning.W002,
-# refuses a production site without EMAIL_HOST). Tests use Django's in-memory outbox.
-EMAIL_BACKEND = (
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend"
-)
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
-EMAIL_PORT = envint("EMAIL_PORT", 587)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
-EMAIL_TIMEOUT = 20
+# E-mail: only the password reset sends any (Django 6.1's MAILERS; the old EMAIL_* settings
+# are deprecated, so the environment variables keep those names and fill MAILERS). With
+# debug on (`make run`) a message is printed on the console that runs the server instead
+# of being sent; in production it goes out through the SMTP server the variables name (the
+# deploy check, learning.W002, refuses a production site without EMAIL_HOST). Tests get
+# Django's in-memory outbox.
+if DEBUG:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "").strip(),
+                "port": envint("EMAIL_PORT", 587),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": envbool("EMAIL_USE_TLS", True),
+                "timeout": 20,
+            },
+        }
+    }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "webmaster@localhost"
 
 # Request bodies. No form but the question import sends more than a few KB: 1 MB of form
