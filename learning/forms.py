@@ -100,7 +100,7 @@ class SignUpForm(UserCreationForm):
         max_length=254,
         required=False,
         help_text="Only used to send you a link if you forget your password; "
-        "never shown to anyone.",
+        "never shown to your teachers or other learners.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 

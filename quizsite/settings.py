@@ -216,7 +216,7 @@ SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
 # deploy check, learning.W002, refuses a production site without EMAIL_HOST). Tests get
 # Django's in-memory outbox.
 if DEBUG:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "learning.console_mail.ReadableConsoleEmailBackend"}}
 else:
     MAILERS = {
         "default": {

@@ -101,7 +101,7 @@ MAILER = "from django.conf import settings; print(settings.MAILERS['default'])"
 
 def test_email_goes_to_the_console_with_debug_on_and_to_smtp_from_the_environment_without():
     console = run(MAILER, DJANGO_DEBUG="1")
-    assert "console.EmailBackend" in console.stdout, console.stderr[-2000:]
+    assert "ReadableConsoleEmailBackend" in console.stdout, console.stderr[-2000:]
     smtp = run(
         MAILER,
         EMAIL_HOST="smtp.example.org",
