@@ -55,7 +55,7 @@ def check_email_server(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """Without an SMTP server, "Forgot your password?" says a link was sent and none is."""
-    mailer = settings.MAILERS.get("default", {})
+    mailer: dict[str, Any] = settings.MAILERS.get("default", {})
     if mailer.get("BACKEND") != SMTP_BACKEND or mailer.get("OPTIONS", {}).get("host"):
         return []
     return [

@@ -7,6 +7,7 @@ secret key must be given. A malformed value stops start-up with a message naming
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -208,6 +209,9 @@ AXES_CLIENT_IP_CALLABLE = "learning.addresses.client_ip"
 TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
 # New accounts one client address may create in an hour (0: no limit); learning/signups.py.
 SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
+# "Forgot your password?" forms one client address may send in an hour (0: no limit), so
+# nobody can fill a learner's mailbox; learning/password_resets.py.
+PASSWORD_RESET_LIMIT_PER_HOUR = envint("DJANGO_PASSWORD_RESET_LIMIT_PER_HOUR", 10)
 
 # E-mail: only the password reset sends any (Django 6.1's MAILERS; the old EMAIL_* settings
 # are deprecated, so the environment variables keep those names and fill MAILERS). With
@@ -215,6 +219,7 @@ SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
 # of being sent; in production it goes out through the SMTP server the variables name (the
 # deploy check, learning.W002, refuses a production site without EMAIL_HOST). Tests get
 # Django's in-memory outbox.
+MAILERS: dict[str, dict[str, Any]]
 if DEBUG:
     MAILERS = {"default": {"BACKEND": "learning.console_mail.ReadableConsoleEmailBackend"}}
 else:

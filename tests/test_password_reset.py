@@ -151,6 +151,36 @@ class TestResetByEmail:
         assertContains(page, reverse("password_reset"), status_code=429)
 
 
+class TestResetLimit:
+    @pytest.fixture(autouse=True)
+    def limit_of_three(self, settings) -> None:
+        settings.PASSWORD_RESET_LIMIT_PER_HOUR = 3
+
+    def test_the_fourth_request_from_one_address_in_an_hour_is_refused_in_words(self):
+        UserFactory(username="ada", email="ada@example.org")
+        school = Client(REMOTE_ADDR="198.51.100.2")
+        with time_machine.travel(NOON, tick=False):
+            for address in ("ada@example.org", "nobody@example.org", "ada@example.org"):
+                assert ask_for_reset(school, address).status_code == 302
+        assert len(mail.outbox) == 2
+        with time_machine.travel(NOON + timedelta(minutes=20), tick=False):
+            refused = ask_for_reset(school, "ada@example.org")
+            assert (
+                ask_for_reset(Client(REMOTE_ADDR="203.0.113.9"), "ada@example.org").status_code
+                == 302
+            )
+        assertContains(refused, "try again in 40 minutes", status_code=429)
+        assert refused["Retry-After"] == str(40 * 60)
+        assert len(mail.outbox) == 3  # the refused one sent nothing
+        with time_machine.travel(NOON + timedelta(minutes=61), tick=False):
+            assert ask_for_reset(school, "ada@example.org").status_code == 302
+
+    def test_a_malformed_address_does_not_count(self):
+        for _ in range(5):
+            ask_for_reset(Client(), "not an address")
+        assert ask_for_reset(Client(), "nobody@example.org").status_code == 302
+
+
 class TestEmailSettings:
     def test_production_without_an_email_server_fails_the_deploy_check(self, settings):
         settings.MAILERS = {"default": {"BACKEND": SMTP, "OPTIONS": {"host": ""}}}
