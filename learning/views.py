@@ -2,6 +2,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, OperationalError, connection
@@ -15,7 +16,7 @@ from django.views.decorators.http import etag, require_http_methods, require_POS
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
-from learning import busy, charts, quiz_rules, selectors, services, signups
+from learning import busy, charts, password_resets, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
 from learning.diagrams import diagram_svg, diagrams
 from learning.forms import ANSWER_REFUSED_STATUS, AnswerForm, JoinClassForm, SignUpForm
@@ -515,3 +516,23 @@ def signup(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     context = {"form": form, "next": next_url}
     return render(request, "registration/signup.html", context, status=status)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "Forgot your password?" view, with at most PASSWORD_RESET_LIMIT_PER_HOUR
+    forms from one address in an hour (learning/password_resets.py). Every valid form
+    counts, whether or not an account has the address, so the limit gives nothing away."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        address = client_ip(request)
+        wait = password_resets.minutes_until_reset_allowed(address=address)
+        if wait:
+            context = self.get_context_data(form=self.get_form_class()(), wait_minutes=wait)
+            refused = self.render_to_response(context, status=429)
+            refused["Retry-After"] = str(wait * 60)
+            return refused
+        form = self.get_form()
+        if not form.is_valid():
+            return self.form_invalid(form)
+        password_resets.count_reset_request(address=address)
+        return self.form_valid(form)
