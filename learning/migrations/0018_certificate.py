@@ -9,7 +9,7 @@ import learning.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learning", "0016_glossary_links"),
+        ("learning", "0017_password_reset_requests"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
