@@ -38,7 +38,7 @@ def heat_quiz() -> Quiz:
     topic = TopicFactory(slug="heat", title="Heat")
     for key in ("h1", "h2", "h3"):
         QuestionFactory(topic=topic, key=key)
-    return QuizFactory(topic=topic, question_count=3)
+    return QuizFactory.create(topic=topic, question_count=3)
 
 
 @pytest.fixture
