@@ -23,6 +23,11 @@ from learning.question_types.base import (
 from learning.rendering import field_problems
 from learning.uploads import MAX_IMPORT_BYTES, too_large_message
 
+# The status of a refused answer (nothing picked, "abc" for a number...): htmx swaps it into
+# the question panel (base.html's htmx-config), and django-htmx's debug handler, which
+# replaces the whole page on a 400, 403, 404 or 500, leaves it alone.
+ANSWER_REFUSED_STATUS = 422
+
 
 class AnswerForm(forms.Form):
     """The answer to one question: its type gives the fields; only its own choices are

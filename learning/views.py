@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_clien
 from learning import busy, charts, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
 from learning.diagrams import diagram_svg, diagrams
-from learning.forms import AnswerForm, JoinClassForm, SignUpForm
+from learning.forms import ANSWER_REFUSED_STATUS, AnswerForm, JoinClassForm, SignUpForm
 from learning.glossary import glossary
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
 from learning.models import (
@@ -327,7 +327,7 @@ def attempt_question(
 
     if attempt.state == AttemptState.EXPIRED:
         message = services.ended_message(attempt)
-        return _render_question(request, screen, error=message, status=400)
+        return _render_question(request, screen, error=message, status=ANSWER_REFUSED_STATUS)
     if screen.question is None:
         return _answer_again(request, screen)
     form = AnswerForm(
@@ -337,13 +337,15 @@ def attempt_question(
         codes=screen.option_codes,
     )
     if not form.is_valid():
-        return _render_question(request, screen, form=form, status=400)
+        return _render_question(request, screen, form=form, status=ANSWER_REFUSED_STATUS)
     try:
         stored = services.record_answer(
             attempt=attempt, question_id=screen.question.pk, answer=form.to_answer()
         )
     except services.QuizError as error:
-        return _render_question(request, screen, form=form, error=str(error), status=400)
+        return _render_question(
+            request, screen, form=form, error=str(error), status=ANSWER_REFUSED_STATUS
+        )
     except OperationalError as error:
         if not busy.is_database_busy(error):
             raise
@@ -405,7 +407,7 @@ def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) ->
             )
         return _render_question(request, screen)
     message = "You have already answered this question; answers cannot be changed."
-    return _render_question(request, screen, error=message, status=400)
+    return _render_question(request, screen, error=message, status=ANSWER_REFUSED_STATUS)
 
 
 @login_required

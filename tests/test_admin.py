@@ -200,10 +200,10 @@ class TestPreview:
         assert not Response.objects.exists()
         assert not TopicProgress.objects.exists()
 
-    def test_a_bad_preview_answer_is_a_400_with_a_message(self, teacher_client, previewed):
+    def test_a_bad_preview_answer_is_a_422_with_a_message(self, teacher_client, previewed):
         url = reverse("admin:learning_question_preview", args=[previewed[1].pk])
         response = teacher_client.post(url, {"question": previewed[1].pk, "value": "lots"})
-        assertContains(response, "Enter a number", status_code=400)
+        assertContains(response, "Enter a number", status_code=422)
 
     def test_the_quiz_preview_shows_every_published_question(
         self, teacher_client, topic, previewed

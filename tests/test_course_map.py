@@ -130,7 +130,7 @@ class TestSessionsNamedInLists:
             url = reverse("learning:question", args=[attempt.pk, 1])
             before = learner_client.get(url)
             assertContains(before, "From the topic <strong>Heat</strong>")
-            assertContains(before, "<title>Question 1 of 3: Review session")
+            assertContains(before, "<title>Question 1 of 3 · Review session")
             question = Question.objects.get(pk=attempt.question_ids[0])
             after = learner_client.post(
                 url, answer_post(question, right=True, attempt=attempt), **HTMX

@@ -79,7 +79,7 @@ def test_an_empty_sentence_is_refused_with_the_types_message(keywords_quiz, lear
     attempt = Attempt.objects.get()
     url = reverse("learning:question", args=[attempt.pk, 1])
     response = learner_client.post(url, {"question": attempt.question_ids[0], "sentence": ""})
-    assertContains(response, "This field is required.", status_code=400)
+    assertContains(response, "This field is required.", status_code=422)
     assert not attempt.responses.exists()
 
 

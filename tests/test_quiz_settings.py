@@ -355,7 +355,7 @@ def test_an_attempt_open_when_the_quiz_closes_is_scored_when_the_learner_comes_b
         late = learner_client.post(
             url(attempt, 2), answer_post(question_at(attempt, 2), True, attempt=attempt)
         )
-        assertContains(late, "The quiz has closed", status_code=400)
+        assertContains(late, "The quiz has closed", status_code=422)
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.EXPIRED
         assert str(attempt.percent) == "33.33"

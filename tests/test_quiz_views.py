@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from pytest_django.asserts import assertContains, assertRedirects
+from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from learning import selectors, services
 from learning.models import Attempt, AttemptState, Question, Response, TopicProgress
@@ -120,6 +120,37 @@ class TestAnsweringWithHtmx:
         assertContains(response, question_at(attempt, 2).prompt)
         assertContains(response, "Question 2 of 3")
 
+    def test_the_next_question_brings_its_tab_title_and_focuses_its_heading(
+        self, learner_client, attempt
+    ):
+        learner_client.post(
+            question_url(attempt, 1), answer_post(question_at(attempt, 1), True, attempt)
+        )
+        response = learner_client.get(question_url(attempt, 2), **HTMX)
+        title = f"<title>Question 2 of 3 · {attempt.quiz.title} · Muscle Spasms, Explained</title>"
+        assert response.content.decode().lstrip().startswith(title)
+        assertContains(
+            response, 'id="question-heading" class="question-heading" tabindex="-1" autofocus'
+        )
+
+    def test_a_whole_page_neither_repeats_its_title_nor_takes_the_focus(
+        self, learner_client, attempt
+    ):
+        response = learner_client.get(question_url(attempt, 1))
+        assertContains(response, "<title>", count=1)
+        assertContains(response, f"<title>Question 1 of 3 · {attempt.quiz.title} · ")
+        assertNotContains(response, "autofocus")
+
+    def test_a_refused_answer_is_a_422_with_the_question_and_its_title(
+        self, learner_client, attempt
+    ):
+        question = question_at(attempt, 1)
+        response = learner_client.post(question_url(attempt, 1), {"question": question.pk}, **HTMX)
+        assert response.status_code == 422  # htmx swaps it in; django-htmx's debug page does not
+        assertContains(response, "<title>Question 1 of 3 · ", status_code=422)
+        assertContains(response, 'id="answer-errors"', status_code=422)
+        assertContains(response, question.prompt, status_code=422)
+
 
 class TestAnsweringWithoutJavaScript:
     def test_post_redirects_to_the_same_question_which_shows_feedback(
@@ -153,33 +184,33 @@ class TestAnsweringWithoutJavaScript:
 
 
 class TestBadInput:
-    def test_no_answer_is_a_400_with_a_message_and_stores_nothing(self, learner_client, attempt):
+    def test_no_answer_is_a_422_with_a_message_and_stores_nothing(self, learner_client, attempt):
         question = question_at(attempt, 1)
         response = learner_client.post(question_url(attempt, 1), {"question": question.pk}, **HTMX)
-        assert response.status_code == 400
+        assert response.status_code == 422
         assert b"Pick" in response.content or b"Type a number" in response.content
         assert not Response.objects.exists()
 
-    def test_a_choice_of_another_question_is_a_400(self, learner_client, attempt):
+    def test_a_choice_of_another_question_is_a_422(self, learner_client, attempt):
         position = next(p for p in (1, 2, 3) if question_at(attempt, p).type == "single")
         stranger = QuestionFactory().choices.first()
         data = {"question": question_at(attempt, position).pk, "choice": stranger.pk}
         response = learner_client.post(question_url(attempt, position), data)
-        assertContains(response, "does not belong to this question", status_code=400)
+        assertContains(response, "does not belong to this question", status_code=422)
         assert not Response.objects.exists()
 
-    def test_a_question_not_drawn_in_the_attempt_is_a_400(self, learner_client, attempt):
+    def test_a_question_not_drawn_in_the_attempt_is_a_422(self, learner_client, attempt):
         stranger = QuestionFactory()
         data = answer_post(stranger, right=True, attempt=attempt)
         response = learner_client.post(question_url(attempt, 1), data)
-        assertContains(response, "not the one on this screen", status_code=400)
+        assertContains(response, "not the one on this screen", status_code=422)
         assert not Response.objects.exists()
 
-    def test_a_number_that_is_not_a_number_is_a_400(self, learner_client, attempt):
+    def test_a_number_that_is_not_a_number_is_a_422(self, learner_client, attempt):
         position = next(p for p in (1, 2, 3) if question_at(attempt, p).type == "numeric")
         data = {"question": question_at(attempt, position).pk, "value": "fifteen"}
         response = learner_client.post(question_url(attempt, position), data)
-        assertContains(response, "Enter a number", status_code=400)
+        assertContains(response, "Enter a number", status_code=422)
 
     def test_the_same_answer_twice_stores_one_response_and_gives_the_same_feedback(
         self, learner_client, attempt
@@ -205,10 +236,10 @@ class TestBadInput:
         response = learner_client.post(
             question_url(attempt, 1), answer_post(question, right=True, attempt=attempt)
         )
-        assertContains(response, "answers cannot be changed", status_code=400)
+        assertContains(response, "answers cannot be changed", status_code=422)
         assert Response.objects.get().points == 0
 
-    def test_answering_a_finished_attempt_is_a_400_and_keeps_the_score(
+    def test_answering_a_finished_attempt_is_a_422_and_keeps_the_score(
         self, learner_client, attempt
     ):
         for position in (1, 2, 3):
@@ -222,7 +253,7 @@ class TestBadInput:
         response = learner_client.post(
             question_url(attempt, 1), answer_post(question, True, attempt)
         )
-        assertContains(response, "already answered", status_code=400)
+        assertContains(response, "already answered", status_code=422)
         attempt.refresh_from_db()
         assert attempt.points == before
 
@@ -271,6 +302,7 @@ class TestResultAndRetake:
         assertContains(response, "You scored 100%")
         assertContains(response, "Passed")
         assertContains(response, "Proficient")
+        assertContains(response, f"<title>You scored 100% · {attempt.quiz.title} · ")
 
     def test_a_retake_draws_a_fresh_order(self, learner_client, learner):
         topic = TopicFactory()
@@ -353,11 +385,11 @@ def test_a_question_deleted_mid_attempt_is_taken_out_not_a_crash(learner_client,
         {"choice": "", "value": ""},
     ],
 )
-def test_malformed_answers_get_a_400_and_change_nothing(learner_client, attempt, data):
+def test_malformed_answers_get_a_422_and_change_nothing(learner_client, attempt, data):
     for position in (1, 2, 3):
         posted = {"question": question_at(attempt, position).pk, **data}
         response = learner_client.post(question_url(attempt, position), posted, **HTMX)
-        assert response.status_code == 400, (position, data)
+        assert response.status_code == 422, (position, data)
     attempt.refresh_from_db()
     assert attempt.points == 0
     assert not Response.objects.exists()
@@ -415,7 +447,7 @@ class TestTypedQuestions:
         assertContains(response, "Your match")
         assert Response.objects.get(question=question).points == Decimal("0.6667")
 
-    def test_a_matching_answer_with_an_invented_option_is_a_400(
+    def test_a_matching_answer_with_an_invented_option_is_a_422(
         self, learner_client, typed_attempt
     ):
         position = 1 if question_at(typed_attempt, 1).type == "matching" else 2
@@ -424,7 +456,7 @@ class TestTypedQuestions:
         codes = selectors.attempt_option_codes(typed_attempt, question, question.choices.all())
         data[f"match-{codes.code(question.choices.first().pk)}"] = "Something I made up"
         response = learner_client.post(question_url(typed_attempt, position), data)
-        assertContains(response, "Choose one of the matches offered", status_code=400)
+        assertContains(response, "Choose one of the matches offered", status_code=422)
         assert not Response.objects.exists()
 
 

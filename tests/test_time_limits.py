@@ -66,7 +66,7 @@ def test_an_answer_after_the_deadline_is_refused_and_the_attempt_scored(
         late = learner_client.post(
             url(attempt, 2), answer_post(second, right=True, attempt=attempt), **HTMX
         )
-        assertContains(late, "Time is up", status_code=400)
+        assertContains(late, "Time is up", status_code=422)
         assert Response.objects.count() == 1
         attempt.refresh_from_db()
         assert attempt.state == AttemptState.EXPIRED

@@ -19,6 +19,7 @@ from learning.admin.bank import QuestionBankAdmin
 from learning.admin.regrading import QuestionRegradeAdmin
 from learning.diagrams import diagrams
 from learning.forms import (
+    ANSWER_REFUSED_STATUS,
     AnswerForm,
     ChoiceAdminForm,
     ChoiceInlineFormSet,
@@ -496,7 +497,7 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
                 except selectors.AnswerRefused as refusal:
                     form.add_error(None, str(refusal))
             if not form.is_valid():
-                status = 400
+                status = ANSWER_REFUSED_STATUS
         item = selectors.PreviewItem(question, form, feedback, url)
         if request.htmx:
             return render(request, "learning/_preview_panel.html", {"item": item}, status=status)

@@ -5,6 +5,13 @@ document.addEventListener("htmx:responseError", () => {
 document.addEventListener("htmx:sendError", () => {
   document.getElementById("htmx-error")?.removeAttribute("hidden");
 });
+// Under DEBUG, django-htmx's script replaces the whole document with any 400, 403, 404 or
+// 500 response to an htmx request. Keep that for server errors (Django's debug page) and
+// let htmx's own response handling (base.html's htmx-config) deal with the rest, as it does
+// with DEBUG off. Listening in the capture phase runs before django-htmx's listener.
+document.addEventListener("htmx:beforeOnLoad", (event) => {
+  if (event.detail.xhr.status < 500) event.stopPropagation();
+}, { capture: true });
 document.addEventListener("htmx:beforeRequest", () => {
   document.getElementById("htmx-error")?.setAttribute("hidden", "");
   document.getElementById("htmx-busy")?.setAttribute("hidden", "");
