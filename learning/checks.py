@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError, connection
@@ -41,5 +42,28 @@ def check_no_demo_accounts(
             hint=f"Delete them with `{REMOVE_COMMAND}` (with the same settings), "
             "or give them passwords of their own.",
             id=DEMO_ACCOUNT_IN_PRODUCTION,
+        )
+    ]
+
+
+NO_EMAIL_SERVER = "learning.W002"
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@register(Tags.security, deploy=True)
+def check_email_server(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """Without an SMTP server, "Forgot your password?" says a link was sent and none is."""
+    mailer: dict[str, Any] = settings.MAILERS.get("default", {})
+    if mailer.get("BACKEND") != SMTP_BACKEND or mailer.get("OPTIONS", {}).get("host"):
+        return []
+    return [
+        Warning(
+            "EMAIL_HOST is not set: password reset e-mails cannot be sent.",
+            hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, "
+            "EMAIL_USE_TLS, DEFAULT_FROM_EMAIL as your mail provider says); README, "
+            "Configuration. Learners without e-mail get a reset link from their teacher.",
+            id=NO_EMAIL_SERVER,
         )
     ]

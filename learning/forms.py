@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.forms.models import InlineForeignKeyField
@@ -97,18 +98,33 @@ class SignUpForm(UserCreationForm):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
+    # Not unique and never checked against other accounts: "already in use" would tell
+    # anyone which addresses have an account here.
+    email = forms.EmailField(
+        label="Email (optional)",
+        max_length=254,
+        required=False,
+        help_text="Only used to send you a link if you forget your password; "
+        "never shown to your teachers or other learners.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
     class Meta(UserCreationForm.Meta):
         fields = ("username",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # The name after the username, before the passwords.
-        self.order_fields(["username", "name"])
+        # The name and e-mail after the username, before the passwords.
+        self.order_fields(["username", "name", "email"])
+
+    def clean_email(self) -> str:
+        return User.objects.normalize_email(self.cleaned_data.get("email", "").strip())
 
     def save(self, commit: bool = True) -> Any:
         user = super().save(commit=False)
         user.first_name = self.cleaned_data.get("name", "")
         user.last_name = ""
+        user.email = self.cleaned_data.get("email", "")
         if commit:
             user.save()
             self.save_m2m()

@@ -799,3 +799,18 @@ class SignUpRecord(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-up from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PasswordResetRequest(models.Model):
+    """One "Forgot your password?" form sent from one client address: the limit per address
+    counts these, whether or not an account had the e-mail. Kept only for the limit's
+    window (learning/password_resets.py deletes older ones)."""
+
+    address = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["address", "created_at"], name="reset_address_time")]
+
+    def __str__(self) -> str:
+        return f"Password reset asked from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,10 +9,12 @@ can then be 6, no more per race.
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from learning.forms import SignUpForm
@@ -28,11 +30,20 @@ def minutes_until_sign_up_allowed(*, address: str, now: datetime | None = None) 
     if limit <= 0:
         return 0
     now = now or timezone.now()
-    recent = SignUpRecord.objects.filter(address=address[:64], created_at__gt=now - WINDOW)
+    records = SignUpRecord.objects.all()
+    return minutes_until_a_place_frees(records, address=address, limit=limit, now=now)
+
+
+def minutes_until_a_place_frees(
+    records: QuerySet[Any], *, address: str, limit: int, now: datetime
+) -> int:
+    """0 if `address` has fewer than `limit` of `records` (address, created_at) in the hour
+    before `now`; otherwise the whole minutes (at least 1) until the oldest of them leaves."""
+    recent = records.filter(address=address[:64], created_at__gt=now - WINDOW)
     times = list(recent.order_by("-created_at").values_list("created_at", flat=True)[:limit])
     if len(times) < limit:
         return 0
-    # The limit-th newest sign-up is the one whose leaving frees a place.
+    # The limit-th newest record is the one whose leaving frees a place.
     frees_at = times[-1] + WINDOW
     return max(1, math.ceil((frees_at - now).total_seconds() / 60))
 

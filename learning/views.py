@@ -2,20 +2,28 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, OperationalError, connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import etag, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
-from learning import busy, charts, quiz_rules, selectors, services, signups
+from learning import busy, charts, password_resets, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
 from learning.diagrams import diagram_svg, diagrams
 from learning.forms import ANSWER_REFUSED_STATUS, AnswerForm, JoinClassForm, SignUpForm
@@ -473,14 +481,17 @@ def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
     }
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The learner's progress; its class-code form posts back here, so a refused code is
+    shown on the dashboard's own address, where a reload makes sense."""
+    if request.method == "POST":
+        return _join_class(request)
     return render(request, "learning/dashboard.html", _dashboard_context(request))
 
 
-@require_POST
-@login_required
-def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
+def _join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = JoinClassForm(request.POST)
     if form.is_valid():
         try:
@@ -499,22 +510,70 @@ def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "learning/dashboard.html", context, status=400)
 
 
+@require_POST
+@login_required
+def join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The form's old address (a dashboard open since before the move still posts here):
+    307 sends the same POST on to the dashboard, which answers it there."""
+    forward = redirect("learning:dashboard")
+    forward.status_code = 307
+    return forward
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing up: the `next` the form or link carried, if it is a path
+    on this site (anything else, such as another host, is dropped)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    # Only a path from the root: a relative "next" means nothing on the sign-up page.
+    return target if allowed and target.startswith("/") else ""
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("learning:course")
+        return HttpResponseRedirect(next_url or reverse("learning:course"))
     form = SignUpForm(request.POST or None)
     if request.method == "POST":
         wait = signups.minutes_until_sign_up_allowed(address=client_ip(request))
         if wait:
-            context = {"form": SignUpForm(), "wait_minutes": wait}
+            context = {"form": SignUpForm(), "wait_minutes": wait, "next": next_url}
             refused = render(request, "registration/signup.html", context, status=429)
             refused["Retry-After"] = str(wait * 60)
             return refused
     if request.method == "POST" and form.is_valid():
         user = signups.sign_up(form=form, address=client_ip(request))
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if next_url:
+            messages.success(
+                request, f"Welcome, {user.get_username()}! You are back where you were."
+            )
+            return HttpResponseRedirect(next_url)
         messages.success(request, f"Welcome, {user.get_username()}! Start with the first lesson.")
         return redirect(reverse("learning:course"))
     status = 400 if request.method == "POST" else 200
-    return render(request, "registration/signup.html", {"form": form}, status=status)
+    context = {"form": form, "next": next_url}
+    return render(request, "registration/signup.html", context, status=status)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "Forgot your password?" view, with at most PASSWORD_RESET_LIMIT_PER_HOUR
+    forms from one address in an hour (learning/password_resets.py). Every valid form
+    counts, whether or not an account has the address, so the limit gives nothing away."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        address = client_ip(request)
+        wait = password_resets.minutes_until_reset_allowed(address=address)
+        if wait:
+            context = self.get_context_data(form=self.get_form_class()(), wait_minutes=wait)
+            refused = self.render_to_response(context, status=429)
+            refused["Retry-After"] = str(wait * 60)
+            return refused
+        form = self.get_form()
+        if not form.is_valid():
+            return self.form_invalid(form)
+        password_resets.count_reset_request(address=address)
+        return self.form_valid(form)

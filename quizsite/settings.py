@@ -7,6 +7,7 @@ secret key must be given. A malformed value stops start-up with a message naming
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -208,6 +209,34 @@ AXES_CLIENT_IP_CALLABLE = "learning.addresses.client_ip"
 TRUSTED_PROXY_COUNT = envint("DJANGO_TRUSTED_PROXY_COUNT", 0)
 # New accounts one client address may create in an hour (0: no limit); learning/signups.py.
 SIGNUP_LIMIT_PER_HOUR = envint("DJANGO_SIGNUP_LIMIT_PER_HOUR", 5)
+# "Forgot your password?" forms one client address may send in an hour (0: no limit), so
+# nobody can fill a learner's mailbox; learning/password_resets.py.
+PASSWORD_RESET_LIMIT_PER_HOUR = envint("DJANGO_PASSWORD_RESET_LIMIT_PER_HOUR", 10)
+
+# E-mail: only the password reset sends any (Django 6.1's MAILERS; the old EMAIL_* settings
+# are deprecated, so the environment variables keep those names and fill MAILERS). With
+# debug on (`make run`) a message is printed on the console that runs the server instead
+# of being sent; in production it goes out through the SMTP server the variables name (the
+# deploy check, learning.W002, refuses a production site without EMAIL_HOST). Tests get
+# Django's in-memory outbox.
+MAILERS: dict[str, dict[str, Any]]
+if DEBUG:
+    MAILERS = {"default": {"BACKEND": "learning.console_mail.ReadableConsoleEmailBackend"}}
+else:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ.get("EMAIL_HOST", "").strip(),
+                "port": envint("EMAIL_PORT", 587),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": envbool("EMAIL_USE_TLS", True),
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "webmaster@localhost"
 
 # Request bodies. No form but the question import sends more than a few KB: 1 MB of form
 # fields (files excluded) is plenty, and a larger urlencoded body is refused by its

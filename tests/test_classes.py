@@ -15,11 +15,13 @@ def classroom(teacher):
 
 
 class TestJoining:
+    """The class-code form sits on the dashboard and posts back to it."""
+
     def test_a_student_joins_with_the_code_however_it_is_typed(
         self, learner_client, learner, classroom
     ):
         typed = f" {classroom.display_code.lower()} "
-        response = learner_client.post(reverse("learning:join_class"), {"code": typed})
+        response = learner_client.post(reverse("learning:dashboard"), {"code": typed})
         assertRedirects(response, reverse("learning:dashboard"), fetch_redirect_response=False)
         assert Membership.objects.filter(classroom=classroom, learner=learner).exists()
         dashboard = learner_client.get(reverse("learning:dashboard"))
@@ -27,22 +29,56 @@ class TestJoining:
         assertContains(dashboard, "<li>Year 10 Biology</li>", html=True)
 
     def test_joining_twice_keeps_one_membership(self, learner_client, classroom):
-        learner_client.post(reverse("learning:join_class"), {"code": classroom.join_code})
+        learner_client.post(reverse("learning:dashboard"), {"code": classroom.join_code})
         response = learner_client.post(
-            reverse("learning:join_class"), {"code": classroom.join_code}, follow=True
+            reverse("learning:dashboard"), {"code": classroom.join_code}, follow=True
         )
         assertContains(response, "already in the class")
         assert Membership.objects.count() == 1
 
     @pytest.mark.parametrize("code", ["", "NOPE-NOPE", "x" * 40])
     def test_a_wrong_code_is_a_form_error_and_joins_nothing(self, learner_client, classroom, code):
-        response = learner_client.post(reverse("learning:join_class"), {"code": code})
+        response = learner_client.post(reverse("learning:dashboard"), {"code": code})
         assert response.status_code == 400
         assert b"field-error" in response.content
         assert not Membership.objects.exists()
 
-    def test_joining_is_post_only(self, learner_client, classroom):
+    def test_a_wrong_code_is_answered_on_the_dashboards_own_address(
+        self, learner_client, classroom
+    ):
+        dashboard = reverse("learning:dashboard")
+        form_page = learner_client.get(dashboard)
+        assertContains(form_page, f'<form method="post" action="{dashboard}" class="join-form"')
+        # Following the form as a browser does: the refusal is the page at that address,
+        # and loading that address again shows the dashboard.
+        response = learner_client.post(dashboard, {"code": "NOPE-NOPE"}, follow=True)
+        assert response.redirect_chain == []
+        assert response.request["PATH_INFO"] == dashboard
+        assertContains(response, "Your progress, ada", status_code=400)
+        assertContains(response, 'aria-invalid="true"', status_code=400)
+        assert learner_client.get(dashboard).status_code == 200
+
+    def test_the_forms_old_address_hands_the_post_on_to_the_dashboard(
+        self, learner_client, learner, classroom
+    ):
+        response = learner_client.post(reverse("learning:join_class"), {"code": "NOPE-NOPE"})
+        assert response.status_code == 307
+        assert response["Location"] == reverse("learning:dashboard")
+        response = learner_client.post(
+            reverse("learning:join_class"), {"code": classroom.join_code}, follow=True
+        )
+        assert response.redirect_chain[-1][0] == reverse("learning:dashboard")
+        assertContains(response, "You joined the class “Year 10 Biology”.")
+        assert Membership.objects.filter(classroom=classroom, learner=learner).exists()
+
+    def test_the_old_address_is_post_only(self, learner_client, classroom):
         assert learner_client.get(reverse("learning:join_class")).status_code == 405
+
+    def test_joining_needs_an_account(self, client, classroom):
+        response = client.post(reverse("learning:dashboard"), {"code": classroom.join_code})
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+        assert not Membership.objects.exists()
 
 
 class TestTeachersClasses:

@@ -79,11 +79,11 @@ class TestSessionsNamedInLists:
         page = learner_client.get(reverse("learning:dashboard"))
         html = page.content.decode()
         for name in ("Heat", "Review session", "Course challenge"):
-            assertContains(page, f"<td>{name}</td>", html=True)
-        assert "<td></td>" not in html  # no row without a name
+            assertContains(page, f'<td data-label="Topic">{name}</td>', html=True)
+        assert '<td data-label="Topic"></td>' not in html  # no row without a name
         # Three rows: the review is practice, the quiz and the challenge were not passed.
-        assertContains(page, "<td>Practice</td>", html=True, count=1)
-        assertContains(page, "<td>Not passed</td>", html=True, count=2)
+        assertContains(page, '<td data-label="Result">Practice</td>', html=True, count=1)
+        assertContains(page, '<td data-label="Result">Not passed</td>', html=True, count=2)
 
     def test_a_review_sessions_result_is_practice_not_a_pass_or_fail(
         self, learner_client, sessions

@@ -74,10 +74,53 @@ def test_the_deploy_check_passes_with_debug_off(tmp_path):
         "--fail-level",
         "WARNING",
         DATABASE_URL=f"sqlite:///{database}",  # even when the suite runs on PostgreSQL
+        EMAIL_HOST="smtp.example.org",
         **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_stops_a_site_that_cannot_send_password_resets(tmp_path):
+    database = str(tmp_path / "production.sqlite3")
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DATABASE_URL=f"sqlite:///{database}",
+        **PRODUCTION,
+    )
+    assert result.returncode != 0
+    assert "learning.W002" in result.stderr + result.stdout
+    assert "EMAIL_HOST is not set" in result.stderr + result.stdout
+
+
+MAILER = "from django.conf import settings; print(settings.MAILERS['default'])"
+
+
+def test_email_goes_to_the_console_with_debug_on_and_to_smtp_from_the_environment_without():
+    console = run(MAILER, DJANGO_DEBUG="1")
+    assert "ReadableConsoleEmailBackend" in console.stdout, console.stderr[-2000:]
+    smtp = run(
+        MAILER,
+        EMAIL_HOST="smtp.example.org",
+        EMAIL_PORT="465",
+        EMAIL_HOST_USER="course",
+        EMAIL_HOST_PASSWORD="s3cret",
+        EMAIL_USE_TLS="0",
+        **PRODUCTION,
+    )
+    assert "smtp.EmailBackend" in smtp.stdout, smtp.stderr[-2000:]
+    for option in (
+        "'host': 'smtp.example.org'",
+        "'port': 465",
+        "'username': 'course'",
+        "'password': 's3cret'",
+        "'use_tls': False",
+    ):
+        assert option in smtp.stdout
+    assert "Deprecat" not in smtp.stderr + console.stderr
 
 
 @pytest.mark.parametrize(

@@ -162,9 +162,9 @@ def test_the_dashboard_history_names_a_review_session(learner_client, learner, h
         take_quiz(learner, services.course_quiz(QuizKind.REVIEW), right=set())
         page = learner_client.get(reverse("learning:dashboard"))
     # The history's second column names the quiz: a review session has no topic.
-    assertContains(page, "<td>Heat</td>", html=True)
-    assertContains(page, "<td>Review session</td>", html=True)
-    assertContains(page, "<td>Practice</td>", html=True)  # neither passed nor failed
+    assertContains(page, '<td data-label="Topic">Heat</td>', html=True)
+    assertContains(page, '<td data-label="Topic">Review session</td>', html=True)
+    assertContains(page, '<td data-label="Result">Practice</td>', html=True)  # not graded
     assertNotContains(page, "Spaced review")
 
 

@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.html import format_html
 
-from learning.admin.learners import LearnerRecordAdmin, learner_page_link
+from learning.admin.learners import LearnerRecordAdmin, ResetLinkAdminMixin, learner_page_link
 from learning.admin.lockouts import LiftLockoutAdmin, LockoutColumnInline
 from learning.learner_records import (
     ATTEMPTS_PER_PAGE,
@@ -34,6 +34,7 @@ from learning.models import (
     TopicProgress,
     new_join_code,
 )
+from learning.password_resets import is_learner_account
 from learning.selectors import learners_taught_by
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class TopicProgressAdmin(LearnerRecordAdmin):
 
 
 @admin.register(Attempt)
-class AttemptAdmin(LearnerRecordAdmin):
+class AttemptAdmin(ResetLinkAdminMixin, LearnerRecordAdmin):
     list_display = (
         "id",
         "learner_name",
@@ -135,6 +136,8 @@ class AttemptAdmin(LearnerRecordAdmin):
             "opts": self.opts,
             "title": f"Learner {learner_label(learner)}",
             "learner": learner,
+            # Already one of the teacher's learners: what is left is staff or inactive.
+            "may_reset_password": is_learner_account(learner),
             "classes": learner_classes(learner, seen_by=request.user),
             "topics": learner_topics(learner),
             "page": attempts.get_page(request.GET.get("page")),

@@ -2,6 +2,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
@@ -50,3 +51,9 @@ def due_in(moment: datetime | None) -> str:
     if moment - timezone.now() < timedelta(minutes=1):
         return "in under a minute"
     return f"in {timeuntil(moment, depth=1)}"
+
+
+@register.simple_tag
+def reset_link_lifetime() -> str:
+    """How long a password reset link works (PASSWORD_RESET_TIMEOUT), in words."""
+    return duration(timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT))
