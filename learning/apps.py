@@ -6,4 +6,6 @@ class LearningConfig(AppConfig):
     verbose_name = "Course"
 
     def ready(self) -> None:
-        from learning import checks  # noqa: F401 - registers the system checks
+        from learning import auth_messages, checks  # noqa: F401 - registers the system checks
+
+        auth_messages.connect()

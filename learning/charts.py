@@ -5,7 +5,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 WEEKS = 12
-CELL = 14  # px, a square of the activity grid with its gap
+CELL = 22  # px, a square of the activity grid with its gap
+SQUARE = 18  # px, the square itself
+DAY_GUTTER = 34  # px left of the grid for the day names
+WEEK_GUTTER = 20  # px above the grid for the month names
+# The rows named on the left axis: every other day, as GitHub does, so they stay legible.
+DAY_LABELS = ((0, "Mon"), (2, "Wed"), (4, "Fri"), (6, "Sun"))
 SPARK_WIDTH = 120
 SPARK_HEIGHT = 32
 SPARK_PAD = 4
@@ -21,13 +26,25 @@ class ActivityDay:
 
 
 @dataclass(frozen=True)
+class AxisLabel:
+    x: int
+    y: int
+    text: str
+
+
+@dataclass(frozen=True)
 class ActivityChart:
     days: list[ActivityDay]
     total_answers: int
     active_days: int
     busiest: ActivityDay | None
-    width: int = WEEKS * CELL
-    height: int = 7 * CELL
+    # The columns' months along the top (where a month's first week starts) and the
+    # days of the week down the left.
+    week_labels: list[AxisLabel]
+    day_labels: list[AxisLabel]
+    width: int = DAY_GUTTER + WEEKS * CELL
+    height: int = WEEK_GUTTER + 7 * CELL
+    square: int = SQUARE
 
     @property
     def summary(self) -> str:
@@ -63,12 +80,36 @@ def activity_chart(answers_by_day: dict[date, int], today: date) -> ActivityChar
     for offset in range((today - first).days + 1):
         day = first + timedelta(days=offset)
         answers = answers_by_day.get(day, 0)
-        days.append(
-            ActivityDay(day, answers, _level(answers), (offset // 7) * CELL, (offset % 7) * CELL)
-        )
+        x = DAY_GUTTER + (offset // 7) * CELL
+        y = WEEK_GUTTER + (offset % 7) * CELL
+        days.append(ActivityDay(day, answers, _level(answers), x, y))
     active = [d for d in days if d.answers]
     busiest = max(active, key=lambda d: (d.answers, d.day)) if active else None
-    return ActivityChart(days, sum(d.answers for d in days), len(active), busiest)
+    return ActivityChart(
+        days,
+        sum(d.answers for d in days),
+        len(active),
+        busiest,
+        week_labels=_month_labels(first),
+        day_labels=[
+            AxisLabel(DAY_GUTTER - 6, WEEK_GUTTER + row * CELL + SQUARE - 4, name)
+            for row, name in DAY_LABELS
+        ],
+    )
+
+
+def _month_labels(first_monday: date) -> list[AxisLabel]:
+    """A month's name over the first week column that starts in it, and over the first
+    column unless the next one already names a month (the two would overlap)."""
+    labels = []
+    for week in range(WEEKS):
+        monday = first_monday + timedelta(weeks=week)
+        starts_month = monday.day <= 7
+        if week == 0 and (first_monday + timedelta(weeks=1)).day <= 7:
+            continue
+        if week == 0 or starts_month:
+            labels.append(AxisLabel(DAY_GUTTER + week * CELL, WEEK_GUTTER - 6, f"{monday:%b}"))
+    return labels
 
 
 @dataclass(frozen=True)

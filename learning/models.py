@@ -389,8 +389,21 @@ class Quiz(models.Model):
         return self.topic.title if self.topic is not None else self.get_kind_display()
 
     @property
+    def session_title(self) -> str:
+        """What a learner calls an attempt at this quiz in a list: its topic, or the kind
+        of session ("Review session", "Course challenge")."""
+        if self.topic is not None:
+            return self.topic.title
+        return "Review session" if self.kind == QuizKind.REVIEW else self.get_kind_display()
+
+    @property
     def is_topic_quiz(self) -> bool:
         return self.kind == QuizKind.TOPIC
+
+    @property
+    def is_practice(self) -> bool:
+        """A review session is practice: it is scored but neither passed nor failed."""
+        return self.kind == QuizKind.REVIEW
 
     @property
     def goes_in_order(self) -> bool:

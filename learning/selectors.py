@@ -57,6 +57,8 @@ class Feedback:
     correction: str
     # Set when a teacher regraded the answer: what changed, for the learner's review.
     regrade_note: str = ""
+    # The topic the question comes from, named in review sessions and the challenge.
+    topic_title: str = ""
 
     @property
     def is_correct(self) -> bool:
@@ -95,16 +97,18 @@ def feedback_for(response: Response, lessons: dict[str, Lesson]) -> Feedback:
     if response.graded_version_id is not None:
         assert response.graded_version is not None
         snapshot = regrading.snapshot_as_regraded(snapshot, response.graded_version.snapshot)
+    lesson = lessons.get(_topic_slug(response))
     feedback = feedback_from(
         snapshot,
         response.answer,
         response.points,
         response.position,
-        lessons.get(_topic_slug(response)),
+        lesson,
         shown_order=response.attempt.choice_orders.get(str(response.question_id), []),
     )
+    topic_title = lesson.topic.title if lesson is not None else response.question.topic.title
     note = regrading.regrade_note(response)
-    return replace(feedback, regrade_note=note) if note else feedback
+    return replace(feedback, regrade_note=note, topic_title=topic_title)
 
 
 def feedback_from(
@@ -165,6 +169,13 @@ class QuestionScreen:
         return round(100 * self.answered_count / self.total) if self.total else 0
 
     @property
+    def topic_title(self) -> str:
+        """The topic this position's question comes from, when it is known here."""
+        if self.question is not None:
+            return self.question.topic.title
+        return self.feedback.topic_title if self.feedback is not None else ""
+
+    @property
     def answers_wait(self) -> bool:
         """Whether answering only saves the answer: its quiz shows answers later."""
         return self.attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER
@@ -211,7 +222,12 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
             feedback=feedback_for(response, lessons),
             answered_count=len(responses),
         )
-    question = Question.objects.prefetch_related("choices").filter(pk=question_id).first()
+    question = (
+        Question.objects.select_related("topic")
+        .prefetch_related("choices")
+        .filter(pk=question_id)
+        .first()
+    )
     if question is None:
         raise QuestionGone(question_id)
     by_id = {choice.id: choice for choice in question.choices.all()}

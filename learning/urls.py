@@ -6,6 +6,8 @@ app_name = "learning"
 
 urlpatterns = [
     path("", views.course, name="course"),
+    path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("signup/", views.signup, name="signup"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("classes/join/", views.join_class, name="join_class"),

@@ -6,8 +6,15 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, OperationalError, connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,6 +48,10 @@ logger = logging.getLogger(__name__)
 
 TOPIC_NOT_PUBLISHED = "This topic is not open to learners."
 
+# The site's colours, as in static/css/site.css (light scheme).
+THEME_COLOUR = "#1d5f8a"
+BACKGROUND_COLOUR = "#f7f6f2"
+
 
 def _get_topic(slug: str) -> Topic:
     """A published topic: a draft is a 404, as if it did not exist."""
@@ -68,6 +79,36 @@ def _get_attempt_for_user(request: AuthenticatedHttpRequest, attempt_id: int) ->
         services.expire_if_overdue(attempt=attempt)
         attempt.refresh_from_db()
     return attempt
+
+
+@require_http_methods(["GET", "HEAD"])
+@cache_control(max_age=86400, public=True)
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest, drawn here so its icons point at the hashed static files."""
+    icons = [
+        {"src": static("icons/icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+        {"src": static("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+        {"src": static("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+    ]
+    manifest = {
+        "name": "Muscle Spasms, Explained",
+        "short_name": "Muscle spasms",
+        "description": "Short lessons and scored quizzes on muscles and muscle spasms.",
+        "start_url": reverse("learning:course"),
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOUR,
+        "background_color": BACKGROUND_COLOUR,
+        "icons": icons,
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json")
+
+
+@require_http_methods(["GET", "HEAD"])
+@cache_control(max_age=86400, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and crawlers ask for /favicon.ico whatever the page links to."""
+    return redirect(static("icons/favicon.ico"))
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -95,7 +95,7 @@ def test_a_wrong_answer_comes_back_in_review_when_due(learner_client, learner, h
         assert review_attempt.is_finished and review_attempt.percent == 100
         assertContains(
             learner_client.get(reverse("learning:result", args=[review_attempt.pk])),
-            "Spaced review",
+            "Review session",
         )
 
 
@@ -162,8 +162,10 @@ def test_the_dashboard_history_names_a_review_session(learner_client, learner, h
         take_quiz(learner, services.course_quiz(QuizKind.REVIEW), right=set())
         page = learner_client.get(reverse("learning:dashboard"))
     # The history's second column names the quiz: a review session has no topic.
-    assertContains(page, "<td>Heat</td>", html=True)
-    assertContains(page, "<td>Spaced review</td>", html=True)
+    assertContains(page, '<td data-label="Topic">Heat</td>', html=True)
+    assertContains(page, '<td data-label="Topic">Review session</td>', html=True)
+    assertContains(page, '<td data-label="Result">Practice</td>', html=True)  # not graded
+    assertNotContains(page, "Spaced review")
 
 
 def test_an_attempt_is_named_after_its_quiz_even_without_a_topic(learner, heat_quiz):

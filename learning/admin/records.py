@@ -77,7 +77,15 @@ class TopicProgressAdmin(LearnerRecordAdmin):
 
 @admin.register(Attempt)
 class AttemptAdmin(ResetLinkAdminMixin, LearnerRecordAdmin):
-    list_display = ("id", "learner_name", "quiz_title", "state", "score", "passed", "started_at")
+    list_display = (
+        "id",
+        "learner_name",
+        "quiz_title",
+        "state",
+        "score",
+        "passed_if_graded",
+        "started_at",
+    )
     list_filter = ("state", "passed", "quiz__kind", "quiz__topic")
     list_select_related = ("learner", "quiz__topic")
     search_fields = ("learner__username", "learner__first_name", "learner__last_name")
@@ -138,8 +146,13 @@ class AttemptAdmin(ResetLinkAdminMixin, LearnerRecordAdmin):
 
     @admin.display(description="Quiz", ordering="quiz__topic__order")
     def quiz_title(self, attempt: Attempt) -> str:
-        # A topic's title, or the kind of a course-wide quiz ("Spaced review").
-        return attempt.quiz.title
+        # A topic's title, or the kind of session ("Review session", "Course challenge").
+        return attempt.quiz.session_title
+
+    @admin.display(description="Passed", boolean=True, ordering="passed")
+    def passed_if_graded(self, attempt: Attempt) -> bool | None:
+        # A review session is practice: neither passed nor failed.
+        return None if attempt.quiz.is_practice else attempt.passed
 
     @admin.display(description="Attempt at this quiz")
     def attempt_number(self, attempt: Attempt) -> str:

@@ -49,7 +49,7 @@ def check_result_and_dashboard(page: Page, username: str, right_count: int) -> N
     total = attempt.question_total
     expected = f"You scored {round(100 * right_count / total)}%"
     expect(page.get_by_role("heading", level=1)).to_have_text(expected)
-    expect(page.get_by_role("heading", name="Review")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your answers")).to_be_visible()
     expect(page.locator(".review-item")).to_have_count(total)
 
     page.get_by_role("link", name="Dashboard", exact=True).click()
