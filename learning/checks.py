@@ -56,7 +56,19 @@ def check_email_server(
 ) -> list[CheckMessage]:
     """Without an SMTP server, "Forgot your password?" says a link was sent and none is."""
     mailer: dict[str, Any] = settings.MAILERS.get("default", {})
-    if mailer.get("BACKEND") != SMTP_BACKEND or mailer.get("OPTIONS", {}).get("host"):
+    if mailer.get("BACKEND") != SMTP_BACKEND:
+        return []
+    if mailer.get("OPTIONS", {}).get("host"):
+        if settings.DEFAULT_FROM_EMAIL.endswith("@localhost"):
+            return [
+                Warning(
+                    f"DEFAULT_FROM_EMAIL is {settings.DEFAULT_FROM_EMAIL!r}: mail providers "
+                    "refuse to send from it, so password reset e-mails would not arrive.",
+                    hint="Set DEFAULT_FROM_EMAIL to an address of your own domain "
+                    "(README, Configuration).",
+                    id=NO_EMAIL_SERVER,
+                )
+            ]
         return []
     return [
         Warning(

@@ -456,3 +456,20 @@ class QuizAdminForm(forms.ModelForm):
             cleaned["feedback_timing"] = FeedbackTiming.AFTER_CLOSE
             self.feedback_timing_switched = True
         return cleaned
+
+
+class CertificateNameForm(forms.Form):
+    name = forms.CharField(
+        label="Name to print on your certificate",
+        max_length=150,
+        error_messages={
+            "required": "Write the name to print.",
+            "max_length": "Keep the name under 150 characters.",
+        },
+    )
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Write the name to print.")
+        return name

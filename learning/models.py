@@ -717,6 +717,12 @@ class Membership(models.Model):
                 fields=["classroom", "learner"], name="one_membership_per_class"
             )
         ]
+        permissions = [
+            (
+                "make_reset_link_membership",
+                "Can make a one-time password reset link for a learner of their class",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} in {self.classroom}"

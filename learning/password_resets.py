@@ -24,6 +24,8 @@ from learning.models import PasswordResetRequest
 from learning.selectors import learners_taught_by
 from learning.signups import WINDOW, minutes_until_a_place_frees
 
+MAKE_RESET_LINK = "learning.make_reset_link_membership"
+
 
 def learners_a_teacher_may_reset(user: User | AnonymousUser) -> QuerySet[User]:
     """The accounts `user` may make a reset link for: active learners of the classes they

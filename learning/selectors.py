@@ -439,6 +439,14 @@ class TopicRow:
     def best_percent(self) -> Decimal | None:
         return self.progress.best_percent if self.progress else None
 
+    def can_start_quiz(self, now: datetime) -> bool:
+        """Whether a new attempt at the topic's quiz may start now (open, and attempts left
+        counting the finished ones); no query."""
+        if not self.has_quiz:
+            return False
+        used = self.progress.attempt_count if self.progress else 0
+        return quiz_rules.start_refusal(self.topic.quiz, attempts_used=used, now=now) is None
+
 
 def published_questions() -> QuerySet[Question]:
     """The questions learners may be asked: published, in a published topic."""
@@ -519,15 +527,21 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
             "makes it stick.",
             reverse("learning:review"),
         )
+    now = timezone.now()
     for row in rows:
-        if row.has_quiz and row.lesson_read and not (row.progress and row.progress.attempt_count):
+        if (
+            row.lesson_read
+            and not (row.progress and row.progress.attempt_count)
+            and row.can_start_quiz(now)
+        ):
             return NextStep(
                 "take",
                 f"Take the quiz on {row.topic.title}",
                 "You have read the lesson; now check what stayed with you.",
                 reverse("learning:quiz", args=[row.topic.slug]),
             )
-    weak = [row for row in rows if row.mastery == Mastery.ATTEMPTED]
+    # A quiz that refuses a new attempt (closed, or no attempts left) is no next step.
+    weak = [row for row in rows if row.mastery == Mastery.ATTEMPTED and row.can_start_quiz(now)]
     if weak:
         weakest = min(weak, key=lambda row: (row.best_percent or 0, row.topic.order))
         return NextStep(

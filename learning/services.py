@@ -550,13 +550,20 @@ def _touch_progress(*, learner: User, topic_id: int) -> None:
     progress.save(update_fields=["last_activity_at"])
 
 
-def award_certificate_if_complete(
-    *, learner_id: int, now: datetime | None = None
-) -> Certificate | None:
-    """The learner's certificate, made now if every published topic has just reached the
-    completion level and they have none yet."""
-    award_certificates_if_complete(learner_ids=[learner_id], now=now)
-    return Certificate.objects.filter(learner_id=learner_id).first()
+@transaction.atomic
+def claim_certificate(*, learner: User) -> Certificate | None:
+    """The learner's certificate, made now if their course is complete and they have none
+    yet (a course completed before certificates existed, or a topic unpublished since)."""
+    award_certificates_if_complete(learner_ids=[learner.pk])
+    return Certificate.objects.filter(learner=learner).first()
+
+
+@transaction.atomic
+def name_certificate(*, certificate: Certificate, name: str) -> Certificate:
+    """The name printed on the certificate, as its learner writes it."""
+    certificate.name = " ".join(name.split())[: Certificate._meta.get_field("name").max_length]
+    certificate.save(update_fields=["name"])
+    return certificate
 
 
 def award_certificates_if_complete(
@@ -567,6 +574,9 @@ def award_certificates_if_complete(
     inside their transaction; a certificate once made is kept whatever happens later.
     At most five queries, however many learners."""
     learner_ids = set(learner_ids)
+    # Each learner's row locked first: two requests finishing a learner's last two topics at
+    # once then read each other's progress in turn, and one of them makes the certificate.
+    list(User.objects.select_for_update().filter(pk__in=learner_ids).order_by("pk").values("pk"))
     without = learner_ids - set(
         Certificate.objects.filter(learner_id__in=learner_ids).values_list("learner_id", flat=True)
     )
@@ -591,7 +601,9 @@ def award_certificates_if_complete(
         [
             Certificate(
                 learner=learner,
-                name=learner.first_name.strip() or learner.get_username(),
+                # Never the username: it is half of a log-in, and the page is public. A
+                # learner without a display name is asked for the name to print.
+                name=" ".join(learner.first_name.split()),
                 completed_at=completed_at,
                 topics=[
                     {"title": topic.title, "mastery": int(level)}

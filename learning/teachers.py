@@ -13,7 +13,8 @@ TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "question": ("add", "change", "delete", "view"),
     "choice": ("add", "change", "delete", "view"),
     "classroom": ("add", "change", "delete", "view"),
-    "membership": ("delete", "view"),
+    # make_reset_link: a one-time password reset link for a learner without email.
+    "membership": ("delete", "view", "make_reset_link"),
     "attempt": ("view",),
     "response": ("view",),
     "topicprogress": ("view",),

@@ -26,7 +26,13 @@ from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_clien
 from learning import busy, charts, password_resets, quiz_rules, selectors, services, signups
 from learning.addresses import client_ip
 from learning.diagrams import diagram_svg, diagrams
-from learning.forms import ANSWER_REFUSED_STATUS, AnswerForm, JoinClassForm, SignUpForm
+from learning.forms import (
+    ANSWER_REFUSED_STATUS,
+    AnswerForm,
+    CertificateNameForm,
+    JoinClassForm,
+    SignUpForm,
+)
 from learning.glossary import glossary
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
 from learning.mastery import COMPLETION_LEVEL
@@ -436,20 +442,25 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
     if not attempt.is_finished:
         return redirect("learning:attempt", attempt_id=attempt.pk)
     topic = attempt.quiz.topic  # None for a review session or the course challenge
-    topic_progress = (
-        TopicProgress.objects.filter(learner=request.user, topic=topic).first()
-        if topic is not None
-        else None
-    )
     answers_shown = selectors.answers_shown(attempt)
     review = selectors.attempt_review(attempt) if answers_shown else []
     rows = topic_rows_for(request.user)
+    # The topic's progress is in the rows, unless the topic has become a draft since.
+    in_rows = [row for row in rows if topic is not None and row.topic.pk == topic.pk]
+    topic_progress = (
+        in_rows[0].progress
+        if in_rows
+        else TopicProgress.objects.filter(learner=request.user, topic=topic).first()
+        if topic is not None
+        else None
+    )
     next_step = selectors.next_step(rows, selectors.review_summary(request.user))
     context = {
         "attempt": attempt,
         "topic": topic,
         "next_step": next_step,
         "retake_is_next": topic is not None
+        and next_step.action in ("retake", "take")
         and next_step.url == reverse("learning:quiz", args=[topic.slug]),
         "neighbours": selectors.topic_neighbours(topic) if topic is not None else None,
         "certificate": selectors.certificate_of(request.user),
@@ -534,10 +545,31 @@ def _join_class(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_certificate(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The learner's own certificate, or how far they are from it."""
+    """The learner's own certificate, or how far they are from it. A POST names it (the
+    name printed), or claims it for a course completed before certificates were made."""
     certificate = selectors.certificate_of(request.user)
-    context: dict[str, object] = {"certificate": certificate, "public": False}
+    if request.method == "POST":
+        if certificate is None:
+            certificate = services.claim_certificate(learner=request.user)
+        form = CertificateNameForm(request.POST)
+        if certificate is not None and "name" in request.POST:
+            if not form.is_valid():
+                return _certificate_page(request, certificate, form, status=400)
+            services.name_certificate(certificate=certificate, name=form.cleaned_data["name"])
+            messages.success(request, "The name on your certificate is saved.")
+        return redirect("learning:certificate")
+    return _certificate_page(request, certificate, CertificateNameForm())
+
+
+def _certificate_page(
+    request: AuthenticatedHttpRequest,
+    certificate: Certificate | None,
+    form: CertificateNameForm,
+    status: int = 200,
+) -> HttpResponse:
+    context: dict[str, object] = {"certificate": certificate, "public": False, "form": form}
     if certificate is not None:
         context["verify_url"] = request.build_absolute_uri(certificate.get_absolute_url())
     if certificate is None:
@@ -545,7 +577,7 @@ def my_certificate(request: AuthenticatedHttpRequest) -> HttpResponse:
         context["rows"] = rows
         context["completion_level"] = COMPLETION_LEVEL.label.lower()
         context["topics_done"] = sum(1 for row in rows if row.mastery >= COMPLETION_LEVEL)
-    return render(request, "learning/certificate.html", context)
+    return render(request, "learning/certificate.html", context, status=status)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -42,7 +42,7 @@ class TestAwarding:
             take_quiz(learner, second.quiz)
         certificate = Certificate.objects.get(learner=learner)
         assert certificate.completed_at == datetime(2026, 11, 20, 10, tzinfo=UTC)
-        assert certificate.name == "ada"
+        assert certificate.name == ""  # no display name: the learner is asked for one
         assert certificate.topic_levels == [
             ("Topic 1", Mastery.PROFICIENT),
             ("Topic 2", Mastery.PROFICIENT),
@@ -60,7 +60,7 @@ class TestAwarding:
     def test_familiar_everywhere_is_not_complete(self, learner):
         for topic in make_course(2):
             TopicProgressFactory(learner=learner, topic=topic, mastery=Mastery.FAMILIAR)
-        assert services.award_certificate_if_complete(learner_id=learner.pk) is None
+        assert services.claim_certificate(learner=learner) is None
 
     def test_it_is_made_once_and_kept_when_mastery_drops(self, learner):
         first, second = make_course(2)
@@ -99,7 +99,8 @@ class TestPages:
         with django_assert_max_num_queries(3):
             page = learner_client.get(reverse("learning:certificate"))
         assertContains(page, "Certificate of completion")
-        assertContains(page, "ada")
+        assertContains(page, "Add the name to print on your certificate")
+        assertNotContains(page, '<p class="certificate-name">ada</p>')
         assertContains(page, f"http://testserver/certificates/{certificate.token}/")
         assertContains(page, "stays valid if a level drops later")
         for number in (1, 2, 3):
@@ -128,6 +129,45 @@ class TestPages:
         assertContains(page, "Topic 2")
         assertNotContains(page, "secret-handle")
         assertNotContains(page, "ada@example.com")
+
+    def test_a_learner_without_a_name_is_never_printed_by_username(self, client, learner):
+        certificate = complete_course(learner, 2)
+        public = client.get(reverse("learning:verify_certificate", args=[certificate.token]))
+        assertContains(public, "A learner who has not yet added their name")
+        assertNotContains(public, learner.username)
+
+        client.force_login(learner)
+        saved = client.post(reverse("learning:certificate"), {"name": "  Ada   Lovelace "})
+        assert saved.status_code == 302
+        client.logout()
+        public = client.get(reverse("learning:verify_certificate", args=[certificate.token]))
+        assertContains(public, '<p class="certificate-name">Ada Lovelace</p>')
+
+    @pytest.mark.parametrize("name", ["", "   ", "x" * 151])
+    def test_a_name_that_cannot_be_printed_is_refused(self, learner_client, learner, name):
+        certificate = complete_course(learner, 2)
+        page = learner_client.post(reverse("learning:certificate"), {"name": name})
+        assert page.status_code == 400
+        assertContains(page, 'class="field-error"', status_code=400)
+        certificate.refresh_from_db()
+        assert certificate.name == ""
+
+    def test_a_course_completed_before_certificates_can_claim_one(self, learner_client, learner):
+        for topic in make_course(2):
+            TopicProgressFactory(learner=learner, topic=topic, mastery=Mastery.MASTERED)
+        page = learner_client.get(reverse("learning:certificate"))
+        assertContains(page, "Get your certificate")
+        assert not Certificate.objects.filter(learner=learner).exists()  # not on a GET
+
+        claimed = learner_client.post(reverse("learning:certificate"))
+        assert claimed.status_code == 302
+        certificate = Certificate.objects.get(learner=learner)
+        assert [level for _title, level in certificate.topic_levels] == [Mastery.MASTERED] * 2
+
+    def test_claiming_before_completion_makes_nothing(self, learner_client, learner):
+        make_course(2)
+        assert learner_client.post(reverse("learning:certificate")).status_code == 302
+        assert not Certificate.objects.exists()
 
     def test_a_learner_cannot_see_anothers_but_through_its_link(
         self, client, learner, other_learner

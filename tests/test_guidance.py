@@ -10,7 +10,7 @@ from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from learning import charts, services
-from learning.models import Mastery, Question, ReviewCard, Topic, TopicProgress
+from learning.models import Mastery, Question, Quiz, ReviewCard, Topic, TopicProgress
 from learning.question_types.picking import ChoiceAnswer
 from learning.selectors import ReviewSummary, TopicRow, next_step, streak
 from tests.factories import QuestionFactory, QuizFactory, TopicFactory
@@ -22,6 +22,7 @@ def row(
     order: int, *, read=False, attempts=0, best=None, mastery=Mastery.NOT_STARTED, open_id=None
 ):
     topic = Topic(pk=order, slug=f"topic-{order}", title=f"Topic {order}", order=order)
+    topic.quiz = Quiz(question_count=10)  # open, attempts unlimited
     progress = None
     if read or attempts:
         progress = TopicProgress(

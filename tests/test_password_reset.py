@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.core.checks import run_checks
 from django.test import Client
@@ -190,9 +190,16 @@ class TestEmailSettings:
 
     def test_production_with_an_email_server_passes(self, settings):
         settings.MAILERS = {"default": {"BACKEND": SMTP, "OPTIONS": {"host": "smtp.example.org"}}}
+        settings.DEFAULT_FROM_EMAIL = "course@example.org"
         assert not [
             m for m in run_checks(include_deployment_checks=True) if m.id == NO_EMAIL_SERVER
         ]
+
+    def test_production_sending_from_localhost_fails_the_deploy_check(self, settings):
+        settings.MAILERS = {"default": {"BACKEND": SMTP, "OPTIONS": {"host": "smtp.example.org"}}}
+        settings.DEFAULT_FROM_EMAIL = "webmaster@localhost"
+        found = [m for m in run_checks(include_deployment_checks=True) if m.id == NO_EMAIL_SERVER]
+        assert found and "DEFAULT_FROM_EMAIL" in found[0].msg
 
 
 def reset_link_url(learner: User) -> str:
@@ -274,5 +281,22 @@ class TestTeacherResetLink:
         bare_staff = UserFactory(username="clerk", is_staff=True)
         my_class.teachers.add(bare_staff)
         client.force_login(bare_staff)
+        assert client.post(reset_link_url(ada)).status_code == 403
+        assert not LogEntry.objects.exists()
+
+    def test_a_read_only_assistant_who_may_see_records_cannot_make_one(self, client, my_class):
+        ada = enrol(my_class, UserFactory(username="ada"))
+        assistant = UserFactory(username="assistant", is_staff=True)
+        assistant.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="learning",
+                codename__in=["view_attempt", "view_response", "view_topicprogress"],
+            )
+        )
+        my_class.teachers.add(assistant)
+        client.force_login(assistant)
+        learner_page = client.get(reverse("admin:learning_attempt_learner", args=[ada.pk]))
+        assert learner_page.status_code == 200
+        assertNotContains(learner_page, "Make a one-time reset link")
         assert client.post(reset_link_url(ada)).status_code == 403
         assert not LogEntry.objects.exists()

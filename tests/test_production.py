@@ -75,6 +75,7 @@ def test_the_deploy_check_passes_with_debug_off(tmp_path):
         "WARNING",
         DATABASE_URL=f"sqlite:///{database}",  # even when the suite runs on PostgreSQL
         EMAIL_HOST="smtp.example.org",
+        DEFAULT_FROM_EMAIL="course@example.org",
         **PRODUCTION,
     )
     assert result.returncode == 0, result.stdout + result.stderr

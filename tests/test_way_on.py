@@ -73,6 +73,16 @@ class TestTheResultsWayOn:
         response = learner_client.get(result_url(attempt))
         assertContains(response, "Retake the quiz on Topic 1")
         assert response.context["retake_is_next"]
+
+    def test_a_quiz_with_no_attempts_left_is_never_the_way_on(self, learner_client, learner):
+        first, _second = make_course(2)
+        Quiz.objects.filter(pk=first.quiz.pk).update(attempts_allowed=1)
+        attempt = take_quiz(learner, first.quiz, right=False)
+        response = learner_client.get(result_url(attempt))
+        assert response.context["next_step"].action == "read"
+        assertNotContains(response, "Retake the quiz on Topic 1")
+        assertContains(response, "Read the lesson on Topic 2")
+        assert not response.context["retake_is_next"]
         # The one retake action, not two side by side.
         assertNotContains(response, 'button-secondary">Retake the quiz</button>')
 

@@ -34,7 +34,7 @@ from learning.models import (
     TopicProgress,
     new_join_code,
 )
-from learning.password_resets import is_learner_account
+from learning.password_resets import MAKE_RESET_LINK, is_learner_account
 from learning.selectors import learners_taught_by
 
 if TYPE_CHECKING:
@@ -137,7 +137,8 @@ class AttemptAdmin(ResetLinkAdminMixin, LearnerRecordAdmin):
             "title": f"Learner {learner_label(learner)}",
             "learner": learner,
             # Already one of the teacher's learners: what is left is staff or inactive.
-            "may_reset_password": is_learner_account(learner),
+            "may_reset_password": is_learner_account(learner)
+            and request.user.has_perm(MAKE_RESET_LINK),
             "classes": learner_classes(learner, seen_by=request.user),
             "topics": learner_topics(learner),
             "page": attempts.get_page(request.GET.get("page")),

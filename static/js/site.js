@@ -10,7 +10,8 @@ document.addEventListener("htmx:sendError", () => {
 // let htmx's own response handling (base.html's htmx-config) deal with the rest, as it does
 // with DEBUG off. Listening in the capture phase runs before django-htmx's listener.
 document.addEventListener("htmx:beforeOnLoad", (event) => {
-  if (event.detail.xhr.status < 500) event.stopPropagation();
+  const status = event.detail.xhr.status;
+  if (status >= 400 && status < 500) event.stopPropagation();
 }, { capture: true });
 document.addEventListener("htmx:beforeRequest", () => {
   document.getElementById("htmx-error")?.setAttribute("hidden", "");
