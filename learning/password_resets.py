@@ -29,13 +29,17 @@ MAKE_RESET_LINK = "learning.make_reset_link_membership"
 
 def learners_a_teacher_may_reset(user: User | AnonymousUser) -> QuerySet[User]:
     """The accounts `user` may make a reset link for: active learners of the classes they
-    teach (a superuser: every learner), never staff, whose account is another matter."""
-    return learners_taught_by(user).filter(is_active=True, is_staff=False, is_superuser=False)
+    teach (a superuser: every learner) who gave no email, so cannot reset it themselves;
+    never staff, whose account is another matter. A learner with an email resets their own
+    password: a teacher's link would let the teacher into an account its owner can keep."""
+    return learners_taught_by(user).filter(
+        is_active=True, is_staff=False, is_superuser=False, email=""
+    )
 
 
 def is_learner_account(user: User) -> bool:
     """The same rule as above, for one user already in the teacher's scope."""
-    return user.is_active and not user.is_staff and not user.is_superuser
+    return user.is_active and not user.is_staff and not user.is_superuser and not user.email
 
 
 def reset_link_path(learner: User) -> str:

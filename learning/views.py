@@ -643,6 +643,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", context, status=status)
 
 
+class LoginView(auth_views.LoginView):
+    """Django's log-in, whose `next` must be a path on this site from its root, as
+    sign-up's: a relative or encoded one (`0`, `%2F%2Fhost`) is dropped, not followed."""
+
+    def get_redirect_url(self) -> str:
+        return _safe_next(self.request)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's "Forgot your password?" view, with at most PASSWORD_RESET_LIMIT_PER_HOUR
     forms from one address in an hour (learning/password_resets.py). Every valid form

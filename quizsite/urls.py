@@ -3,13 +3,14 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
-from learning.views import PasswordResetView, healthz
+from learning.views import LoginView, PasswordResetView, healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # Django's own, limited per address; the rest of the reset comes from auth.urls below.
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("learning.urls")),
 ]

@@ -247,6 +247,16 @@ class TestTeacherResetLink:
         assertContains(again, "already been used or has expired")
 
     @pytest.mark.parametrize("method", ["get", "post"])
+    def test_a_learner_with_an_email_resets_it_themselves(self, teacher_client, my_class, method):
+        bea = enrol(my_class, UserFactory(username="bea", email="bea@example.org"))
+        page = teacher_client.get(reverse("admin:learning_attempt_learner", args=[bea.pk]))
+        assertNotContains(page, reset_link_url(bea))
+        response = getattr(teacher_client, method)(reset_link_url(bea))
+        assert response.status_code == 404
+        assertNotContains(response, "/accounts/reset/", status_code=404)
+        assert not LogEntry.objects.exists()
+
+    @pytest.mark.parametrize("method", ["get", "post"])
     def test_a_learner_outside_their_classes_is_not_found(self, teacher_client, my_class, method):
         other_class = Classroom.objects.create(name="Year 10 Bravo")
         zoe = enrol(other_class, UserFactory(username="zoe"))

@@ -23,7 +23,7 @@ UNSAFE_NEXTS = [
     "http:///evil.example",
 ]
 # Not a view's name, nor a path relative to the sign-up page.
-NOT_PATHS = ["0", "learning:dashboard", "dashboard/"]
+NOT_PATHS = ["0", "learning:dashboard", "dashboard/", "%2F%2Fevil.example"]
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_logging_in_from_a_lesson_returns_to_it(client, learner, lesson_url):
     assertRedirects(client.post(reverse("login"), data), lesson_url)
 
 
-@pytest.mark.parametrize("unsafe", UNSAFE_NEXTS)
+@pytest.mark.parametrize("unsafe", UNSAFE_NEXTS + NOT_PATHS)
 def test_logging_in_ignores_a_next_that_leaves_the_site(client, learner, unsafe):
     page = client.get(reverse("login"), {"next": unsafe})
     assertNotContains(page, "evil.example")
