@@ -647,8 +647,8 @@ class LoginView(auth_views.LoginView):
     """Django's log-in, whose `next` must be a path on this site from its root, as
     sign-up's: a relative or encoded one (`0`, `%2F%2Fhost`) is dropped, not followed."""
 
-    def get_redirect_url(self) -> str:
-        return _safe_next(self.request)
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        return _safe_next(request or self.request)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
