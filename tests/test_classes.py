@@ -56,7 +56,12 @@ class TestJoining:
         assert response.request["PATH_INFO"] == dashboard
         assertContains(response, "Your progress, ada", status_code=400)
         assertContains(response, 'aria-invalid="true"', status_code=400)
-        assert learner_client.get(dashboard).status_code == 200
+        # The refused code has focus, so the browser scrolls to it and its error, far
+        # down the dashboard; a dashboard without an error takes no focus.
+        assertContains(response, 'aria-invalid="true" autofocus>', status_code=400)
+        again = learner_client.get(dashboard)
+        assert again.status_code == 200
+        assertNotContains(again, "autofocus")
 
     def test_the_forms_old_address_hands_the_post_on_to_the_dashboard(
         self, learner_client, learner, classroom
