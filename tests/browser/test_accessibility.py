@@ -330,3 +330,29 @@ def test_the_import_preview_fits_375_px(browser: Browser, live_server, teacher, 
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow == 0
     assert_no_problems({"import preview": blocking_violations(page)})
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_error_pages_are_accessible(browser: Browser, live_server, width, scheme):
+    """The 404 page (debug is off under the live server), and the CSRF page a form sent
+    without its token gets: in the site's look, with no serious violation."""
+    page = browser.new_context(
+        viewport={"width": width, "height": 800}, color_scheme=scheme
+    ).new_page()
+    problems = {}
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    problems["404"] = blocking_violations(page)
+    page.set_content("")  # a form posted from nowhere: no CSRF cookie, no token
+    page.evaluate(
+        """url => { const form = document.createElement("form"); form.method = "post";
+        form.action = url; document.body.append(form); form.submit(); }""",
+        f"{live_server.url}/dashboard/",
+    )
+    expect(page.get_by_role("heading", name="This form has expired")).to_be_visible()
+    problems["403 CSRF"] = blocking_violations(page)
+    assert_no_problems(
+        {f"{name} at {width} px, {scheme}": found for name, found in problems.items()}
+    )
