@@ -477,9 +477,9 @@ class TestCost:
         # responses' graded version and their points (2); the learners' quiz attempts,
         # their progress and its update (3); the attempts (1); the statistics: GROUP BY,
         # delete, insert (3); the regrade (1); the learners it brings to proficient in
-        # every topic: their certificates, the topics, their progress, the users, the
-        # certificates made (5).
-        with django_assert_max_num_queries(27):
+        # every topic: their rows locked, their certificates, the topics, their progress,
+        # the users, the certificates made (6).
+        with django_assert_max_num_queries(28):
             regrading.apply_regrade(question=question, teacher=teacher, token=token)
 
 
