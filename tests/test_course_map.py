@@ -3,6 +3,7 @@ list, Review meaning the spaced practice only, and the small things (a dead link
 twice, a silent logout, the activity chart, the site icon and manifest)."""
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -79,11 +80,13 @@ class TestSessionsNamedInLists:
         page = learner_client.get(reverse("learning:dashboard"))
         html = page.content.decode()
         for name in ("Heat", "Review session", "Course challenge"):
-            assertContains(page, f'<td data-label="Topic">{name}</td>', html=True)
-        assert '<td data-label="Topic"></td>' not in html  # no row without a name
+            assertContains(page, f'<td role="cell" data-label="Topic">{name}</td>', html=True)
+        assert '<td role="cell" data-label="Topic"></td>' not in html  # no row without a name
         # Three rows: the review is practice, the quiz and the challenge were not passed.
-        assertContains(page, '<td data-label="Result">Practice</td>', html=True, count=1)
-        assertContains(page, '<td data-label="Result">Not passed</td>', html=True, count=2)
+        practice = '<td role="cell" data-label="Result">Practice</td>'
+        not_passed = '<td role="cell" data-label="Result">Not passed</td>'
+        assertContains(page, practice, html=True, count=1)
+        assertContains(page, not_passed, html=True, count=2)
 
     def test_a_review_sessions_result_is_practice_not_a_pass_or_fail(
         self, learner_client, sessions
@@ -224,3 +227,17 @@ class TestSiteIconAndManifest:
         allowed = content_type if isinstance(content_type, tuple) else (content_type,)
         assert response["Content-Type"] in allowed
         assert len(b"".join(response.streaming_content)) > 100
+
+
+def test_the_stacked_tables_keep_their_table_roles_for_screen_readers(learner_client):
+    """Under 600 px the tables are shown as cards (display: block), which makes some
+    browsers drop their table semantics: the roles keep them."""
+    TopicFactory.create_batch(2)
+    page = learner_client.get(reverse("learning:dashboard")).content.decode()
+    tables = re.findall(r"<table [^>]*stacked-on-phone.*?</table>", page, re.DOTALL)
+    assert tables
+    for table in tables:
+        assert table.startswith('<table role="table"')
+        assert "<tr>" not in table and "<td>" not in table and "<th>" not in table
+        assert table.count('role="row"') == table.count("<tr")
+        assert table.count('role="cell"') == table.count("<td")

@@ -162,9 +162,10 @@ def test_the_dashboard_history_names_a_review_session(learner_client, learner, h
         take_quiz(learner, services.course_quiz(QuizKind.REVIEW), right=set())
         page = learner_client.get(reverse("learning:dashboard"))
     # The history's second column names the quiz: a review session has no topic.
-    assertContains(page, '<td data-label="Topic">Heat</td>', html=True)
-    assertContains(page, '<td data-label="Topic">Review session</td>', html=True)
-    assertContains(page, '<td data-label="Result">Practice</td>', html=True)  # not graded
+    assertContains(page, '<td role="cell" data-label="Topic">Heat</td>', html=True)
+    assertContains(page, '<td role="cell" data-label="Topic">Review session</td>', html=True)
+    # Not graded:
+    assertContains(page, '<td role="cell" data-label="Result">Practice</td>', html=True)
     assertNotContains(page, "Spaced review")
 
 
