@@ -1,7 +1,8 @@
 """`make bench`: each learner page and the answer POST, side by side with a bare view.
 
-For each database (SQLite, then PostgreSQL when it is available, see DATABASES below),
-in a process of its own:
+For each database, in a process of its own: SQLite, then PostgreSQL (BENCH_DATABASE_URL,
+or the one scripts/ensure-postgres makes; BENCH_POSTGRES=0 leaves it out, =1 insists on
+it, and by default it runs when it can be had, see postgres_url):
 
 1. Builds a fresh database (bench/db.sqlite3, or the PostgreSQL bench database flushed)
    with the course, a student with some history, a teacher with a class.
@@ -48,7 +49,7 @@ DURATION = int(os.environ.get("BENCH_SECONDS", "3"))
 CEILING_DURATION = int(os.environ.get("BENCH_CEILING_SECONDS", "2"))
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
-LEARNERS = int(os.environ.get("BENCH_LEARNERS", "3000"))
+LEARNERS = int(os.environ.get("BENCH_LEARNERS", "1500"))
 WORKERS = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 2)))
 WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))
 # Answer jobs prepared for this share of the bare view's rate: beyond the 0.3x target, so
@@ -201,10 +202,11 @@ def table(title: str, rows: Sequence[Row], bare: Measure, extra: Sequence[str] =
     for row in rows:
         target = "-" if row.target is None else f"{row.target}x"
         queries = "-" if row.queries is None else row.queries
+        finished = row.measure.requests > 0
         cells = (
             f"{row.measure.rps:,.0f}",
-            f"{row.measure.p50_ms:.1f}",
-            f"{row.measure.p99_ms:.1f}",
+            f"{row.measure.p50_ms:.1f}" if finished else "-",
+            f"{row.measure.p99_ms:.1f}" if finished else "-",
             f"{row.ratio:.2f}",
             target,
             verdict(row.ratio, row.target),
@@ -212,6 +214,9 @@ def table(title: str, rows: Sequence[Row], bare: Measure, extra: Sequence[str] =
             row.measure.errors,
         )
         lines.append(f"{row.name:<{width}}" + "".join(f"{c:>9}" for c in cells))
+    slow = [row.name for row in rows if row.measure.requests == 0]
+    if slow:  # every request took longer than the run: no rate, no latency to show
+        extra = [f"{', '.join(slow)}: no request finished within the run", *extra]
     cells = (
         f"{bare.rps:,.0f}",
         f"{bare.p50_ms:.1f}",

@@ -127,6 +127,13 @@ class TestTheReport:
         assert lines[4].split()[-4:] == ["-", "-", "9", "0"]
         assert lines[5].split()[:5] == ["bare", "view", "3,000", "2.0", "6.0"]
 
+    def test_a_page_slower_than_the_run_says_so(self):
+        none = bench.Measure(0, 3.0, 0.0, 0.0, 0.0, 0)
+        bare = bench.Measure(6000, 2.0, 3000.0, 2.0, 6.0, 0)
+        lines = bench.table("SQLite", [bench.Row("item analysis", none, 3000.0, None, 9)], bare)
+        assert lines.splitlines()[2].split()[:5] == ["item", "analysis", "0", "-", "-"]
+        assert "item analysis: no request finished within the run" in lines
+
     def test_query_counts_that_grow_with_the_data_are_named(self):
         empty = {
             "pages": [{"name": "course page", "queries": 6}, {"name": "answer", "queries": None}]
