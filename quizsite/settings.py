@@ -138,8 +138,9 @@ WSGI_APPLICATION = "quizsite.wsgi.application"
 # SQLite tuned for a site with many readers and short writes: WAL lets reads run beside a
 # write, IMMEDIATE takes the write lock at BEGIN so transactions queue instead of failing
 # with "database is locked" halfway, and the timeout is how long they queue. The engine is
-# Django's own with one addition: a process's threads take turns to write, first come
-# first served, instead of racing in SQLite's busy handler (quizsite/sqlite/base.py).
+# Django's own with two additions: a process's threads take turns to write, first come
+# first served, instead of racing in SQLite's busy handler, and its health check tests
+# the connection, as PostgreSQL's does (quizsite/sqlite/base.py).
 SQLITE_ENGINE = "quizsite.sqlite"
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
@@ -149,20 +150,25 @@ SQLITE_OPTIONS = {
 
 
 def database_from_env() -> dj_database_url.DBConfig:
+    # Persistent connections, SQLite's as PostgreSQL's: a worker thread keeps its connection
+    # for this many seconds (0: one per request) instead of reconnecting, reading the pages
+    # cold and checkpointing the WAL on every request. The health check tests a kept
+    # connection once per request before it is used, and replaces it if it broke.
+    conn_max_age = envint("DATABASE_CONN_MAX_AGE", 60)
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return {
             "ENGINE": SQLITE_ENGINE,
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": SQLITE_OPTIONS,
+            "CONN_MAX_AGE": conn_max_age,
+            "CONN_HEALTH_CHECKS": True,
             # A file, not memory, so the live server's threads each open their own
             # connection, as they do in production.
             "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
         }
     try:
-        config = dj_database_url.parse(
-            url, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     except (ValueError, KeyError) as error:
         raise ImproperlyConfigured(
             f"DATABASE_URL is not a database URL we can use ({error}); "
