@@ -807,6 +807,11 @@ def main() -> None:
             "seconds per page": DURATION,
             "seconds of bare view before each": CEILING_DURATION,
             "learners added": LEARNERS,
+            "cache and sessions": (
+                "Redis (REDIS_URL)"
+                if os.environ.get("REDIS_URL")
+                else "sessions in the database, a cache per worker"
+            ),
         },
         "minutes": round((time.monotonic() - began) / 60, 1),
         "databases": results,
