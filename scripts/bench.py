@@ -4,7 +4,7 @@ For each database, in a process of its own: SQLite, then PostgreSQL (BENCH_DATAB
 or the one scripts/ensure-postgres makes; BENCH_POSTGRES=0 leaves it out, =1 insists on
 it, and by default it runs when it can be had, see postgres_url):
 
-1. Builds a fresh database (bench/db.sqlite3, or the PostgreSQL bench database flushed)
+1. Builds a fresh database (bench/db.sqlite3, or the PostgreSQL one with its tables dropped)
    with the course, a student with some history, a teacher with a class.
 2. Serves it in production mode (debug off) under gunicorn as `make serve` does (threaded
    workers, keep-alive), with the bare /bench/ceiling view: same server, same
@@ -255,16 +255,30 @@ def manage(*args: str) -> None:
 
 
 def reset_database() -> None:
+    """A fresh database, as migrations make it (a flush would empty the rows they add)."""
     FOLDER.mkdir(exist_ok=True)
     sqlite = ENV.get("SQLITE_PATH")
     if sqlite:
         for suffix in ("", "-wal", "-shm"):
             Path(sqlite + suffix).unlink(missing_ok=True)
     else:
-        manage("flush", "--noinput")
+        drop_tables()
     manage("migrate", "--noinput", "-v", "0")
     manage("load_content", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
+
+
+def drop_tables() -> None:
+    """Every table of DATABASE_URL's database (in its search path), with what depends on it."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(table)} CASCADE")
+    connection.close()
 
 
 def free_port() -> int:
