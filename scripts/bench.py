@@ -193,6 +193,10 @@ def verdict(ratio: float, target: float | None) -> str:
     return "met" if ratio >= target else "not met"
 
 
+def rate(rps: float) -> str:
+    return f"{rps:,.1f}" if rps < 10 else f"{rps:,.0f}"
+
+
 def table(title: str, rows: Sequence[Row], bare: Measure, extra: Sequence[str] = ()) -> str:
     """The run's table: each page's rate, latency, ratio to the bare view run right before
     it, target and verdict, and query count."""
@@ -204,7 +208,7 @@ def table(title: str, rows: Sequence[Row], bare: Measure, extra: Sequence[str] =
         queries = "-" if row.queries is None else row.queries
         finished = row.measure.requests > 0
         cells = (
-            f"{row.measure.rps:,.0f}",
+            rate(row.measure.rps),
             f"{row.measure.p50_ms:.1f}" if finished else "-",
             f"{row.measure.p99_ms:.1f}" if finished else "-",
             f"{row.ratio:.2f}",
@@ -218,7 +222,7 @@ def table(title: str, rows: Sequence[Row], bare: Measure, extra: Sequence[str] =
     if slow:  # every request took longer than the run: no rate, no latency to show
         extra = [f"{', '.join(slow)}: no request finished within the run", *extra]
     cells = (
-        f"{bare.rps:,.0f}",
+        rate(bare.rps),
         f"{bare.p50_ms:.1f}",
         f"{bare.p99_ms:.1f}",
         "1.00",

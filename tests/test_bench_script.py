@@ -131,7 +131,7 @@ class TestTheReport:
         none = bench.Measure(0, 3.0, 0.0, 0.0, 0.0, 0)
         bare = bench.Measure(6000, 2.0, 3000.0, 2.0, 6.0, 0)
         lines = bench.table("SQLite", [bench.Row("item analysis", none, 3000.0, None, 9)], bare)
-        assert lines.splitlines()[2].split()[:5] == ["item", "analysis", "0", "-", "-"]
+        assert lines.splitlines()[2].split()[:5] == ["item", "analysis", "0.0", "-", "-"]
         assert "item analysis: no request finished within the run" in lines
 
     def test_query_counts_that_grow_with_the_data_are_named(self):
