@@ -40,6 +40,7 @@ from functools import cache, wraps
 from pathlib import Path
 from typing import Any, cast
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
@@ -138,29 +139,30 @@ def read_versions(learner_id: int | None) -> tuple[int, int]:
 # -- what bumps content or a learner without a service: model signals ---------------------
 
 
-def _saved(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    if isinstance(instance, CONTENT_MODELS):
-        bump_content()
-    elif isinstance(instance, Membership):
-        bump_learner(instance.learner_id)
-    elif isinstance(instance, Classroom) and not kwargs.get("created"):
-        # Its name is on its learners' dashboards.
-        bump_learners(instance.memberships.values_list("learner_id", flat=True))
-    # A log-in only stamps last_login, which no page shows.
-    elif isinstance(instance, User) and not kwargs.get("created") and not _only_last_login(kwargs):
-        bump_learner(instance.pk)
+def _content_changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    bump_content()
 
 
-def _only_last_login(save_arguments: dict[str, Any]) -> bool:
-    return set(save_arguments.get("update_fields") or ()) == {"last_login"}
-
-
-def _deleted(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+def _membership_changed(sender: type[Model], instance: Membership, **kwargs: Any) -> None:
     # Deleting a class deletes its memberships one by one, each bumping its learner.
-    if isinstance(instance, CONTENT_MODELS):
-        bump_content()
-    elif isinstance(instance, Membership):
-        bump_learner(instance.learner_id)
+    bump_learner(instance.learner_id)
+
+
+def _class_saved(sender: type[Model], instance: Classroom, created: bool, **kwargs: Any) -> None:
+    if not created:  # its name is on its learners' dashboards
+        bump_learners(instance.memberships.values_list("learner_id", flat=True))
+
+
+def _user_saved(
+    sender: type[Model],
+    instance: User,
+    created: bool,
+    update_fields: frozenset[str] | None,
+    **kwargs: Any,
+) -> None:
+    # A log-in only stamps last_login, which no page shows.
+    if not created and update_fields != frozenset({"last_login"}):
+        bump_learner(instance.pk)
 
 
 def _class_learners_changed(
@@ -185,12 +187,22 @@ def _class_learners_changed(
 
 
 def connect_signals() -> None:
-    post_save.connect(_saved, dispatch_uid="learning.page_cache.saved")
-    post_delete.connect(_deleted, dispatch_uid="learning.page_cache.deleted")
+    """Each receiver for its own models only: a post_delete receiver makes Django load the
+    rows of every queryset.delete() of its sender, so none listens to all models."""
+    for model in apps.get_models():  # the content models and their proxies (item analysis)
+        if issubclass(model, CONTENT_MODELS):
+            uid = f"learning.page_cache.content.{model._meta.label}"
+            post_save.connect(_content_changed, sender=model, dispatch_uid=f"{uid}.saved")
+            post_delete.connect(_content_changed, sender=model, dispatch_uid=f"{uid}.deleted")
+    uid = "learning.page_cache"
+    post_save.connect(_membership_changed, sender=Membership, dispatch_uid=f"{uid}.joined")
+    post_delete.connect(_membership_changed, sender=Membership, dispatch_uid=f"{uid}.left")
+    post_save.connect(_class_saved, sender=Classroom, dispatch_uid=f"{uid}.class")
+    post_save.connect(_user_saved, sender=User, dispatch_uid=f"{uid}.user")
     m2m_changed.connect(
         _class_learners_changed,
         sender=Classroom.learners.through,
-        dispatch_uid="learning.page_cache.class_learners",
+        dispatch_uid=f"{uid}.class_learners",
     )
 
 

@@ -72,7 +72,7 @@ def topic() -> Topic:
 @pytest.fixture
 def superuser_client() -> Client:
     client = Client()
-    client.force_login(UserFactory(username="head", is_staff=True, is_superuser=True))
+    client.force_login(UserFactory.create(username="head", is_staff=True, is_superuser=True))
     return client
 
 
@@ -201,8 +201,8 @@ class TestTokens:
         self, learner_client, topic
     ):
         pages = [learner_client.get(COURSE) for _ in range(3)]
-        tokens = {TOKEN.search(page.content.decode())[1] for page in pages}  # type: ignore[index]
-        nonces = [NONCE.search(page.content.decode())[1] for page in pages]  # type: ignore[index]
+        tokens = {TOKEN.search(page.content.decode())[1] for page in pages}
+        nonces = [NONCE.search(page.content.decode())[1] for page in pages]
         assert len(tokens) == 3
         assert len(set(nonces)) == 3
         for page, nonce in zip(pages, nonces, strict=True):
