@@ -131,7 +131,17 @@ def read_versions(learner_id: int | None) -> tuple[int, int]:
     """The content version and the learner's (0 for a visitor): one query. A key never
     bumped reads 0."""
     keys = [CONTENT] if learner_id is None else [CONTENT, learner_key(learner_id)]
-    found = dict(PageVersion.objects.filter(key__in=keys).values_list("key", "version"))
+    quote = connection.ops.quote_name
+    # Raw, as PageVersion.objects.filter(key__in=keys) would be: read on every cached view,
+    # where the ORM's own work would cost more than the query.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote('key')}, {quote('version')} "  # noqa: S608 - names, not values
+            f"FROM {quote(PageVersion._meta.db_table)} "
+            f"WHERE {quote('key')} IN ({', '.join(['%s'] * len(keys))})",
+            keys,
+        )
+        found = dict(cursor.fetchall())
     learner_version = 0 if learner_id is None else found.get(learner_key(learner_id), 0)
     return found.get(CONTENT, 0), learner_version
 
