@@ -1,3 +1,4 @@
+import os
 import random
 import tempfile
 from pathlib import Path
@@ -33,19 +34,15 @@ def pytest_configure(config) -> None:
     # The live server's request threads must not keep connections open past a request, or
     # PostgreSQL refuses to drop the test database at the end.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A run's cache keys are its own, so two runs sharing one Redis (REDIS_URL) never read
+    # each other's entries; a test database restarts every version at 1.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
     settings.STATIC_ROOT = None
     settings.WHITENOISE_USE_FINDERS = True
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-
-
-@pytest.fixture(autouse=True)
-def empty_page_cache() -> None:
-    """Each test starts with no cached page: a rolled-back test database hands out the
-    same ids and page versions again, which a page cached by an earlier test would match."""
-    cache.clear()
 
 
 @pytest.fixture
@@ -93,6 +90,14 @@ def quiz() -> Quiz:
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(1234)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Each test starts with an empty cache: what an earlier test cached under the same
+    versions (rolled back with its database) is gone. On Redis this empties REDIS_URL's
+    database: give the tests a Redis of their own (scripts/ensure-redis)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
