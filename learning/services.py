@@ -6,6 +6,7 @@ Services take keyword arguments, never a request; they validate before they save
 
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from learning import insight, question_types, quiz_rules, reviews, scoring, selectors
+from learning import insight, page_cache, question_types, quiz_rules, reviews, scoring, selectors
 from learning.answer_leaks import draw_without_leaks, profiles_of
 from learning.mastery import (
     COMPLETION_LEVEL,
@@ -84,15 +85,29 @@ def expire_if_overdue(*, attempt: Attempt) -> Attempt:
 def expire_overdue_attempts(*, learner: User) -> int:
     """Close every attempt of the learner whose time ran out, or whose quiz closed, while
     they were away."""
-    now = timezone.now()
-    overdue = list(
+    return close_overdue_attempts(learner=learner).closed
+
+
+@dataclass(frozen=True)
+class OverdueClosed:
+    closed: int
+    # When the next of the learner's attempts still open runs out (None: none ever does).
+    next_end: datetime | None
+
+
+def close_overdue_attempts(*, learner: User) -> OverdueClosed:
+    """`expire_overdue_attempts`, also saying when the next open attempt runs out (a page
+    cached now is out of date then): one query for both."""
+    timed = list(
         Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS)
-        .filter(Q(deadline__lt=now) | Q(quiz__closes_at__lt=now))
+        .filter(Q(deadline__isnull=False) | Q(quiz__closes_at__isnull=False))
         .select_related("quiz")
     )
+    overdue = [attempt for attempt in timed if is_overdue(attempt)]
     for attempt in overdue:
         expire_if_overdue(attempt=attempt)
-    return len(overdue)
+    ends = [attempt.ends_at for attempt in timed if attempt not in overdue]
+    return OverdueClosed(len(overdue), min((end for end in ends if end is not None), default=None))
 
 
 class ClassError(Exception):
@@ -264,6 +279,7 @@ def start_attempt(
     read, in the same transaction: nothing is marked when the quiz cannot start.
     """
     attempt = _start_or_resume(learner=learner, quiz=quiz, rng=rng)
+    page_cache.bump_learner(learner)
     topic_id = quiz.topic_id
     if from_lesson and topic_id is not None and Lesson.objects.filter(topic_id=topic_id).exists():
         _mark_read(learner_id=learner.pk, topic_id=topic_id)
@@ -377,6 +393,7 @@ def record_answer(*, attempt: Attempt, question_id: int, answer: Any) -> Respons
     )
     Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
     _schedule_review(learner_id=attempt.learner_id, question=question, points=points)
+    page_cache.bump_learner(attempt.learner_id)
     if attempt.responses.count() >= attempt.question_total:
         attempt = finish_attempt(attempt=attempt)
     response.attempt = attempt  # as it stands after this answer (finished or not)
@@ -417,6 +434,7 @@ def drop_deleted_questions(*, attempt: Attempt) -> Attempt:
         key: value for key, value in attempt.choice_orders.items() if int(key) in existing
     }
     attempt.save(update_fields=["question_ids", "choice_orders"])
+    page_cache.bump_learner(attempt.learner_id)
     if attempt.responses.count() >= attempt.question_total:
         return finish_attempt(attempt=attempt)
     return attempt
@@ -428,6 +446,7 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
     attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
     if attempt.state != AttemptState.IN_PROGRESS:
         return attempt
+    page_cache.bump_learner(attempt.learner_id)
     if not attempt.quiz.is_topic_quiz:
         return _finish_course_attempt(attempt, state)
     attempt.sequence = (
@@ -524,6 +543,7 @@ def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
 
 @transaction.atomic
 def mark_lesson_read(*, learner: User, topic: Topic) -> TopicProgress:
+    page_cache.bump_learner(learner)
     return _mark_read(learner_id=learner.pk, topic_id=topic.pk)
 
 
@@ -555,6 +575,7 @@ def claim_certificate(*, learner: User) -> Certificate | None:
     """The learner's certificate, made now if their course is complete and they have none
     yet (a course completed before certificates existed, or a topic unpublished since)."""
     award_certificates_if_complete(learner_ids=[learner.pk])
+    page_cache.bump_learner(learner)
     return Certificate.objects.filter(learner=learner).first()
 
 
@@ -563,6 +584,7 @@ def name_certificate(*, certificate: Certificate, name: str) -> Certificate:
     """The name printed on the certificate, as its learner writes it."""
     certificate.name = " ".join(name.split())[: Certificate._meta.get_field("name").max_length]
     certificate.save(update_fields=["name"])
+    page_cache.bump_learner(certificate.learner_id)
     return certificate
 
 

@@ -129,6 +129,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                # While a cached page renders: placeholders for the CSRF token and the CSP
+                # nonce, filled in per response (learning/page_cache.py).
+                "learning.page_cache.placeholders",
             ],
         },
     },

@@ -213,3 +213,30 @@ class TestRedisUrl:
         )
         assert result.returncode != 0
         assert "ImproperlyConfigured: REDIS_URL is not a Redis URL" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_redis_that_does_not_answer_gives_a_logged_in_learner_a_503_that_says_try_again(
+    settings, learner, quiz
+):
+    """Sessions read through Redis: while it is down a learner gets "try again in a moment"
+    with Retry-After, never a bare server error, and nothing of theirs changes."""
+    client = Client(raise_request_exception=False)
+    client.force_login(learner)  # a session in the database, as cached_db keeps one
+    caches_setting, session_engine = project_settings.caches_and_session_engine(
+        "redis://127.0.0.1:1/0"  # nothing listens there
+    )
+    settings.CACHES = caches_setting
+    settings.SESSION_ENGINE = session_engine
+    for url in (reverse("learning:course"), reverse("learning:dashboard")):
+        page = client.get(url)
+        assert page.status_code == 503
+        assert page["Retry-After"]
+        assert "Try again in a moment" in page.content.decode()
+        assert "cannot reach part of its storage" in page.content.decode()
+    answered = client.post(
+        reverse("learning:start_quiz", args=[quiz.topic.slug]), HTTP_HX_REQUEST="true"
+    )
+    assert answered.status_code == 503
+    assert "try again in a moment" in answered.content.decode()
+    assert not learner.attempts.exists()
