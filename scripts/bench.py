@@ -10,10 +10,11 @@ it, and by default it runs when it can be had, see postgres_url):
    workers, keep-alive), with the bare /bench/ceiling view: same server, same
    middleware, no database, no template.
 3. For each page, wrk (Debian's, a load generator in C) with a fixed number of threads and
-   keep-alive connections and the learner's cookies: first the bare view for
-   BENCH_CEILING_SECONDS, then the page for BENCH_SECONDS; requests per second, p50 and
-   p99, the ratio to that bare view and the verdict against its target; the page's query
-   count (in this process, with Django's test client).
+   keep-alive connections and the learner's cookies, the bare view and the page in turns:
+   BENCH_ROUNDS rounds of the bare view for BENCH_CEILING_SECONDS, then the page for
+   BENCH_SECONDS, so both meet the same background load; requests per second, p50 and
+   p99, the ratio to the bare view's rate in those turns and the verdict against its
+   target; the page's query count (in this process, with Django's test client).
 4. The answer POST with real new answers: learners with open attempts, one job per
    question not answered yet, walked by bench/wrk.lua so no answer is sent twice; the
    answers stored are counted in the database afterwards. The server times how long each
@@ -45,8 +46,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-DURATION = int(os.environ.get("BENCH_SECONDS", "3"))
-CEILING_DURATION = int(os.environ.get("BENCH_CEILING_SECONDS", "2"))
+# Each page and the bare view take turns: ROUNDS rounds of the bare view for
+# CEILING_DURATION seconds, then the page for DURATION seconds.
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+DURATION = int(os.environ.get("BENCH_SECONDS", "1"))
+CEILING_DURATION = int(os.environ.get("BENCH_CEILING_SECONDS", "1"))
 WRK_THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 LEARNERS = int(os.environ.get("BENCH_LEARNERS", "1500"))
@@ -137,6 +141,32 @@ def parse_wrk_output(text: str) -> Measure:
 
 
 Job = tuple[str, str, str]  # (cookie, path, body) of one answer POST
+
+
+def combine(rounds: Sequence[Measure]) -> Measure:
+    """The rounds of one page as one measure: requests over seconds, the median of the
+    rounds' p50 and the highest of their p99, every error; their jobs added up."""
+    jobs: dict[str, Any] | None = None
+    if any(measure.jobs for measure in rounds):
+        jobs = {}
+        for measure in rounds:
+            for key, value in (measure.jobs or {}).items():
+                if key == "ran_out":
+                    jobs[key] = jobs.get(key, False) or value
+                else:
+                    jobs[key] = jobs.get(key, 0) + value
+    requests = sum(measure.requests for measure in rounds)
+    seconds = sum(measure.seconds for measure in rounds) or 1.0
+    finished = [measure for measure in rounds if measure.requests] or list(rounds)
+    return Measure(
+        requests=requests,
+        seconds=round(seconds, 3),
+        rps=round(requests / seconds, 1),
+        p50_ms=round(statistics.median(measure.p50_ms for measure in finished), 2),
+        p99_ms=max(measure.p99_ms for measure in finished),
+        errors=sum(measure.errors for measure in rounds),
+        jobs=jobs,
+    )
 
 
 def answer_job_lines(attempts: Sequence[Sequence[Job]], threads: int, spread: int) -> list[str]:
@@ -419,6 +449,22 @@ def measure_bare(port: int, cookie: str) -> Measure:
     return run_wrk(port, "/bench/ceiling", cookie, CEILING_DURATION)
 
 
+def measure_page(port: int, path: str, cookie: str) -> tuple[Measure, Measure]:
+    """The bare view and the page, in turns (ROUNDS rounds): both, each combined."""
+    bare, page = [], []
+    for _ in range(ROUNDS):
+        bare.append(measure_bare(port, cookie))
+        page.append(settled(run_wrk(port, path, cookie, DURATION)))
+    return combine(bare), combine(page)
+
+
+def settled(measure: Measure) -> Measure:
+    """`measure`, once the requests wrk left in flight have likely been answered (about
+    its p99, a second at most), so they do not weigh on the next bare view."""
+    time.sleep(min(1.0, measure.p99_ms / 1000))
+    return measure
+
+
 # ---- the learners and their pages (in this process, on the bench database) -------------
 
 
@@ -586,23 +632,31 @@ def database_counts() -> dict[str, int]:
     }
 
 
-def measure_answers(port: int, bare: Measure, tag: str) -> tuple[Row, dict[str, Any]]:
-    """The answer POST: jobs for ANSWER_JOBS_SHARE of the bare view's rate over DURATION,
-    walked by bench/wrk.lua; the answers stored, counted in the database; the lock times
-    the server recorded."""
-    wanted = max(100, int(bare.rps * ANSWER_JOBS_SHARE * DURATION))
+def measure_answers(port: int, bare_rps: float, tag: str) -> tuple[Row, Measure, dict[str, Any]]:
+    """The answer POST, in turns with the bare view as a page is: jobs for
+    ANSWER_JOBS_SHARE of `bare_rps` (the bare view's rate so far), each round walking its
+    own attempts with bench/wrk.lua; the answers stored, counted in the database; the lock
+    times the server recorded. The row, the bare view's measure, the details."""
+    wanted = max(100 * ROUNDS, int(bare_rps * ANSWER_JOBS_SHARE * DURATION * ROUNDS))
     with step(f"  (preparing {wanted:,} new answers)"):
         (_, spare_learner, spare_jobs), *prepared = prepare_answers(tag, wanted)
     # The first attempt (the same question in every run) answers here once: its queries.
     queries = count_queries(spare_jobs[0][1], spare_learner, spare_jobs[0][2])
     attempt_ids = [attempt_id for attempt_id, _, _ in prepared]
-    attempts = [jobs for _, _, jobs in prepared]
     spread = 2 * math.ceil(CONNECTIONS / WRK_THREADS)
-    jobs_file = FOLDER / "answer-jobs.txt"
-    jobs_file.write_text("\n".join(answer_job_lines(attempts, WRK_THREADS, spread)) + "\n")
+    jobs_files = []
+    for round_number in range(ROUNDS):  # each round its own attempts: none answered twice
+        attempts = [jobs for _, _, jobs in prepared[round_number::ROUNDS]]
+        jobs_files.append(FOLDER / f"answer-jobs-{round_number + 1}.txt")
+        lines = answer_job_lines(attempts, WRK_THREADS, spread)
+        jobs_files[-1].write_text("\n".join(lines) + "\n")
     shutil.rmtree(LOCK_TIMES, ignore_errors=True)
     before = stored_answers(attempt_ids)
-    measure = run_wrk(port, "/", "", DURATION, jobs_file)
+    bare, rounds = [], []
+    for jobs_file in jobs_files:
+        bare.append(measure_bare(port, ""))
+        rounds.append(settled(run_wrk(port, "/", "", DURATION, jobs_file)))
+    measure = combine(rounds)
     new_answers = stored_answers(attempt_ids) - before
     jobs = measure.jobs or {}
     # A 2xx that stored nothing would be a repeat answered with its old feedback: an error.
@@ -621,7 +675,9 @@ def measure_answers(port: int, bare: Measure, tag: str) -> tuple[Row, dict[str, 
         "queries": queries,
         "lock": lock_summary(lock_lines),
     }
-    return Row("answer (POST)", measure, bare.rps, ANSWER_TARGET, queries), answers
+    bare_view = combine(bare)
+    row = Row("answer (POST)", measure, bare_view.rps, ANSWER_TARGET, queries)
+    return row, bare_view, answers
 
 
 def answer_notes(answers: dict[str, Any]) -> list[str]:
@@ -639,7 +695,8 @@ def answer_notes(answers: dict[str, Any]) -> list[str]:
 
 
 def measure_run(label: str, port: int) -> dict[str, Any]:
-    """Every page and the answer on the database as it is now, each after its bare view."""
+    """Every page and the answer on the database as it is now, each in turns with the
+    bare view."""
     with step(f"Preparing the {label} run"):
         endpoints, users = prepare(label)
         counts = database_counts()
@@ -650,16 +707,17 @@ def measure_run(label: str, port: int) -> dict[str, Any]:
         rows, bares = [], []
         for endpoint in endpoints:
             check_page(port, endpoint)
-            bares.append(measure_bare(port, endpoint.cookie))
-            page = run_wrk(port, endpoint.path, endpoint.cookie, DURATION)
+            bare, page = measure_page(port, endpoint.path, endpoint.cookie)
+            bares.append(bare)
             rows.append(
-                Row(endpoint.name, page, bares[-1].rps, endpoint.target, queries[endpoint.name])
+                Row(endpoint.name, page, bare.rps, endpoint.target, queries[endpoint.name])
             )
             print(
                 f"  {endpoint.name:<20} {page.rps:>8,.0f} req/s  {rows[-1].ratio:.2f}x", flush=True
             )
-        bares.append(measure_bare(port, endpoints[0].cookie))
-        answer_row, answers = measure_answers(port, bares[-1], label)
+        bare_so_far = statistics.median(bare.rps for bare in bares)
+        answer_row, bare, answers = measure_answers(port, bare_so_far, label)
+        bares.append(bare)
         rows.insert(4, answer_row)
         print(f"  {answer_row.name:<20} {answer_row.measure.rps:>8,.0f} req/s", flush=True)
         rss = worker_rss_mb(server.pid)
@@ -678,8 +736,8 @@ def measure_run(label: str, port: int) -> dict[str, Any]:
 
 
 def bare_summary(bares: Sequence[Measure]) -> Measure:
-    """The bare view over the run: the median of its runs (each page's ratio is to the one
-    run right before it)."""
+    """The bare view over the run: the median of its measures (each page's ratio is to
+    the one taken in turns with it)."""
     return Measure(
         requests=sum(bare.requests for bare in bares),
         seconds=round(sum(bare.seconds for bare in bares), 3),
@@ -822,8 +880,9 @@ def main() -> None:
             "threads per worker": WEB_THREADS,
             "wrk threads": WRK_THREADS,
             "wrk connections": CONNECTIONS,
-            "seconds per page": DURATION,
-            "seconds of bare view before each": CEILING_DURATION,
+            "rounds per page": ROUNDS,
+            "seconds of the page per round": DURATION,
+            "seconds of the bare view per round, before the page": CEILING_DURATION,
             "learners added": LEARNERS,
             "cache and sessions": (
                 "Redis (REDIS_URL)"

@@ -127,6 +127,25 @@ class TestTheReport:
         assert lines[4].split()[-4:] == ["-", "-", "9", "0"]
         assert lines[5].split()[:5] == ["bare", "view", "3,000", "2.0", "6.0"]
 
+    def test_rounds_add_up_to_one_measure(self):
+        rounds = [
+            bench.Measure(300, 1.0, 300.0, 20.0, 80.0, 0, {"2xx": 300, "ran_out": False}),
+            bench.Measure(100, 1.0, 100.0, 60.0, 150.0, 1, {"2xx": 99, "ran_out": True}),
+            bench.Measure(200, 1.0, 200.0, 30.0, 90.0, 0, {"2xx": 200, "ran_out": False}),
+        ]
+        measure = bench.combine(rounds)
+        assert (measure.requests, measure.seconds, measure.rps) == (600, 3.0, 200.0)
+        assert (measure.p50_ms, measure.p99_ms) == (30.0, 150.0)  # median p50, highest p99
+        assert measure.errors == 1
+        assert measure.jobs == {"2xx": 599, "ran_out": True}
+
+    def test_a_round_that_finished_nothing_has_no_latency_to_give(self):
+        rounds = [
+            bench.Measure(0, 1.0, 0.0, 0.0, 0.0, 0),
+            bench.Measure(1, 1.0, 1.0, 1500.0, 1500.0, 0),
+        ]
+        assert bench.combine(rounds).p50_ms == 1500.0
+
     def test_a_page_slower_than_the_run_says_so(self):
         none = bench.Measure(0, 3.0, 0.0, 0.0, 0.0, 0)
         bare = bench.Measure(6000, 2.0, 3000.0, 2.0, 6.0, 0)
