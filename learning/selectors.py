@@ -168,12 +168,27 @@ class QuestionGone(Exception):
 
 
 def attempts_with_quiz() -> QuerySet[Attempt]:
-    """Attempts with what every quiz screen shows beside them, in the same query: the quiz,
-    its topic, and the topic's lesson (its sections for the feedback's links; its body
-    stays in the database)."""
-    return Attempt.objects.select_related("quiz__topic__lesson").defer(
-        "quiz__topic__lesson__body_markdown", "quiz__topic__lesson__body_html"
-    )
+    """Attempts with what every quiz screen shows beside them, in the same query: the quiz
+    and its topic."""
+    return Attempt.objects.select_related("quiz__topic")
+
+
+# A lesson loaded beside a question for its feedback's link needs its sections, not its body.
+LESSON_BODY = ("body_markdown", "body_html")
+
+
+def _lessons_from(topics: Iterable[Topic], slugs: set[str]) -> dict[str, Lesson]:
+    """`lessons_for(slugs)`, from the lessons loaded with these topics (select_related) where
+    it can: a query only for a topic none of them is (a question moved since it was
+    answered)."""
+    topics = list(topics)
+    lessons = {
+        topic.slug: topic.lesson
+        for topic in topics
+        if topic.slug in slugs and topic.is_published and getattr(topic, "lesson", None)
+    }
+    missing = slugs - {topic.slug for topic in topics}
+    return lessons | lessons_for(missing) if missing else lessons
 
 
 @dataclass(frozen=True)
@@ -278,8 +293,10 @@ REVIEW_CARD_FIELDS = (
 
 @dataclass(frozen=True)
 class _QuestionHere:
-    question: Question
+    question: Question  # with its topic and the topic's lesson
     answered: bool
+    # In a review session or the challenge: whether its topic's own quiz holds answers back.
+    withheld: bool
     # For a quiz that goes in order: whether every question before this one is answered.
     earlier_answered: bool
     review_card: ReviewCard | None
@@ -289,18 +306,25 @@ class _QuestionHere:
 def _question_at(
     attempt: Attempt, position: int, *, shown_digest: str | None = None, card: bool = False
 ) -> _QuestionHere | None:
-    """The question at `position` with its topic, in one query, with whether this attempt
-    has answered it and (in a quiz that goes in order) the ones before it; for an answer,
-    also the learner's review card and the stored version whose digest the page showed.
-    None once the question is deleted."""
+    """The question at `position` with its topic and the topic's lesson, in one query, with
+    whether this attempt has answered it, (in a quiz that goes in order) the ones before it,
+    and (in a session) whether its topic holds its answers back; for an answer, also the
+    learner's review card and the stored version whose digest the page showed. None once
+    the question is deleted."""
     question_id = attempt.question_ids[position - 1]
     responses = Response.objects.filter(attempt_id=attempt.pk).order_by()
     questions = (
         Question.objects.filter(pk=question_id)
-        .select_related("topic")
+        .select_related("topic__lesson")
+        .defer(*(f"topic__lesson__{name}" for name in LESSON_BODY))
         .order_by()
         .annotate(answered_here=Exists(responses.filter(question_id=OuterRef("pk"))))
     )
+    if not attempt.quiz.is_topic_quiz:
+        holding = topics_withholding_answers(attempt.learner_id)
+        questions = questions.annotate(
+            withheld=Exists(holding.filter(topic_id=OuterRef("topic_id")))
+        )
     earlier = attempt.question_ids[: position - 1]
     if attempt.quiz.goes_in_order and earlier:
         earlier_responses = responses.filter(question_id__in=earlier).values("attempt_id")
@@ -318,7 +342,7 @@ def _question_at(
             shown_id=F("shown__id"),
             shown_snapshot=F("shown__snapshot"),
         )
-    question = questions.first()
+    question = next(iter(questions[:1]), None)
     if question is None:
         return None
     row = question.__dict__
@@ -337,6 +361,7 @@ def _question_at(
     return _QuestionHere(
         question=question,
         answered=row["answered_here"],
+        withheld=row.get("withheld", False),
         earlier_answered=row.get("earlier_count", len(earlier)) >= len(earlier),
         review_card=review_card,
         shown_version=shown_version,
@@ -352,7 +377,7 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
         raise QuestionGone(attempt.question_ids[position - 1])
     question = here.question
     if here.answered:
-        return answered_screen(attempt, position, question)
+        return answered_screen(attempt, position, question, withheld=here.withheld)
     choices = choices_as_shown(attempt, question)
     digest = snapshot_digest(snapshot_question(question, choices))
     return QuestionScreen(
@@ -368,13 +393,19 @@ def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
 
 
 def answered_screen(
-    attempt: Attempt, position: int, question: Question, response: Response | None = None
+    attempt: Attempt,
+    position: int,
+    question: Question,
+    response: Response | None = None,
+    *,
+    withheld: bool,
 ) -> QuestionScreen:
     """An answered position: its feedback (from the stored `response`, read here if not
-    given), or only that it is saved while its quiz holds the answers back."""
+    given; the lesson comes with the question), or only that it is saved while its quiz
+    (or in a session, its topic's quiz: `withheld`) holds the answers back."""
     if not answers_shown(attempt):
         return _saved_screen(attempt, position, answered_count=attempt.answered_count)
-    if question.topic_id in withheld_topic_ids(attempt):
+    if withheld:
         return _saved_screen(
             attempt, position, answered_count=attempt.answered_count, promise=WITHHELD_BY_ITS_QUIZ
         )
@@ -389,20 +420,9 @@ def answered_screen(
         position=position,
         question=None,
         choices=(),
-        feedback=feedback_for(response, lessons_for_attempt(attempt, {_topic_slug(response)})),
+        feedback=feedback_for(response, _lessons_from([question.topic], {_topic_slug(response)})),
         answered_count=attempt.answered_count,
     )
-
-
-def lessons_for_attempt(attempt: Attempt, slugs: set[str]) -> dict[str, Lesson]:
-    """`lessons_for`, answered from the lesson loaded with the attempt (see
-    `attempts_with_quiz`) when its topic is the only one asked for: no query in a topic
-    quiz."""
-    topic = attempt.quiz.topic
-    if topic is None or slugs != {topic.slug}:
-        return lessons_for(slugs)
-    lesson = getattr(topic, "lesson", None)
-    return {topic.slug: lesson} if lesson is not None and topic.is_published else {}
 
 
 @dataclass(frozen=True)
@@ -418,6 +438,7 @@ class QuestionToAnswer:
     question: Question
     answered: bool
     earlier_answered: bool
+    withheld: bool
     version: QuestionVersion | None
     rows: tuple[Choice, ...]
     review_card: ReviewCard | None
@@ -468,6 +489,7 @@ def question_to_answer(
         question=here.question,
         answered=here.answered,
         earlier_answered=here.earlier_answered,
+        withheld=here.withheld,
         version=version,
         rows=rows,
         review_card=here.review_card,
@@ -475,10 +497,12 @@ def question_to_answer(
     )
 
 
-def screen_after_answer(position: int, response: Response) -> QuestionScreen:
+def screen_after_answer(asked: QuestionToAnswer, response: Response) -> QuestionScreen:
     """The screen once its question is answered, from the response just stored (with its
     attempt, question and version): no need to read them again."""
-    return answered_screen(response.attempt, position, response.question, response)
+    return answered_screen(
+        response.attempt, asked.position, asked.question, response, withheld=asked.withheld
+    )
 
 
 def answers_shown(attempt: Attempt) -> bool:
@@ -579,16 +603,21 @@ class AttemptReview:
 
 def attempt_review(attempt: Attempt) -> AttemptReview:
     """Every question of a finished attempt with its feedback (see `AttemptReview`): the
-    responses in one query, and their lessons in one more unless the attempt's own topic's
-    (loaded with it) is the only one; in a session, one for the topics holding answers."""
+    responses with their questions' lessons in one query; in a session, one more for the
+    topics holding answers back."""
     withheld = withheld_topic_ids(attempt)
     responses = list(
-        attempt.responses.select_related("version", "graded_version", "question__topic")
+        attempt.responses.select_related(
+            "version", "graded_version", "question__topic__lesson"
+        ).defer(*(f"question__topic__lesson__{name}" for name in LESSON_BODY))
     )
     shown = [response for response in responses if response.question.topic_id not in withheld]
     for response in shown:
         response.attempt = attempt
-    lessons = lessons_for_attempt(attempt, {_topic_slug(response) for response in shown})
+    lessons = _lessons_from(
+        {response.question.topic for response in shown},
+        {_topic_slug(response) for response in shown},
+    )
     return AttemptReview(
         feedback=[feedback_for(response, lessons) for response in shown],
         withheld_count=len(responses) - len(shown),

@@ -397,12 +397,12 @@ def _answer(
             request, asked.screen, form=form, error=busy.BUSY_MESSAGE, status=503
         )
         return busy.mark_busy(response, request, error)
-    stored.attempt.quiz = attempt.quiz  # keep the loaded quiz, topic and lesson
+    stored.attempt.quiz = attempt.quiz  # keep the loaded quiz and topic
     if attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER:
         return _answer_saved(request, stored.attempt)
     if not request.htmx:
         return redirect("learning:question", attempt_id=attempt.pk, position=position)
-    response = _render_question(request, selectors.screen_after_answer(position, stored))
+    response = _render_question(request, selectors.screen_after_answer(asked, stored))
     return trigger_client_event(response, "progress-changed")
 
 
@@ -448,7 +448,9 @@ def _answer_again(request: HtmxHttpRequest, asked: selectors.QuestionToAnswer) -
     same = form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer
     if same and not request.htmx:
         return redirect("learning:question", attempt_id=attempt.pk, position=position)
-    screen = selectors.answered_screen(attempt, position, asked.question, stored)
+    screen = selectors.answered_screen(
+        attempt, position, asked.question, stored, withheld=asked.withheld
+    )
     if same:
         return _render_question(request, screen)
     message = services.ALREADY_ANSWERED

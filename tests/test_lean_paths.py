@@ -23,6 +23,7 @@ from learning.models import (
     Navigation,
     Question,
     Quiz,
+    QuizKind,
     Response,
     ReviewCard,
     TopicProgress,
@@ -238,6 +239,19 @@ class TestTheAnswer:
         data = page_answer(learner_client, attempt, 1)
         queries = queries_of(lambda: learner_client.post(question_url(attempt, 1), data))
         assert len(queries) <= 9, "\n".join(queries)
+
+    def test_an_answer_in_a_review_session_costs_the_same(self, learner_client, learner, quiz):
+        session = Attempt.objects.create(
+            learner=learner,
+            quiz=services.course_quiz(QuizKind.REVIEW),
+            question_ids=list(quiz.topic.questions.values_list("pk", flat=True)[:3]),
+        )
+        data = page_answer(learner_client, session, 1)
+        # as above: whether the question's topic holds its answers back comes with the
+        # question, and so does its lesson
+        queries = queries_of(lambda: learner_client.post(question_url(session, 1), data, **HTMX))
+        assert len(queries) <= 9, "\n".join(queries)
+        assertContains(learner_client.get(question_url(session, 1)), "Read in the lesson")
 
     def test_its_transaction_holds_only_writes(self, learner_client, learner, attempt):
         for position in (1, 2):  # each makes the learner's first review card of a question
