@@ -6,6 +6,7 @@ class LearningConfig(AppConfig):
     verbose_name = "Course"
 
     def ready(self) -> None:
-        from learning import auth_messages, checks  # noqa: F401 - registers the system checks
+        from learning import auth_messages, checks, page_cache  # noqa: F401 - checks registers
 
         auth_messages.connect()
+        page_cache.connect_signals()

@@ -17,8 +17,11 @@ from collections.abc import Callable
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.log import log_response
 from django.views import defaults
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,19 @@ _SQLITE_BUSY = ("database is locked", "database table is locked", "database is b
 # PostgreSQL: lock_not_available (lock_timeout, NOWAIT), serialization_failure,
 # deadlock_detected. Each aborts the whole transaction, so nothing of it is stored.
 _POSTGRES_BUSY = {"55P03", "40001", "40P01"}
+
+# Redis (REDIS_URL) holds the sessions' copy and the cache; when it does not answer within
+# its half-second timeout, a request that reads a session cannot go on. Whether a write
+# before that was stored is not known here, so this message makes no claim about it.
+UNREACHABLE_MESSAGE = (
+    "The site cannot reach part of its storage right now. "
+    "Please try again in a moment; if you had just sent an answer, check it then."
+)
+
+
+def is_store_unreachable(error: BaseException) -> bool:
+    """Whether `error` means Redis did not answer (refused, reset or timed out)."""
+    return isinstance(error, RedisConnectionError | RedisTimeoutError)
 
 
 def is_database_busy(error: BaseException) -> bool:
@@ -53,7 +69,7 @@ def mark_busy(response: HttpResponse, request: HttpRequest, error: BaseException
     as an error.)"""
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     log_response(
-        "Database busy, answered 503 (not saved): %s %s: %s",
+        "Database busy or Redis unreachable, answered 503: %s %s: %s",
         request.method,
         request.path,
         error,
@@ -67,12 +83,19 @@ def mark_busy(response: HttpResponse, request: HttpRequest, error: BaseException
 
 def busy_response(request: HttpRequest, error: BaseException) -> HttpResponse:
     """The 503 for any page: a short sentence for htmx, a whole page otherwise."""
+    unreachable = is_store_unreachable(error)
+    message = UNREACHABLE_MESSAGE if unreachable else BUSY_MESSAGE
     if getattr(request, "htmx", False):
         response = HttpResponse(
-            BUSY_MESSAGE + "\n", status=503, content_type="text/plain; charset=utf-8"
+            message + "\n", status=503, content_type="text/plain; charset=utf-8"
+        )
+    elif unreachable:
+        # Rendered without the request: the page's header would read the session again.
+        response = HttpResponse(
+            render_to_string("unreachable.html", {"message": message}), status=503
         )
     else:
-        response = render(request, "busy.html", {"message": BUSY_MESSAGE}, status=503)
+        response = render(request, "busy.html", {"message": message}, status=503)
     return mark_busy(response, request, error)
 
 
@@ -81,7 +104,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     middleware saves the session after it, is the same 503; any other error is Django's
     own 500 page. (Django calls this, with debug off, while it handles the exception.)"""
     error = sys.exc_info()[1]
-    if error is not None and is_database_busy(error):
+    if error is not None and (is_database_busy(error) or is_store_unreachable(error)):
         return busy_response(request, error)
     return defaults.server_error(request)
 
@@ -96,6 +119,6 @@ class BusyDatabaseMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if is_database_busy(exception):
+        if is_database_busy(exception) or is_store_unreachable(exception):
             return busy_response(request, exception)
         return None

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Model
 
-from learning import question_types
+from learning import page_cache, question_types
 from learning.diagrams import DiagramError, read_diagrams
 from learning.formats import gift
 from learning.glossary import GlossaryError, read_glossary, render_lesson_with_glossary
@@ -440,4 +440,5 @@ def load_course(directory: Path, *, replace_edits: bool = False) -> LoadReport:
         if withdrawn is not None:
             wanted_published[withdrawn[0]] = withdrawn[1]
     _store_question_digests(wanted_published)
+    page_cache.bump_content()
     return report

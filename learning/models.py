@@ -853,3 +853,16 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Password reset asked from {self.address} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PageVersion(models.Model):
+    """A counter per set of cached pages (learning/page_cache.py): "content" for what
+    every learner sees, "learner:<id>" for one learner's own pages. A service that changes
+    what a page shows moves its counter in the same transaction, so a cached copy made
+    before the change is never served after it, by any worker."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    version = models.PositiveBigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key} at version {self.version}"

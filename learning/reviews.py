@@ -13,6 +13,12 @@ from learning.models import ReviewCard
 # fuzz so cards answered together do not all fall due together.
 SCHEDULER = fsrs.Scheduler()
 
+# The id a card has before its row is saved. fsrs only copies a card's id into the review
+# logs it returns (we keep none) and its `to_dict`; a saved card's id is its row's pk. Left
+# out, fsrs makes one from the clock and sleeps 1 ms so the next differs, and that would
+# be inside the answer's write transaction.
+NEW_CARD_ID = 0
+
 
 def rating_for(points: Decimal) -> fsrs.Rating:
     """Wrong is Again, right is Good, partly right (say, some of a multiple answer) is Hard."""
@@ -41,7 +47,7 @@ def to_fsrs(row: ReviewCard) -> fsrs.Card:
 
 def review(row: ReviewCard | None, points: Decimal, at: datetime) -> tuple[fsrs.Card, bool]:
     """The card after this answer, and whether it was a lapse (a known card forgotten)."""
-    card = to_fsrs(row) if row is not None else fsrs.Card(due=_utc(at))
+    card = to_fsrs(row) if row is not None else fsrs.Card(card_id=NEW_CARD_ID, due=_utc(at))
     rating = rating_for(points)
     was_known = card.state == fsrs.State.Review
     new_card, _log = SCHEDULER.review_card(card, rating, review_datetime=_utc(at))

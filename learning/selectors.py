@@ -928,3 +928,12 @@ def topic_neighbours(topic: Topic, published: Iterable[Topic] | None = None) -> 
 
 def certificate_of(learner: User) -> Certificate | None:
     return Certificate.objects.filter(learner=learner).first()
+
+
+def next_quiz_time(now: datetime) -> datetime | None:
+    """The next moment any quiz opens or closes: one query."""
+    times = Quiz.objects.aggregate(
+        opens=Min("opens_at", filter=Q(opens_at__gt=now)),
+        closes=Min("closes_at", filter=Q(closes_at__gt=now)),
+    )
+    return min((moment for moment in times.values() if moment is not None), default=None)

@@ -17,7 +17,7 @@ from django.db.models import DecimalField, F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from learning import insight, question_types, quiz_rules, reviews, scoring, selectors
+from learning import insight, page_cache, question_types, quiz_rules, reviews, scoring, selectors
 from learning.answer_leaks import draw_without_leaks, profiles_of
 from learning.mastery import (
     COMPLETION_LEVEL,
@@ -87,15 +87,29 @@ def expire_if_overdue(*, attempt: Attempt) -> Attempt:
 def expire_overdue_attempts(*, learner: User) -> int:
     """Close every attempt of the learner whose time ran out, or whose quiz closed, while
     they were away."""
-    now = timezone.now()
-    overdue = list(
+    return close_overdue_attempts(learner=learner).closed
+
+
+@dataclass(frozen=True)
+class OverdueClosed:
+    closed: int
+    # When the next of the learner's attempts still open runs out (None: none ever does).
+    next_end: datetime | None
+
+
+def close_overdue_attempts(*, learner: User) -> OverdueClosed:
+    """`expire_overdue_attempts`, also saying when the next open attempt runs out (a page
+    cached now is out of date then): one query for both."""
+    timed = list(
         Attempt.objects.filter(learner=learner, state=AttemptState.IN_PROGRESS)
-        .filter(Q(deadline__lt=now) | Q(quiz__closes_at__lt=now))
+        .filter(Q(deadline__isnull=False) | Q(quiz__closes_at__isnull=False))
         .select_related("quiz")
     )
+    overdue = [attempt for attempt in timed if is_overdue(attempt)]
     for attempt in overdue:
         expire_if_overdue(attempt=attempt)
-    return len(overdue)
+    ends = [attempt.ends_at for attempt in timed if attempt not in overdue]
+    return OverdueClosed(len(overdue), min((end for end in ends if end is not None), default=None))
 
 
 class ClassError(Exception):
@@ -267,6 +281,7 @@ def start_attempt(
     read, in the same transaction: nothing is marked when the quiz cannot start.
     """
     attempt = _start_or_resume(learner=learner, quiz=quiz, rng=rng)
+    page_cache.bump_learner(learner)
     topic_id = quiz.topic_id
     if from_lesson and topic_id is not None and Lesson.objects.filter(topic_id=topic_id).exists():
         _mark_read(learner_id=learner.pk, topic_id=topic_id)
@@ -514,6 +529,7 @@ def _store_answer(graded: _GradedAnswer) -> Response:
         **{name: getattr(card, name) for name in REVIEW_FIELDS},
     ):
         raise _ChangedMeanwhile
+    page_cache.bump_learner(attempt.learner_id)
     attempt.answered_count = answered + 1
     attempt.points += graded.points
     if finish is not None:
@@ -544,6 +560,7 @@ def drop_deleted_questions(*, attempt: Attempt) -> Attempt:
         key: value for key, value in attempt.choice_orders.items() if int(key) in existing
     }
     attempt.save(update_fields=["question_ids", "choice_orders"])
+    page_cache.bump_learner(attempt.learner_id)
     if attempt.responses.count() >= attempt.question_total:
         return finish_attempt(attempt=attempt)
     return attempt
@@ -555,6 +572,7 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
     attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
     if attempt.state != AttemptState.IN_PROGRESS:
         return attempt
+    page_cache.bump_learner(attempt.learner_id)
     return _finish_locked(attempt, state)
 
 
@@ -788,6 +806,7 @@ def _finish_course_attempt(attempt: Attempt, state: str, answers: list[_Answered
 
 @transaction.atomic
 def mark_lesson_read(*, learner: User, topic: Topic) -> TopicProgress:
+    page_cache.bump_learner(learner)
     return _mark_read(learner_id=learner.pk, topic_id=topic.pk)
 
 
@@ -819,6 +838,7 @@ def claim_certificate(*, learner: User) -> Certificate | None:
     """The learner's certificate, made now if their course is complete and they have none
     yet (a course completed before certificates existed, or a topic unpublished since)."""
     award_certificates_if_complete(learner_ids=[learner.pk])
+    page_cache.bump_learner(learner)
     return Certificate.objects.filter(learner=learner).first()
 
 
@@ -827,6 +847,7 @@ def name_certificate(*, certificate: Certificate, name: str) -> Certificate:
     """The name printed on the certificate, as its learner writes it."""
     certificate.name = " ".join(name.split())[: Certificate._meta.get_field("name").max_length]
     certificate.save(update_fields=["name"])
+    page_cache.bump_learner(certificate.learner_id)
     return certificate
 
 

@@ -1,4 +1,6 @@
 import logging
+from datetime import datetime
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -23,7 +25,16 @@ from django.views.decorators.http import etag, require_http_methods, require_POS
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
-from learning import busy, charts, password_resets, quiz_rules, selectors, services, signups
+from learning import (
+    busy,
+    charts,
+    page_cache,
+    password_resets,
+    quiz_rules,
+    selectors,
+    services,
+    signups,
+)
 from learning.addresses import client_ip
 from learning.diagrams import diagram_svg, diagrams
 from learning.forms import (
@@ -41,6 +52,7 @@ from learning.models import (
     AttemptState,
     Certificate,
     FeedbackTiming,
+    Quiz,
     QuizKind,
     Response,
     Topic,
@@ -132,16 +144,30 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
+@page_cache.learner_page_cache()
 def course(request: HttpRequest) -> HttpResponse:
     learner = request.user if request.user.is_authenticated else None
-    if learner is not None:
-        services.expire_overdue_attempts(learner=learner)
+    if learner is None:
+        return render(request, "learning/course.html", {"rows": topic_rows_for(None)})
+    now = timezone.now()
+    overdue = services.close_overdue_attempts(learner=learner)
     rows = topic_rows_for(learner)
-    context: dict[str, object] = {"rows": rows}
-    if learner is not None:
-        context["reviews"] = selectors.review_summary(learner)
-        context["course_progress"] = selectors.course_progress(rows)
-    return render(request, "learning/course.html", context)
+    reviews = selectors.review_summary(learner)
+    context = {
+        "rows": rows,
+        "reviews": reviews,
+        "course_progress": selectors.course_progress(rows),
+    }
+    return page_cache.keep_until(
+        render(request, "learning/course.html", context),
+        overdue.next_end,
+        page_cache.review_text_changes_at(reviews.next_due, now),
+        page_cache.quiz_times_change_at((_quiz_of(row.topic) for row in rows), now),
+    )
+
+
+def _quiz_of(topic: Topic) -> Quiz | None:
+    return getattr(topic, "quiz", None)
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -170,6 +196,7 @@ def diagram(request: HttpRequest, name: str) -> HttpResponse:
     return response
 
 
+@page_cache.learner_page_cache()
 def lesson(request: HttpRequest, slug: str) -> HttpResponse:
     topic = _get_topic_to_read(request, slug)
     # A topic an import made has no lesson until a teacher writes one; its page still
@@ -256,22 +283,36 @@ def _start_course_quiz(request: AuthenticatedHttpRequest, kind: str, back: str) 
     return redirect("learning:attempt", attempt_id=attempt.pk)
 
 
-def _open_course_attempt(request: AuthenticatedHttpRequest, kind: str) -> Attempt | None:
-    services.expire_overdue_attempts(learner=request.user)  # a session left open too long
-    return Attempt.objects.filter(
+def _open_course_attempt(
+    request: AuthenticatedHttpRequest, kind: str
+) -> tuple[Attempt | None, datetime | None]:
+    """The learner's open session of this kind, and when the next open attempt runs out."""
+    overdue = services.close_overdue_attempts(learner=request.user)  # a session left open
+    open_attempt = Attempt.objects.filter(
         learner=request.user, quiz__kind=kind, state=AttemptState.IN_PROGRESS
     ).first()
+    return open_attempt, overdue.next_end
 
 
 @login_required
+@page_cache.learner_page_cache()
 def review(request: AuthenticatedHttpRequest) -> HttpResponse:
+    now = timezone.now()
+    reviews = selectors.review_summary(request.user)
+    open_attempt, next_end = _open_course_attempt(request, QuizKind.REVIEW)
     context = {
-        "reviews": selectors.review_summary(request.user),
-        "open_attempt": _open_course_attempt(request, QuizKind.REVIEW),
+        "reviews": reviews,
+        "open_attempt": open_attempt,
         "session_size": services.course_quiz(QuizKind.REVIEW).question_count,
         "session_hours": quiz_rules.COURSE_SESSION_HOURS,
     }
-    return render(request, "learning/review.html", context)
+    return page_cache.keep_until(
+        render(request, "learning/review.html", context),
+        next_end,
+        page_cache.review_text_changes_at(reviews.next_due, now),
+        # A quiz that closes may stop holding its questions back from review.
+        selectors.next_quiz_time(now),
+    )
 
 
 @require_POST
@@ -281,19 +322,21 @@ def start_review(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@page_cache.learner_page_cache()
 def challenge(request: AuthenticatedHttpRequest) -> HttpResponse:
     started = [
         row
         for row in topic_rows_for(request.user)
         if row.lesson_read or (row.progress and row.progress.attempt_count)
     ]
+    open_attempt, next_end = _open_course_attempt(request, QuizKind.CHALLENGE)
     context = {
         "started": started,
-        "open_attempt": _open_course_attempt(request, QuizKind.CHALLENGE),
+        "open_attempt": open_attempt,
         "quiz": services.course_quiz(QuizKind.CHALLENGE),
         "session_hours": quiz_rules.COURSE_SESSION_HOURS,
     }
-    return render(request, "learning/challenge.html", context)
+    return page_cache.keep_until(render(request, "learning/challenge.html", context), next_end)
 
 
 @require_POST
@@ -515,12 +558,13 @@ def _retake_refusal(request: AuthenticatedHttpRequest, attempt: Attempt) -> str 
     return quiz_rules.start_refusal(quiz, attempts_used=used, now=timezone.now())
 
 
-def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
-    services.expire_overdue_attempts(learner=request.user)
+def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
+    now = timezone.now()
+    overdue = services.close_overdue_attempts(learner=request.user)
     rows = topic_rows_for(request.user)
     reviews = selectors.review_summary(request.user)
     history = selectors.score_history(request.user)
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     by_day = selectors.answers_by_day(request.user, today)
     finished = (
         Attempt.objects.filter(learner=request.user, state__in=AttemptState.closed())
@@ -543,17 +587,28 @@ def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, object]:
         "attempts_page": page,
         "classes": list(request.user.classes_joined.order_by("name")),
         "join_form": JoinClassForm(),
+        # When the page next changes with no write: an attempt runs out, a review falls
+        # due, a quiz opens or closes (the next step), the day ends (chart and streak).
+        "changes_at": [
+            overdue.next_end,
+            page_cache.review_text_changes_at(reviews.next_due, now),
+            page_cache.quiz_times_change_at((_quiz_of(row.topic) for row in rows), now),
+            page_cache.next_midnight(now),
+        ],
     }
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@page_cache.learner_page_cache(query=("page",))
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The learner's progress; its class-code form posts back here, so a refused code is
     shown on the dashboard's own address, where a reload makes sense."""
     if request.method == "POST":
         return _join_class(request)
-    return render(request, "learning/dashboard.html", _dashboard_context(request))
+    context = _dashboard_context(request)
+    response = render(request, "learning/dashboard.html", context)
+    return page_cache.keep_until(response, *context["changes_at"])
 
 
 def _join_class(request: AuthenticatedHttpRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -128,6 +129,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                # While a cached page renders: placeholders for the CSRF token and the CSP
+                # nonce, filled in per response (learning/page_cache.py).
+                "learning.page_cache.placeholders",
             ],
         },
     },
@@ -138,8 +142,9 @@ WSGI_APPLICATION = "quizsite.wsgi.application"
 # SQLite tuned for a site with many readers and short writes: WAL lets reads run beside a
 # write, IMMEDIATE takes the write lock at BEGIN so transactions queue instead of failing
 # with "database is locked" halfway, and the timeout is how long they queue. The engine is
-# Django's own with one addition: a process's threads take turns to write, first come
-# first served, instead of racing in SQLite's busy handler (quizsite/sqlite/base.py).
+# Django's own with two additions: a process's threads take turns to write, first come
+# first served, instead of racing in SQLite's busy handler, and its health check tests
+# the connection, as PostgreSQL's does (quizsite/sqlite/base.py).
 SQLITE_ENGINE = "quizsite.sqlite"
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
@@ -149,20 +154,25 @@ SQLITE_OPTIONS = {
 
 
 def database_from_env() -> dj_database_url.DBConfig:
+    # Persistent connections, SQLite's as PostgreSQL's: a worker thread keeps its connection
+    # for this many seconds (0: one per request) instead of reconnecting, reading the pages
+    # cold and checkpointing the WAL on every request. The health check tests a kept
+    # connection once per request before it is used, and replaces it if it broke.
+    conn_max_age = envint("DATABASE_CONN_MAX_AGE", 60)
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return {
             "ENGINE": SQLITE_ENGINE,
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
             "OPTIONS": SQLITE_OPTIONS,
+            "CONN_MAX_AGE": conn_max_age,
+            "CONN_HEALTH_CHECKS": True,
             # A file, not memory, so the live server's threads each open their own
             # connection, as they do in production.
             "TEST": {"NAME": str(BASE_DIR / "test-db.sqlite3")},
         }
     try:
-        config = dj_database_url.parse(
-            url, conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
-        )
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     except (ValueError, KeyError) as error:
         raise ImproperlyConfigured(
             f"DATABASE_URL is not a database URL we can use ({error}); "
@@ -177,6 +187,75 @@ def database_from_env() -> dj_database_url.DBConfig:
 
 
 DATABASES = {"default": database_from_env()}
+
+# The cache and the sessions, shared by every worker, so that a log-out or a new answer is
+# seen by all of them at once.
+#
+# With REDIS_URL (redis://HOST:PORT/DB): Django's Redis cache, and sessions in the
+# database with a copy in Redis (cached_db): a session is read from Redis, and from the
+# database when Redis does not have it, so an emptied or restarted Redis logs nobody out,
+# and a log-out deletes both at once. Connecting to and reading from Redis give up after
+# half a second, so a Redis that stopped answering cannot hang a worker: while it is
+# down, pages for visitors who are not logged in are served, and requests that read a
+# session fail (500) until it answers again; nothing is lost. README: "Redis".
+#
+# Without REDIS_URL: sessions in the database (Django's default), and a cache in each
+# worker's own memory (LocMemCache), not shared. That stays correct with several
+# workers by one rule: the cache only ever holds values whose keys carry a version
+# stored in the database and changed in the same transaction as what the value shows.
+# Every request reads the version, so a worker whose copy is stale looks it up under a
+# key that is no longer asked for. Nothing may be cached under a key without one.
+CACHE_KEY_PREFIX = "course"
+REDIS_TIMEOUT_SECONDS = 0.5
+
+
+def redis_url_from_env() -> str:
+    url = os.environ.get("REDIS_URL", "").strip()
+    if not url:
+        return ""
+    from redis.connection import parse_url
+
+    expected = (
+        "expected redis://HOST:PORT/DB (e.g. redis://127.0.0.1:6379/0), rediss:// or unix://"
+    )
+    try:
+        parts = parse_url(url)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"REDIS_URL is not a Redis URL ({error}); {expected}") from None
+    path = urlsplit(url).path.strip("/")
+    if "path" not in parts and "host" not in parts:
+        raise ImproperlyConfigured(f"REDIS_URL names no host; {expected}")
+    if "path" not in parts and path and not path.isdigit():
+        raise ImproperlyConfigured(
+            f"REDIS_URL's database must be a number, not {path!r}; {expected}"
+        )
+    return url
+
+
+def caches_and_session_engine(redis_url: str) -> tuple[dict[str, dict[str, Any]], str]:
+    if redis_url:
+        redis_cache = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
+        return {"default": redis_cache}, "django.contrib.sessions.backends.cached_db"
+    memory_cache = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "course",
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+        # Per worker; the least recently used third goes when it is full.
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    }
+    return {"default": memory_cache}, "django.contrib.sessions.backends.db"
+
+
+REDIS_URL = redis_url_from_env()
+CACHES, SESSION_ENGINE = caches_and_session_engine(REDIS_URL)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

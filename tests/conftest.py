@@ -1,3 +1,4 @@
+import os
 import random
 import tempfile
 from pathlib import Path
@@ -5,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
+from django.core.cache import cache
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -32,6 +34,9 @@ def pytest_configure(config) -> None:
     # The live server's request threads must not keep connections open past a request, or
     # PostgreSQL refuses to drop the test database at the end.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A run's cache keys are its own, so two runs sharing one Redis (REDIS_URL) never read
+    # each other's entries; a test database restarts every version at 1.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
     settings.STATIC_ROOT = None
     settings.WHITENOISE_USE_FINDERS = True
     settings.STORAGES = {
@@ -85,6 +90,14 @@ def quiz() -> Quiz:
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(1234)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Each test starts with an empty cache: what an earlier test cached under the same
+    versions (rolled back with its database) is gone. On Redis this empties REDIS_URL's
+    database: give the tests a Redis of their own (scripts/ensure-redis)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -71,9 +71,10 @@ class TestLearnersDoNotSeeDrafts:
     ):
         TopicProgressFactory(learner=learner, topic=published, lesson_read_at=timezone.now())
         TopicProgressFactory(learner=learner, topic=draft)
-        # session, user, overdue timed attempts, published topics, progress, open attempts,
-        # reviews due, score history, answers per day, count of attempts, classes, certificate
-        with django_assert_max_num_queries(12):
+        # session, user, page versions, timed attempts, published topics, progress, open
+        # attempts, reviews due, score history, answers per day, count of attempts, classes,
+        # certificate
+        with django_assert_max_num_queries(13):
             response = learner_client.get(reverse("learning:dashboard"))
         assertNotContains(response, draft.title)
         assert [row.topic for row in response.context["rows"]] == [published]
@@ -82,9 +83,9 @@ class TestLearnersDoNotSeeDrafts:
     def test_the_course_page_costs_the_same_with_drafts(
         self, learner_client, published, draft, django_assert_max_num_queries
     ):
-        # session, user, overdue timed attempts, published topics, progress, open attempts,
-        # reviews due
-        with django_assert_max_num_queries(7):
+        # session, user, page versions, timed attempts, published topics, progress, open
+        # attempts, reviews due
+        with django_assert_max_num_queries(8):
             response = learner_client.get(reverse("learning:course"))
         assert [row.topic for row in response.context["rows"]] == [published]
 

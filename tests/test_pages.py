@@ -73,9 +73,9 @@ class TestCoursePage:
         topics = make_topics(11)
         for topic in topics:
             TopicProgressFactory(learner=learner, topic=topic, attempt_count=1)
-        # session, user, overdue timed attempts, topics, the learner's progress, their open
-        # attempts, reviews due
-        with django_assert_max_num_queries(7):
+        # session, user, page versions, timed attempts, topics, the learner's progress,
+        # their open attempts, reviews due
+        with django_assert_max_num_queries(8):
             response = learner_client.get(reverse("learning:course"))
         assert response.status_code == 200
 
@@ -173,10 +173,10 @@ class TestDashboard:
                     learner=learner, quiz=topic.quiz, state="finished", percent=Decimal(50),
                     passed=False, finished_at=timezone.now(), question_ids=[1],
                 )  # fmt: skip
-        # session, user, overdue timed attempts, topics, progress, open attempts, reviews
-        # due, score history, answers per day, count of attempts, one page of them, classes,
-        # certificate
-        with django_assert_max_num_queries(13):
+        # session, user, page versions, timed attempts, topics, progress, open attempts,
+        # reviews due, score history, answers per day, count of attempts, one page of them,
+        # classes, certificate
+        with django_assert_max_num_queries(14):
             response = learner_client.get(reverse("learning:dashboard"))
         assertContains(response, "Page 1 of 2")
 

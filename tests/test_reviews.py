@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import fsrs.card
 import pytest
 import time_machine
 from django.urls import reverse
@@ -53,6 +54,19 @@ def test_ratings_follow_the_points():
     assert rating_for(Decimal(0)).name == "Again"
     assert rating_for(Decimal("0.5")).name == "Hard"
     assert rating_for(Decimal(1)).name == "Good"
+
+
+def test_a_first_answer_makes_its_card_without_sleeping_in_the_write_lock(
+    learner, heat_quiz, monkeypatch
+):
+    # fsrs sleeps 1 ms to make a card id from the clock when given none; in the answer's
+    # transaction that sleep holds the database's write lock.
+    def refuse_to_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s while making a card")
+
+    monkeypatch.setattr(fsrs.card.time, "sleep", refuse_to_sleep)
+    take_quiz(learner, heat_quiz, right={"h1"})
+    assert ReviewCard.objects.filter(learner=learner, review_count=1).count() == 3
 
 
 @time_machine.travel(MONDAY_9AM, tick=False)

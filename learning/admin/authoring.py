@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from learning import question_types, selectors
+from learning import page_cache, question_types, selectors
 from learning.admin.bank import QuestionBankAdmin
 from learning.admin.regrading import QuestionRegradeAdmin
 from learning.diagrams import diagrams
@@ -112,18 +112,22 @@ class TopicAdmin(admin.ModelAdmin):
     @admin.action(description="Publish the selected topics")
     def publish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         selected = queryset.count()
-        changed = Topic.objects.filter(pk__in=queryset.values("pk"), is_published=False).update(
-            is_published=True
-        )
+        with transaction.atomic():
+            changed = Topic.objects.filter(
+                pk__in=queryset.values("pk"), is_published=False
+            ).update(is_published=True)
+            page_cache.bump_content()  # update() sends no signal
         self.message_user(request, _changed_message("Published", changed, selected, "topic"))
         self._warn_of_missing_parts(request, queryset)
 
     @admin.action(description="Unpublish the selected topics (learners stop seeing them)")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Topic]) -> None:
         selected = queryset.count()
-        changed = Topic.objects.filter(pk__in=queryset.values("pk"), is_published=True).update(
-            is_published=False
-        )
+        with transaction.atomic():
+            changed = Topic.objects.filter(pk__in=queryset.values("pk"), is_published=True).update(
+                is_published=False
+            )
+            page_cache.bump_content()  # update() sends no signal
         self.message_user(request, _changed_message("Unpublished", changed, selected, "topic"))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
@@ -331,6 +335,8 @@ def store_credits(question: Question) -> None:
             choice.credit, choice.is_correct = credit, tick
             changed.append(choice)
     Choice.objects.bulk_update(changed, ["credit", "is_correct"])
+    if changed:
+        page_cache.bump_content()  # bulk_update() sends no signal
 
 
 class ChoiceInline(admin.TabularInline):
@@ -422,7 +428,9 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         selected = queryset.count()
         chosen = Question.objects.filter(pk__in=queryset.values("pk"))
-        changed = chosen.filter(is_published=False).update(is_published=True)
+        with transaction.atomic():
+            changed = chosen.filter(is_published=False).update(is_published=True)
+            page_cache.bump_content()  # update() sends no signal
         self.message_user(request, _changed_message("Published", changed, selected, "question"))
         drafts = list(
             Topic.objects.filter(is_published=False, questions__in=chosen)
@@ -441,9 +449,11 @@ class QuestionAdmin(QuestionRegradeAdmin, QuestionBankAdmin):
     @admin.action(description="Unpublish the selected questions")
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         selected = queryset.count()
-        changed = Question.objects.filter(pk__in=queryset.values("pk"), is_published=True).update(
-            is_published=False
-        )
+        with transaction.atomic():
+            changed = Question.objects.filter(
+                pk__in=queryset.values("pk"), is_published=True
+            ).update(is_published=False)
+            page_cache.bump_content()  # update() sends no signal
         self.message_user(request, _changed_message("Unpublished", changed, selected, "question"))
 
     def save_model(self, request: HttpRequest, obj: Question, form: Any, change: bool) -> None:

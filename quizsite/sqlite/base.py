@@ -18,8 +18,13 @@ only one contender from here.
 A turn not given within the connection's busy timeout (OPTIONS "timeout", from
 SQLITE_TIMEOUT_SECONDS) raises OperationalError "database is locked", as SQLite would:
 learning/busy.py answers it with a 503.
+
+And a health check that looks: a kept (persistent) connection that broke is found out and
+replaced before a request uses it (`is_usable`), where Django's SQLite backend takes every
+connection for usable.
 """
 
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -84,6 +89,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.holds_write_turn = False
+
+    def is_usable(self) -> bool:
+        # Django's SQLite backend answers True without looking. With persistent connections
+        # and CONN_HEALTH_CHECKS, a kept connection that was closed or broke must fail here
+        # to be replaced before a request uses it, as PostgreSQL's does.
+        if self.connection is None:
+            return False
+        try:
+            self.connection.execute("SELECT 1")
+        except sqlite3.Error:
+            return False
+        return True
 
     def _write_queue_timeout(self) -> float:
         timeout = self.settings_dict.get("OPTIONS", {}).get("timeout", DEFAULT_TIMEOUT_SECONDS)

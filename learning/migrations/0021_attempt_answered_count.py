@@ -17,7 +17,7 @@ def count_answers(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("learning", "0019_teachers_make_reset_links")]
+    dependencies = [("learning", "0020_page_versions")]
 
     operations = [
         migrations.AddField(
