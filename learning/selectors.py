@@ -345,7 +345,7 @@ def _question_at(
     question = next(iter(questions[:1]), None)
     if question is None:
         return None
-    row = question.__dict__
+    row = vars(question)  # the annotations above, as the row gave them
     review_card = None
     if row.get("card_id") is not None:
         values = {name: row[f"card_{name}"] for name in REVIEW_CARD_FIELDS}
@@ -495,6 +495,16 @@ def question_to_answer(
         review_card=here.review_card,
         version_token=token,
     )
+
+
+def stored_answer(asked: QuestionToAnswer) -> tuple[Response, tuple[Choice, ...]]:
+    """An answered position's response, and the rows of the version it answered in the
+    order shown: an answer sent again is read as that version read the first."""
+    response = Response.objects.select_related("version", "graded_version").get(
+        attempt_id=asked.attempt.pk, question_id=asked.question.pk
+    )
+    rows = in_shown_order(asked.attempt, asked.question.pk, choices_of(response.version))
+    return response, rows
 
 
 def screen_after_answer(asked: QuestionToAnswer, response: Response) -> QuestionScreen:

@@ -54,12 +54,10 @@ from learning.models import (
     FeedbackTiming,
     Quiz,
     QuizKind,
-    Response,
     Topic,
     TopicProgress,
 )
 from learning.selectors import topic_rows_for
-from learning.versions import choices_of
 
 ATTEMPTS_PER_PAGE = 20
 
@@ -482,10 +480,7 @@ def _answer_again(request: HtmxHttpRequest, asked: selectors.QuestionToAnswer) -
     retried request) gets the same feedback; a different one is refused. The answer is
     read as the version answered then would read it."""
     attempt, position = asked.attempt, asked.position
-    stored = Response.objects.select_related("version", "graded_version").get(
-        attempt_id=attempt.pk, question_id=asked.question.pk
-    )
-    rows = selectors.in_shown_order(attempt, asked.question.pk, choices_of(stored.version))
+    stored, rows = selectors.stored_answer(asked)
     codes = selectors.attempt_option_codes(attempt, asked.question, rows)
     form = AnswerForm(request.POST, question=asked.question, choices=rows, codes=codes)
     same = form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer
