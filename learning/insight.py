@@ -372,10 +372,12 @@ def item_csv_rows(items: Iterable[ItemStats]) -> Iterator[str]:
         )
 
 
-def record_first_attempt(responses: Iterable[Response]) -> None:
+def record_first_attempt(
+    responses: Iterable[Response], picked: Iterable[tuple[int, int, int]] | None = None
+) -> None:
     """Add one first finished attempt to the running sums of the versions it answered,
     inside the finishing transaction: one insert and one UPDATE per table, however many
-    questions."""
+    questions. `picked`: its picks as (question, version, choice), when read already."""
     responses = list(responses)
     total = sum((r.points for r in responses), Decimal(0))
     increments = {r.version_id: (float(r.points), float(total - r.points)) for r in responses}
@@ -399,11 +401,11 @@ def record_first_attempt(responses: Iterable[Response]) -> None:
         sum_yy=F("sum_yy") + add(lambda x, y: y * y),
         sum_xy=F("sum_xy") + add(lambda x, y: x * y),
     )
-    picked = list(
-        PickedChoice.objects.filter(response__in=[r.pk for r in responses]).values_list(
+    if picked is None:
+        picked = PickedChoice.objects.filter(response__in=[r.pk for r in responses]).values_list(
             "question_id", "response__version_id", "choice_id"
         )
-    )
+    picked = list(picked)
     if picked:
         ChoicePickCount.objects.bulk_create(
             [ChoicePickCount(question_id=q, version_id=v, choice_id=c) for q, v, c in picked],

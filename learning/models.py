@@ -441,6 +441,9 @@ class Attempt(models.Model):
         max_length=20, choices=AttemptState.choices, default=AttemptState.IN_PROGRESS
     )
     points = models.DecimalField(max_digits=8, decimal_places=4, default=Decimal(0))
+    # How many of its questions have a response: kept by record_answer in the answer's own
+    # write, so pages count without a query and a concurrent answer is seen at the write.
+    answered_count = models.PositiveSmallIntegerField(default=0, editable=False)
     percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     passed = models.BooleanField(null=True)
     # 1 for the learner's first finished attempt at this quiz, 2 for the second, ...

@@ -9,11 +9,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Min, Q, QuerySet, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -30,6 +43,7 @@ from learning.models import (
     Mastery,
     Membership,
     Question,
+    QuestionVersion,
     Quiz,
     QuizKind,
     Response,
@@ -38,7 +52,13 @@ from learning.models import (
     TopicProgress,
 )
 from learning.question_types.base import OptionCodes, key_from_snapshot
-from learning.versions import snapshot_question
+from learning.versions import (
+    choices_of,
+    shown_digest,
+    shown_version_token,
+    snapshot_digest,
+    snapshot_question,
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +100,11 @@ class Feedback:
 def lessons_for(slugs: set[str], *, drafts: bool = False) -> dict[str, Lesson]:
     """The lessons of these topics, by topic slug, in one query; those of draft topics
     only when asked (a learner's feedback does not link to a lesson they cannot open)."""
-    lessons = Lesson.objects.filter(topic__slug__in=slugs).select_related("topic")
+    lessons = (
+        Lesson.objects.filter(topic__slug__in=slugs)
+        .select_related("topic")
+        .defer("body_markdown", "body_html")
+    )
     if not drafts:
         lessons = lessons.filter(topic__is_published=True)
     return {lesson.topic.slug: lesson for lesson in lessons}
@@ -143,6 +167,30 @@ class QuestionGone(Exception):
     """A question drawn in an attempt was deleted before the learner answered it."""
 
 
+def attempts_with_quiz() -> QuerySet[Attempt]:
+    """Attempts with what every quiz screen shows beside them, in the same query: the quiz
+    and its topic."""
+    return Attempt.objects.select_related("quiz__topic")
+
+
+# A lesson loaded beside a question for its feedback's link needs its sections, not its body.
+LESSON_BODY = ("body_markdown", "body_html")
+
+
+def _lessons_from(topics: Iterable[Topic], slugs: set[str]) -> dict[str, Lesson]:
+    """`lessons_for(slugs)`, from the lessons loaded with these topics (select_related) where
+    it can: a query only for a topic none of them is (a question moved since it was
+    answered)."""
+    topics = list(topics)
+    lessons = {
+        topic.slug: topic.lesson
+        for topic in topics
+        if topic.slug in slugs and topic.is_published and getattr(topic, "lesson", None)
+    }
+    missing = slugs - {topic.slug for topic in topics}
+    return lessons | lessons_for(missing) if missing else lessons
+
+
 @dataclass(frozen=True)
 class QuestionScreen:
     """One position of an attempt: the question to answer, or its feedback."""
@@ -155,6 +203,10 @@ class QuestionScreen:
     answered_count: int
     # Answered, but the quiz shows its answers later: say when, and nothing more.
     feedback_promise: str = ""
+    # The question's version on screen, signed for the answer form (versions.py).
+    version_token: str = ""
+    # In a quiz that goes in order: whether every question before this one is answered.
+    earlier_answered: bool = True
 
     @property
     def total(self) -> int:
@@ -180,11 +232,24 @@ class QuestionScreen:
         """Whether answering only saves the answer: its quiz shows answers later."""
         return self.attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER
 
-    @property
+    @cached_property
     def option_codes(self) -> OptionCodes:
         """The codes this attempt's page uses for the question's rows."""
         assert self.question is not None, "only an unanswered screen has options to code"
         return attempt_option_codes(self.attempt, self.question, self.choices)
+
+    # The page's links, each reversed once.
+    @cached_property
+    def question_url(self) -> str:
+        return reverse("learning:question", args=[self.attempt.pk, self.position])
+
+    @cached_property
+    def attempt_url(self) -> str:
+        return reverse("learning:attempt", args=[self.attempt.pk])
+
+    @cached_property
+    def result_url(self) -> str:
+        return reverse("learning:result", args=[self.attempt.pk])
 
 
 def attempt_option_codes(
@@ -197,75 +262,256 @@ def preview_option_codes(question: Question, choices: Iterable[Choice]) -> Optio
     return OptionCodes.for_preview(question.pk, (choice.id for choice in choices))
 
 
-def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
-    """The screen for `position` (1-based); the caller has checked it is in range."""
-    question_id = attempt.question_ids[position - 1]
-    responses = list(
-        attempt.responses.select_related("version", "graded_version", "question__topic")
-    )
-    for each in responses:
-        each.attempt = attempt  # already loaded: spare feedback_for a query
-    response = next((r for r in responses if r.question_id == question_id), None)
-    if response is not None and not answers_shown(attempt):
-        return _saved_screen(attempt, position, answered_count=len(responses))
-    if response is not None and response.question.topic_id in withheld_topic_ids(attempt):
-        return _saved_screen(
-            attempt, position, answered_count=len(responses), promise=WITHHELD_BY_ITS_QUIZ
-        )
-    if response is not None:
-        lessons = lessons_for({_topic_slug(response)})
-        return QuestionScreen(
-            attempt=attempt,
-            position=position,
-            question=None,
-            choices=(),
-            feedback=feedback_for(response, lessons),
-            answered_count=len(responses),
-        )
-    question = (
-        Question.objects.select_related("topic")
-        .prefetch_related("choices")
-        .filter(pk=question_id)
-        .first()
-    )
-    if question is None:
-        raise QuestionGone(question_id)
-    by_id = {choice.id: choice for choice in question.choices.all()}
+def in_shown_order(
+    attempt: Attempt, question_id: int, rows: Iterable[Choice]
+) -> tuple[Choice, ...]:
+    """A question's rows in the order this attempt shows them; rows added since the draw
+    come last, in the author's order."""
+    by_id = {row.id: row for row in rows}
     order = attempt.choice_orders.get(str(question_id), [])
-    choices = [by_id[i] for i in order if i in by_id]
-    choices += [choice for choice in by_id.values() if choice.id not in order]
+    shown = [by_id[row_id] for row_id in order if row_id in by_id]
+    return (*shown, *(row for row_id, row in by_id.items() if row_id not in order))
+
+
+def choices_as_shown(attempt: Attempt, question: Question) -> tuple[Choice, ...]:
+    """The question's choices in the order this attempt shows them: one plain query."""
+    return in_shown_order(attempt, question.pk, Choice.objects.filter(question=question))
+
+
+REVIEW_CARD_FIELDS = (
+    "id",
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "review_count",
+    "lapse_count",
+)
+
+
+@dataclass(frozen=True)
+class _QuestionHere:
+    question: Question  # with its topic and the topic's lesson
+    answered: bool
+    # In a review session or the challenge: whether its topic's own quiz holds answers back.
+    withheld: bool
+    # For a quiz that goes in order: whether every question before this one is answered.
+    earlier_answered: bool
+    review_card: ReviewCard | None
+    shown_version: QuestionVersion | None
+
+
+def _question_at(
+    attempt: Attempt, position: int, *, shown_digest: str | None = None, card: bool = False
+) -> _QuestionHere | None:
+    """The question at `position` with its topic and the topic's lesson, in one query, with
+    whether this attempt has answered it, (in a quiz that goes in order) the ones before it,
+    and (in a session) whether its topic holds its answers back; for an answer, also the
+    learner's review card and the stored version whose digest the page showed. None once
+    the question is deleted."""
+    question_id = attempt.question_ids[position - 1]
+    responses = Response.objects.filter(attempt_id=attempt.pk).order_by()
+    questions = (
+        Question.objects.filter(pk=question_id)
+        .select_related("topic__lesson")
+        .defer(*(f"topic__lesson__{name}" for name in LESSON_BODY))
+        .order_by()
+        .annotate(answered_here=Exists(responses.filter(question_id=OuterRef("pk"))))
+    )
+    if not attempt.quiz.is_topic_quiz:
+        holding = topics_withholding_answers(attempt.learner_id)
+        questions = questions.annotate(
+            withheld=Exists(holding.filter(topic_id=OuterRef("topic_id")))
+        )
+    earlier = attempt.question_ids[: position - 1]
+    if attempt.quiz.goes_in_order and earlier:
+        earlier_responses = responses.filter(question_id__in=earlier).values("attempt_id")
+        count = earlier_responses.annotate(count=Count("pk")).values("count")
+        questions = questions.annotate(earlier_count=Coalesce(Subquery(count), Value(0)))
+    if card:
+        learner_cards = Q(review_cards__learner_id=attempt.learner_id)
+        questions = questions.annotate(
+            card=FilteredRelation("review_cards", condition=learner_cards),
+            **{f"card_{name}": F(f"card__{name}") for name in REVIEW_CARD_FIELDS},
+        )
+    if shown_digest is not None:
+        questions = questions.annotate(
+            shown=FilteredRelation("versions", condition=Q(versions__digest=shown_digest)),
+            shown_id=F("shown__id"),
+            shown_snapshot=F("shown__snapshot"),
+        )
+    question = next(iter(questions[:1]), None)
+    if question is None:
+        return None
+    row = vars(question)  # the annotations above, as the row gave them
+    review_card = None
+    if row.get("card_id") is not None:
+        values = {name: row[f"card_{name}"] for name in REVIEW_CARD_FIELDS}
+        review_card = ReviewCard(learner_id=attempt.learner_id, question=question, **values)
+    shown_version = None
+    if shown_digest is not None and row.get("shown_id") is not None:
+        shown_version = QuestionVersion(
+            id=row["shown_id"],
+            question=question,
+            digest=shown_digest,
+            snapshot=row["shown_snapshot"],
+        )
+    return _QuestionHere(
+        question=question,
+        answered=row["answered_here"],
+        withheld=row.get("withheld", False),
+        earlier_answered=row.get("earlier_count", len(earlier)) >= len(earlier),
+        review_card=review_card,
+        shown_version=shown_version,
+    )
+
+
+def question_screen(attempt: Attempt, position: int) -> QuestionScreen:
+    """The screen for `position` (1-based; the caller has checked it is in range): the
+    question with its choices (two queries), or the feedback on its answer (two in a topic
+    quiz), however long the attempt or the learner's history."""
+    here = _question_at(attempt, position)
+    if here is None:
+        raise QuestionGone(attempt.question_ids[position - 1])
+    question = here.question
+    if here.answered:
+        return answered_screen(attempt, position, question, withheld=here.withheld)
+    choices = choices_as_shown(attempt, question)
+    digest = snapshot_digest(snapshot_question(question, choices))
     return QuestionScreen(
         attempt=attempt,
         position=position,
         question=question,
-        choices=tuple(choices),
+        choices=choices,
         feedback=None,
-        answered_count=len(responses),
+        answered_count=attempt.answered_count,
+        version_token=shown_version_token(attempt.pk, question.pk, digest),
+        earlier_answered=here.earlier_answered,
     )
 
 
-def screen_after_answer(screen: QuestionScreen, response: Response) -> QuestionScreen:
-    """The screen once its question is answered, from the response just stored: no need
-    to read the attempt and its responses again."""
-    if not answers_shown(response.attempt):
+def answered_screen(
+    attempt: Attempt,
+    position: int,
+    question: Question,
+    response: Response | None = None,
+    *,
+    withheld: bool,
+) -> QuestionScreen:
+    """An answered position: its feedback (from the stored `response`, read here if not
+    given; the lesson comes with the question), or only that it is saved while its quiz
+    (or in a session, its topic's quiz: `withheld`) holds the answers back."""
+    if not answers_shown(attempt):
+        return _saved_screen(attempt, position, answered_count=attempt.answered_count)
+    if withheld:
         return _saved_screen(
-            response.attempt, screen.position, answered_count=screen.answered_count + 1
+            attempt, position, answered_count=attempt.answered_count, promise=WITHHELD_BY_ITS_QUIZ
         )
-    if response.question.topic_id in withheld_topic_ids(response.attempt):
-        return _saved_screen(
-            response.attempt,
-            screen.position,
-            answered_count=screen.answered_count + 1,
-            promise=WITHHELD_BY_ITS_QUIZ,
+    if response is None:
+        response = Response.objects.select_related("version", "graded_version").get(
+            attempt_id=attempt.pk, question_id=question.pk
         )
-    lessons = lessons_for({response.version.snapshot.get("topic_slug", "")})
+    response.attempt = attempt  # already loaded: spare feedback_for a query
+    response.question = question
     return QuestionScreen(
-        attempt=response.attempt,
-        position=screen.position,
+        attempt=attempt,
+        position=position,
         question=None,
         choices=(),
-        feedback=feedback_for(response, lessons),
-        answered_count=screen.answered_count + 1,
+        feedback=feedback_for(response, _lessons_from([question.topic], {_topic_slug(response)})),
+        answered_count=attempt.answered_count,
+    )
+
+
+@dataclass(frozen=True)
+class QuestionToAnswer:
+    """A position of an attempt as an answer to it is checked and graded, read before the
+    answer's write begins: the question, whether it is answered already, the version the
+    page showed (when the form said which and it is stored) and the rows the answer is
+    checked against, in the order shown (that version's, else the question's own), and
+    the learner's review card for the question (None before their first answer)."""
+
+    attempt: Attempt
+    position: int
+    question: Question
+    answered: bool
+    earlier_answered: bool
+    withheld: bool
+    version: QuestionVersion | None
+    rows: tuple[Choice, ...]
+    review_card: ReviewCard | None
+    version_token: str
+
+    @cached_property
+    def codes(self) -> OptionCodes:
+        return attempt_option_codes(self.attempt, self.question, self.rows)
+
+    @property
+    def screen(self) -> QuestionScreen:
+        """The question again, as its page showed it (a refused answer is shown by it)."""
+        return QuestionScreen(
+            attempt=self.attempt,
+            position=self.position,
+            question=self.question,
+            choices=self.rows,
+            feedback=None,
+            answered_count=self.attempt.answered_count,
+            version_token=self.version_token,
+            earlier_answered=self.earlier_answered,
+        )
+
+
+def question_to_answer(
+    attempt: Attempt, position: int, *, version_token: str = ""
+) -> QuestionToAnswer:
+    """The question at `position` as its answer is checked: one query when the page's
+    `version_token` names a stored version (its snapshot gives the rows), two otherwise
+    (the question's own rows, as they stand)."""
+    question_id = attempt.question_ids[position - 1]
+    digest = shown_digest(version_token, attempt_id=attempt.pk, question_id=question_id)
+    here = _question_at(attempt, position, shown_digest=digest, card=True)
+    if here is None:
+        raise QuestionGone(question_id)
+    version = here.shown_version
+    rows: tuple[Choice, ...] = ()
+    token = version_token if version is not None else ""
+    if version is not None:
+        rows = in_shown_order(attempt, question_id, choices_of(version))
+    elif not here.answered:
+        rows = choices_as_shown(attempt, here.question)
+        digest = snapshot_digest(snapshot_question(here.question, rows))
+        token = shown_version_token(attempt.pk, question_id, digest)
+    return QuestionToAnswer(
+        attempt=attempt,
+        position=position,
+        question=here.question,
+        answered=here.answered,
+        earlier_answered=here.earlier_answered,
+        withheld=here.withheld,
+        version=version,
+        rows=rows,
+        review_card=here.review_card,
+        version_token=token,
+    )
+
+
+def stored_answer(asked: QuestionToAnswer) -> tuple[Response, tuple[Choice, ...]]:
+    """An answered position's response, and the rows of the version it answered in the
+    order shown: an answer sent again is read as that version read the first."""
+    response = Response.objects.select_related("version", "graded_version").get(
+        attempt_id=asked.attempt.pk, question_id=asked.question.pk
+    )
+    rows = in_shown_order(asked.attempt, asked.question.pk, choices_of(response.version))
+    return response, rows
+
+
+def screen_after_answer(asked: QuestionToAnswer, response: Response) -> QuestionScreen:
+    """The screen once its question is answered, from the response just stored (with its
+    attempt, question and version): no need to read them again."""
+    return answered_screen(
+        response.attempt, asked.position, asked.question, response, withheld=asked.withheld
     )
 
 
@@ -293,14 +539,6 @@ def withheld_topic_ids(attempt: Attempt) -> set[int]:
     return set(topics_withholding_answers(attempt.learner_id).values_list("topic_id", flat=True))
 
 
-def withheld_answer_count(attempt: Attempt) -> int:
-    """How many of the session's answers are not shown because their quiz holds them."""
-    withheld = withheld_topic_ids(attempt)
-    if not withheld:
-        return 0
-    return attempt.responses.filter(question__topic_id__in=withheld).count()
-
-
 def _saved_screen(
     attempt: Attempt, position: int, *, answered_count: int, promise: str = ""
 ) -> QuestionScreen:
@@ -316,13 +554,25 @@ def _saved_screen(
     )
 
 
-def position_to_answer_first(attempt: Attempt, screen: QuestionScreen) -> int | None:
-    """In a quiz that goes in order, the position to answer before this unanswered one
-    can be opened; None when it may be opened."""
-    if not attempt.quiz.goes_in_order or attempt.is_finished or screen.question is None:
+def position_to_answer_first(
+    attempt: Attempt, position: int, *, answered: bool, earlier_answered: bool
+) -> int | None:
+    """In a quiz that goes in order, the position to answer before this one can be opened
+    (unanswered, with an earlier one still open); None when it may be opened."""
+    if not attempt.quiz.goes_in_order or attempt.is_finished or answered or earlier_answered:
         return None
     first_open = next_unanswered_position(attempt)
-    return first_open if first_open not in (None, screen.position) else None
+    return first_open if first_open not in (None, position) else None
+
+
+def screen_position_to_answer_first(attempt: Attempt, screen: QuestionScreen) -> int | None:
+    """`position_to_answer_first` for a screen `question_screen` made."""
+    return position_to_answer_first(
+        attempt,
+        screen.position,
+        answered=screen.question is None,
+        earlier_answered=screen.earlier_answered,
+    )
 
 
 def topics_withholding_answers(learner: User | int) -> QuerySet[Quiz, Any]:
@@ -344,15 +594,6 @@ def topics_withholding_answers(learner: User | int) -> QuerySet[Quiz, Any]:
     )
 
 
-def response_at(attempt: Attempt, position: int) -> Response:
-    question_id = attempt.question_ids[position - 1]
-    return (
-        attempt.responses.select_related("question")
-        .prefetch_related("question__choices")
-        .get(question_id=question_id)
-    )
-
-
 def next_unanswered_position(attempt: Attempt) -> int | None:
     answered = set(attempt.responses.values_list("question_id", flat=True))
     for index, question_id in enumerate(attempt.question_ids, start=1):
@@ -361,21 +602,36 @@ def next_unanswered_position(attempt: Attempt) -> int | None:
     return None
 
 
-def attempt_review(attempt: Attempt) -> list[Feedback]:
-    """Every question of a finished attempt with its feedback, in the order asked, but
-    those whose own quiz holds its answers back for now (see `withheld_topic_ids`)."""
+@dataclass(frozen=True)
+class AttemptReview:
+    """A finished attempt's answers with their feedback, in the order asked, and how many
+    are left out because their own quiz holds its answers back for now."""
+
+    feedback: list[Feedback]
+    withheld_count: int
+
+
+def attempt_review(attempt: Attempt) -> AttemptReview:
+    """Every question of a finished attempt with its feedback (see `AttemptReview`): the
+    responses with their questions' lessons in one query; in a session, one more for the
+    topics holding answers back."""
     withheld = withheld_topic_ids(attempt)
-    responses = [
-        response
-        for response in attempt.responses.select_related(
-            "version", "graded_version", "question__topic"
-        )
-        if response.question.topic_id not in withheld
-    ]
-    for response in responses:
+    responses = list(
+        attempt.responses.select_related(
+            "version", "graded_version", "question__topic__lesson"
+        ).defer(*(f"question__topic__lesson__{name}" for name in LESSON_BODY))
+    )
+    shown = [response for response in responses if response.question.topic_id not in withheld]
+    for response in shown:
         response.attempt = attempt
-    lessons = lessons_for({_topic_slug(response) for response in responses})
-    return [feedback_for(response, lessons) for response in responses]
+    lessons = _lessons_from(
+        {response.question.topic for response in shown},
+        {_topic_slug(response) for response in shown},
+    )
+    return AttemptReview(
+        feedback=[feedback_for(response, lessons) for response in shown],
+        withheld_count=len(responses) - len(shown),
+    )
 
 
 @dataclass(frozen=True)
@@ -667,15 +923,16 @@ class TopicNeighbours:
     next: Topic | None
 
 
-def topic_neighbours(topic: Topic) -> TopicNeighbours:
-    """The published topics just before and after this one in course order: one query.
-    For a draft topic (a teacher's look), its place among the published ones."""
-    published = list(
-        Topic.objects.filter(is_published=True).exclude(pk=topic.pk).only("slug", "title", "order")
-    )
+def topic_neighbours(topic: Topic, published: Iterable[Topic] | None = None) -> TopicNeighbours:
+    """The published topics just before and after this one in course order: one query,
+    none when the `published` topics are at hand (a learner's topic rows). For a draft
+    topic (a teacher's look), its place among the published ones."""
+    if published is None:
+        published = Topic.objects.filter(is_published=True).only("slug", "title", "order")
+    others = [other for other in published if other.pk != topic.pk]
     key = (topic.order, topic.title)
-    before = [other for other in published if (other.order, other.title) < key]
-    after = [other for other in published if (other.order, other.title) > key]
+    before = [other for other in others if (other.order, other.title) < key]
+    after = [other for other in others if (other.order, other.title) > key]
     return TopicNeighbours(before[-1] if before else None, after[0] if after else None)
 
 

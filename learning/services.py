@@ -6,14 +6,15 @@ Services take keyword arguments, never a request; they validate before they save
 
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import DecimalField, F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from learning import insight, page_cache, question_types, quiz_rules, reviews, scoring, selectors
@@ -38,6 +39,7 @@ from learning.models import (
     Navigation,
     PickedChoice,
     Question,
+    QuestionVersion,
     Quiz,
     QuizKind,
     Response,
@@ -342,79 +344,203 @@ def _same_answer(response: Response, answer: Any) -> bool:
     return question_type.answer_to_json(answer) == response.answer
 
 
-@transaction.atomic
-def record_answer(*, attempt: Attempt, question_id: int, answer: Any) -> Response:
+ALREADY_FINISHED = "This attempt is already finished, so it takes no more answers."
+ALREADY_ANSWERED = "You have already answered this question; answers cannot be changed."
+TOO_MANY_AT_ONCE = (
+    "Your answer was not saved: other answers of yours were being saved at the same moment. "
+    "Please send it again."
+)
+# How often an answer is graded again after others changed the attempt or the review card
+# between its reads and its write (each time, one of those others was saved).
+ANSWER_TRIES = 5
+
+
+class _ChangedMeanwhile(Exception):
+    """The attempt or the review card changed between an answer's reads and its write."""
+
+
+def record_answer(
+    *,
+    attempt: Attempt,
+    question_id: int,
+    answer: Any,
+    asked: selectors.QuestionToAnswer | None = None,
+) -> Response:
     """Grade and store one answer; the attempt finishes when its last question is answered.
 
+    Every read and the grading come first (`asked`: what the page's view has read already,
+    see `selectors.question_to_answer`); the write transaction then holds only writes, and
+    one conditional UPDATE of the attempt re-checks what another request could have
+    changed meanwhile (still in progress, no other answer since the reads). If one did,
+    the answer is checked again from fresh reads.
+
     Sending the same answer again (a double click, a retried request) returns the stored
-    response unchanged; a different answer to an answered question is refused.
+    response unchanged; a different answer to an answered question is refused. A response
+    is unique per attempt and question (a database constraint), so two requests at once
+    store one.
     """
-    attempt = Attempt.objects.select_for_update().get(pk=attempt.pk)
     if question_id not in attempt.question_ids:
         raise QuizError("That question is not part of this attempt.")
-    # A repeat first: the twin of a double click on the last question finds the attempt
-    # already finished by its first click, and must get the same answer back.
+    check_again = attempt.state != AttemptState.IN_PROGRESS
+    for _ in range(ANSWER_TRIES):
+        if check_again:
+            attempt, existing = _attempt_as_it_stands(attempt, question_id)
+            if existing is not None and _same_answer(existing, answer):
+                return existing
+            if attempt.state != AttemptState.IN_PROGRESS:
+                raise QuizError(ALREADY_FINISHED)
+            if existing is not None:
+                raise QuizError(ALREADY_ANSWERED)
+            if question_id not in attempt.question_ids:
+                raise QuizError("That question is not part of this attempt.")
+            asked = None
+        if is_overdue(attempt):
+            raise QuizError(ended_message(attempt))
+        try:
+            graded = _grade_answer(
+                attempt=attempt, question_id=question_id, answer=answer, asked=asked
+            )
+            return _store_answer(graded)
+        except (_ChangedMeanwhile, IntegrityError):
+            check_again = True
+    raise QuizError(TOO_MANY_AT_ONCE)
+
+
+def _attempt_as_it_stands(attempt: Attempt, question_id: int) -> tuple[Attempt, Response | None]:
+    fresh = selectors.attempts_with_quiz().get(pk=attempt.pk)
     existing = (
-        Response.objects.select_related("version")
-        .filter(attempt=attempt, question_id=question_id)
+        Response.objects.select_related("version", "question__topic")
+        .filter(attempt=fresh, question_id=question_id)
         .first()
     )
-    if existing is not None and _same_answer(existing, answer):
-        existing.attempt = attempt
-        return existing
-    if attempt.state != AttemptState.IN_PROGRESS:
-        raise QuizError("This attempt is already finished, so it takes no more answers.")
     if existing is not None:
-        raise QuizError("You have already answered this question; answers cannot be changed.")
-    if is_overdue(attempt):
-        raise QuizError(ended_message(attempt))
+        existing.attempt = fresh
+    return fresh, existing
 
-    question = (
-        Question.objects.select_related("topic").prefetch_related("choices").get(pk=question_id)
-    )
-    question_type = question_types.get(question.type)
-    version = question_version(question)
+
+@dataclass(frozen=True)
+class _GradedAnswer:
+    """An answer checked and graded, with every row its write needs, before the write."""
+
+    attempt: Attempt
+    question: Question
+    version: QuestionVersion
+    position: int
+    answer: dict[str, Any]
+    points: Decimal
+    picked_choice_ids: frozenset[int]
+    review_card: ReviewCard
+    reviews_before: int | None  # the card's review count as read; None: a new card
+    # The last answer of a topic quiz: how the attempt finishes, worked out beforehand.
+    finish: "_TopicFinish | None" = None
+
+
+def _grade_answer(
+    *,
+    attempt: Attempt,
+    question_id: int,
+    answer: Any,
+    asked: selectors.QuestionToAnswer | None,
+) -> _GradedAnswer:
+    """Check and grade an answer against the version of the question the learner was shown,
+    schedule its review and, for the last answer of a topic quiz, work out the attempt's
+    finish: reads only (but a version's first use, which stores it)."""
+    position = attempt.question_ids.index(question_id) + 1
+    if asked is None or asked.attempt.pk != attempt.pk or asked.question.pk != question_id:
+        try:
+            asked = selectors.question_to_answer(attempt, position)
+        except selectors.QuestionGone:
+            raise QuizError("That question has been withdrawn from this quiz.") from None
+    if asked.answered:
+        raise _ChangedMeanwhile  # answered since the attempt was read: see how, above
+    question = asked.question
+    version = asked.version or question_version(question, asked.rows)
+    question_type = question_types.get(version.snapshot["type"])
     key = key_from_snapshot(version.snapshot)
     problem = question_type.answer_problem(key, answer)
     if problem is not None:
         raise QuizError(problem)
     points = question_types.grade(key, answer)
-    response = Response.objects.create(
+    now = timezone.now()
+    card_row = asked.review_card
+    reviews_before = card_row.review_count if card_row is not None else None
+    card, lapsed = reviews.review(card_row, points, now)
+    if card_row is None:
+        card_row = ReviewCard(learner_id=attempt.learner_id, question=question)
+    reviews.copy_into(card_row, card)
+    card_row.review_count += 1
+    card_row.lapse_count += int(lapsed)
+    picked = question_type.picked_choice_ids(answer)
+    finish = None
+    if attempt.answered_count + 1 >= attempt.question_total and attempt.quiz.is_topic_quiz:
+        earlier = _answers_of(attempt)
+        latest = _Answered(0, question.pk, version.pk, points, picked)
+        finish = _plan_topic_finish(attempt, [*earlier, latest], now, locked=False)
+    return _GradedAnswer(
         attempt=attempt,
         question=question,
         version=version,
-        position=attempt.question_ids.index(question_id) + 1,
+        position=position,
         answer=question_type.answer_to_json(answer),
         points=points,
+        picked_choice_ids=picked,
+        review_card=card_row,
+        reviews_before=reviews_before,
+        finish=finish,
     )
-    PickedChoice.objects.bulk_create(
-        PickedChoice(response=response, question=question, choice_id=choice_id)
-        for choice_id in sorted(question_type.picked_choice_ids(answer))
+
+
+REVIEW_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review")
+
+
+@transaction.atomic
+def _store_answer(graded: _GradedAnswer) -> Response:
+    """The answer's writes, all at once: the attempt, only if it is as it was read (still in
+    progress, no answer since); the response; the review card, only if it is as it was
+    read. The last answer of a topic quiz closes the attempt in the same UPDATE and writes
+    what finishing writes (see `_TopicFinish`); a session's finishes as `finish_attempt`."""
+    attempt = graded.attempt
+    answered = attempt.answered_count
+    finish = graded.finish
+    closing = finish.attempt_fields(attempt) if finish is not None else {}
+    changes = {"points": F("points") + graded.points, "answered_count": answered + 1}
+    changed = Attempt.objects.filter(
+        pk=attempt.pk,
+        state=AttemptState.IN_PROGRESS,
+        answered_count=answered,
+        question_ids=attempt.question_ids,
+    ).update(**(changes | closing))
+    if not changed:
+        raise _ChangedMeanwhile
+    response = Response.objects.create(
+        attempt=attempt,
+        question=graded.question,
+        version=graded.version,
+        position=graded.position,
+        answer=graded.answer,
+        points=graded.points,
     )
-    Attempt.objects.filter(pk=attempt.pk).update(points=F("points") + points)
-    _schedule_review(learner_id=attempt.learner_id, question=question, points=points)
+    card = graded.review_card
+    if graded.reviews_before is None:
+        card.save(force_insert=True)  # a card made meanwhile breaks its unique constraint
+    elif not ReviewCard.objects.filter(pk=card.pk, review_count=graded.reviews_before).update(
+        review_count=card.review_count,
+        lapse_count=card.lapse_count,
+        **{name: getattr(card, name) for name in REVIEW_FIELDS},
+    ):
+        raise _ChangedMeanwhile
     page_cache.bump_learner(attempt.learner_id)
-    if attempt.responses.count() >= attempt.question_total:
-        attempt = finish_attempt(attempt=attempt)
+    attempt.answered_count = answered + 1
+    attempt.points += graded.points
+    if finish is not None:
+        for name, value in closing.items():
+            setattr(attempt, name, value)
+        finish.answers[-1] = replace(finish.answers[-1], response_id=response.pk)
+        finish.write(attempt)
+    elif attempt.answered_count >= attempt.question_total:
+        attempt = _finish_locked(attempt, AttemptState.FINISHED)
     response.attempt = attempt  # as it stands after this answer (finished or not)
     return response
-
-
-def _schedule_review(*, learner_id: int, question: Question, points: Decimal) -> ReviewCard:
-    """Every answer is a review of the question's card: make or reschedule it."""
-    row = (
-        ReviewCard.objects.select_for_update()
-        .filter(learner_id=learner_id, question=question)
-        .first()
-    )
-    card, lapsed = reviews.review(row, points, timezone.now())
-    if row is None:
-        row = ReviewCard(learner_id=learner_id, question=question)
-    reviews.copy_into(row, card)
-    row.review_count += 1
-    row.lapse_count += int(lapsed)
-    row.save()
-    return row
 
 
 @transaction.atomic
@@ -447,72 +573,209 @@ def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> A
     if attempt.state != AttemptState.IN_PROGRESS:
         return attempt
     page_cache.bump_learner(attempt.learner_id)
-    if not attempt.quiz.is_topic_quiz:
-        return _finish_course_attempt(attempt, state)
-    attempt.sequence = (
-        Attempt.objects.filter(
-            learner_id=attempt.learner_id,
-            quiz_id=attempt.quiz_id,
-            state__in=AttemptState.closed(),
-        ).count()
-        + 1
-    )
-    percent = _close(attempt, state, extra_fields=["sequence"])
-    if attempt.sequence == 1:
-        insight.record_first_attempt(attempt.responses.all())
-    now = attempt.finished_at
+    return _finish_locked(attempt, state)
 
-    topic_id = attempt.quiz.topic_id
-    assert topic_id is not None, "a topic quiz has a topic (a database constraint)"
-    progress = _locked_progress(learner_id=attempt.learner_id, topic_id=topic_id)
-    new_state = mastery_after_attempt(
-        MasteryState(Mastery(progress.mastery), progress.high_score_on),
-        percent,
-        timezone.localdate(now),
-    )
-    progress.attempt_count = F("attempt_count") + 1
-    if progress.best_percent is None or percent > progress.best_percent:
-        progress.best_percent = percent
-    progress.mastery = new_state.level
-    progress.high_score_on = new_state.high_score_on
-    progress.last_activity_at = now
-    progress.save(
-        update_fields=[
-            "attempt_count",
-            "best_percent",
-            "mastery",
-            "high_score_on",
-            "last_activity_at",
-        ]
-    )
-    if new_state.level >= COMPLETION_LEVEL:
-        award_certificates_if_complete(learner_ids=[attempt.learner_id], now=now)
+
+def _finish_locked(attempt: Attempt, state: str) -> Attempt:
+    """`finish_attempt` for an attempt in progress whose row this transaction holds."""
+    answers = _answers_of(attempt)
+    if not attempt.quiz.is_topic_quiz:
+        _store_picks(answers)
+        return _finish_course_attempt(attempt, state, answers)
+    finish = _plan_topic_finish(attempt, answers, timezone.now(), locked=True, state=state)
+    fields = finish.attempt_fields(attempt)
+    for name, value in fields.items():
+        setattr(attempt, name, value)
+    attempt.save(update_fields=list(fields))
+    finish.write(attempt)
     return attempt
 
 
-def _close(
-    attempt: Attempt, state: str, extra_fields: tuple[str, ...] | list[str] = ()
-) -> Decimal:
+@dataclass(frozen=True)
+class _Answered:
+    """A response as finishing its attempt reads it."""
+
+    response_id: int
+    question_id: int
+    version_id: int
+    points: Decimal
+    picked: frozenset[int]
+
+
+def _answers_of(attempt: Attempt) -> list[_Answered]:
+    """The attempt's responses, read once for its score, its picks and its statistics."""
+    rows = attempt.responses.order_by().values_list(
+        "pk", "question_id", "version_id", "points", "answer", "version__snapshot__type"
+    )
+    answers = []
+    for response_id, question_id, version_id, points, answer, type_value in rows:
+        question_type = question_types.get(type_value)
+        picked = question_type.picked_choice_ids(question_type.answer_from_json(answer))
+        answers.append(_Answered(response_id, question_id, version_id, points, picked))
+    return answers
+
+
+def _store_picks(answers: list[_Answered]) -> None:
+    """The picks of a finished attempt, which the item analysis counts (insight.py): an
+    attempt in progress has none stored, so an answer writes one row fewer."""
+    PickedChoice.objects.bulk_create(
+        [
+            PickedChoice(
+                response_id=answer.response_id, question_id=answer.question_id, choice_id=choice_id
+            )
+            for answer in answers
+            for choice_id in sorted(answer.picked)
+        ],
+        ignore_conflicts=True,  # rows stored per answer before they were stored here
+    )
+
+
+@dataclass
+class _TopicFinish:
+    """How a topic-quiz attempt finishes, worked out from reads: its score and sequence,
+    the topic's progress as read and the mastery it moves to, whether a certificate may be
+    due. `write` then only writes (but for a certificate, made once per learner)."""
+
+    answers: list[_Answered]
+    state: str
+    percent: Decimal
+    finished_at: datetime
+    sequence: int
+    progress: TopicProgress | None  # as read; None: none yet (or read under its lock)
+    progress_locked: bool
+    new_state: MasteryState
+    certificate_due: bool
+
+    @property
+    def total(self) -> Decimal:
+        return sum((answer.points for answer in self.answers), Decimal(0))
+
+    def attempt_fields(self, attempt: Attempt) -> dict[str, Any]:
+        return {
+            "points": self.total,
+            "percent": self.percent,
+            "passed": scoring.has_passed(self.percent, attempt.quiz.pass_mark),
+            "state": self.state,
+            "finished_at": self.finished_at,
+            "sequence": self.sequence,
+        }
+
+    def write(self, attempt: Attempt) -> None:
+        _store_picks(self.answers)
+        if self.sequence == 1:
+            insight.record_first_attempt(
+                [
+                    Response(
+                        pk=answer.response_id,
+                        question_id=answer.question_id,
+                        version_id=answer.version_id,
+                        points=answer.points,
+                    )
+                    for answer in self.answers
+                ],
+                picked=[
+                    (answer.question_id, answer.version_id, choice_id)
+                    for answer in self.answers
+                    for choice_id in answer.picked
+                ],
+            )
+        self._write_progress(attempt)
+        if self.certificate_due:
+            award_certificates_if_complete(learner_ids=[attempt.learner_id], now=self.finished_at)
+
+    def _write_progress(self, attempt: Attempt) -> None:
+        progress = self.progress
+        if progress is None:  # none yet (a topic quiz started before progress was kept)
+            assert attempt.quiz.topic_id is not None
+            progress = _locked_progress(
+                learner_id=attempt.learner_id, topic_id=attempt.quiz.topic_id
+            )
+        rows = TopicProgress.objects.filter(pk=progress.pk)
+        if not self.progress_locked and self.progress is not None:
+            # Only if the mastery it was worked out from is still the topic's.
+            rows = rows.filter(mastery=progress.mastery, high_score_on=progress.high_score_on)
+        percent = Value(self.percent, output_field=DecimalField())
+        if not rows.update(
+            attempt_count=F("attempt_count") + 1,
+            best_percent=Greatest(Coalesce("best_percent", percent), percent),
+            mastery=self.new_state.level,
+            high_score_on=self.new_state.high_score_on,
+            last_activity_at=self.finished_at,
+        ):
+            raise _ChangedMeanwhile
+
+
+def _plan_topic_finish(
+    attempt: Attempt,
+    answers: list[_Answered],
+    now: datetime,
+    *,
+    locked: bool,
+    state: str = AttemptState.FINISHED,
+) -> _TopicFinish:
+    """Work out how a topic-quiz attempt finishes with these answers (see `_TopicFinish`):
+    three reads at most; `locked` inside the finishing transaction, which then holds the
+    topic's progress."""
+    topic_id = attempt.quiz.topic_id
+    assert topic_id is not None, "a topic quiz has a topic (a database constraint)"
+    closed_before = Attempt.objects.filter(
+        learner_id=attempt.learner_id, quiz_id=attempt.quiz_id, state__in=AttemptState.closed()
+    ).count()
+    if locked:
+        progress: TopicProgress | None = _locked_progress(
+            learner_id=attempt.learner_id, topic_id=topic_id
+        )
+    else:
+        progress = (
+            TopicProgress.objects.filter(learner_id=attempt.learner_id, topic_id=topic_id)
+            .order_by()
+            .first()
+        )
+    total = sum((answer.points for answer in answers), Decimal(0))
+    percent = scoring.attempt_percent([total], attempt.question_total)
+    before = (
+        MasteryState(Mastery(progress.mastery), progress.high_score_on)
+        if progress is not None
+        else MasteryState(Mastery.NOT_STARTED, None)
+    )
+    new_state = mastery_after_attempt(before, percent, timezone.localdate(now))
+    # A certificate once made is kept: a learner who has one needs no look at the course.
+    certificate_due = (
+        new_state.level >= COMPLETION_LEVEL
+        and not Certificate.objects.filter(learner_id=attempt.learner_id).exists()
+    )
+    return _TopicFinish(
+        answers=answers,
+        state=state,
+        percent=percent,
+        finished_at=now,
+        sequence=closed_before + 1,
+        progress=progress,
+        progress_locked=locked,
+        new_state=new_state,
+        certificate_due=certificate_due,
+    )
+
+
+def _close(attempt: Attempt, state: str, total_points: Decimal) -> Decimal:
     """Score a finished attempt: its points over its questions, and pass or fail; returns
     its percent."""
-    total_points = attempt.responses.aggregate(total=Sum("points"))["total"] or Decimal(0)
     percent = scoring.attempt_percent([total_points], attempt.question_total)
     attempt.points = total_points
     attempt.percent = percent
     attempt.passed = scoring.has_passed(percent, attempt.quiz.pass_mark)
     attempt.state = state
     attempt.finished_at = timezone.now()
-    fields = ["points", "percent", "passed", "state", "finished_at", *extra_fields]
-    attempt.save(update_fields=fields)
+    attempt.save(update_fields=["points", "percent", "passed", "state", "finished_at"])
     return percent
 
 
-def _finish_course_attempt(attempt: Attempt, state: str) -> Attempt:
+def _finish_course_attempt(attempt: Attempt, state: str, answers: list[_Answered]) -> Attempt:
     """A review session or a course challenge ends (answered in full, or expired): score
     it, then move each topic's mastery by the whole session, unanswered questions counting
     as wrong (learning/mastery.py)."""
-    _close(attempt, state)
-    points = dict(attempt.responses.values_list("question_id", "points"))
+    _close(attempt, state, sum((answer.points for answer in answers), Decimal(0)))
+    points = {answer.question_id: answer.points for answer in answers}
     topics = dict(
         Question.objects.filter(pk__in=attempt.question_ids).values_list("id", "topic_id")
     )

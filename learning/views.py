@@ -91,7 +91,7 @@ def _get_topic_to_read(request: HttpRequest, slug: str) -> Topic:
 def _get_attempt_for_user(request: AuthenticatedHttpRequest, attempt_id: int) -> Attempt:
     """The learner's own attempt (404 for anyone else's), closed first if its time ran out."""
     attempt = get_object_or_404(
-        Attempt.objects.select_related("quiz__topic"), pk=attempt_id, learner=request.user
+        selectors.attempts_with_quiz(), pk=attempt_id, learner=request.user
     )
     if services.is_overdue(attempt):
         services.expire_if_overdue(attempt=attempt)
@@ -369,6 +369,12 @@ def _render_question(
     return render(request, template, context, status=status)
 
 
+def _question_withdrawn(request: AuthenticatedHttpRequest, attempt: Attempt) -> HttpResponse:
+    services.drop_deleted_questions(attempt=attempt)
+    messages.info(request, "A question was withdrawn by your teacher and taken out of this quiz.")
+    return redirect("learning:attempt", attempt_id=attempt.pk)
+
+
 @vary_on_headers("HX-Request")
 @require_http_methods(["GET", "POST"])
 @login_required
@@ -378,66 +384,74 @@ def attempt_question(
     attempt = _get_attempt_for_user(request, attempt_id)
     if not 1 <= position <= attempt.question_total:
         raise Http404("This attempt has no question at that position.")
+    if request.method == "POST" and attempt.state != AttemptState.EXPIRED:
+        return _answer(request, attempt, position)
     try:
         screen = selectors.question_screen(attempt, position)
     except selectors.QuestionGone:
-        services.drop_deleted_questions(attempt=attempt)
-        messages.info(
-            request, "A question was withdrawn by your teacher and taken out of this quiz."
-        )
-        return redirect("learning:attempt", attempt_id=attempt.pk)
-    answer_first = selectors.position_to_answer_first(attempt, screen)
+        return _question_withdrawn(request, attempt)
+    answer_first = selectors.screen_position_to_answer_first(attempt, screen)
     if answer_first is not None:
         return redirect("learning:question", attempt_id=attempt.pk, position=answer_first)
-    if request.method == "GET":
-        if screen.question is not None and attempt.is_finished:
-            return redirect("learning:result", attempt_id=attempt.pk)
-        return _render_question(request, screen)
-
-    if attempt.state == AttemptState.EXPIRED:
+    if request.method == "POST":  # an expired attempt
         message = services.ended_message(attempt)
         return _render_question(request, screen, error=message, status=ANSWER_REFUSED_STATUS)
-    if screen.question is None:
-        return _answer_again(request, screen)
-    form = AnswerForm(
-        request.POST,
-        question=screen.question,
-        choices=screen.choices,
-        codes=screen.option_codes,
+    if screen.question is not None and attempt.is_finished:
+        return redirect("learning:result", attempt_id=attempt.pk)
+    return _render_question(request, screen)
+
+
+def _answer(
+    request: AuthenticatedHtmxHttpRequest, attempt: Attempt, position: int
+) -> HttpResponse:
+    """An answer posted: checked against the question as its page showed it, graded and
+    stored (services.record_answer); then its feedback, or the next step."""
+    try:
+        asked = selectors.question_to_answer(
+            attempt, position, version_token=request.POST.get("version", "")
+        )
+    except selectors.QuestionGone:
+        return _question_withdrawn(request, attempt)
+    answer_first = selectors.position_to_answer_first(
+        attempt, position, answered=asked.answered, earlier_answered=asked.earlier_answered
     )
+    if answer_first is not None:
+        return redirect("learning:question", attempt_id=attempt.pk, position=answer_first)
+    if asked.answered:
+        return _answer_again(request, asked)
+    form = AnswerForm(request.POST, question=asked.question, choices=asked.rows, codes=asked.codes)
     if not form.is_valid():
-        return _render_question(request, screen, form=form, status=ANSWER_REFUSED_STATUS)
+        return _render_question(request, asked.screen, form=form, status=ANSWER_REFUSED_STATUS)
     try:
         stored = services.record_answer(
-            attempt=attempt, question_id=screen.question.pk, answer=form.to_answer()
+            attempt=attempt, question_id=asked.question.pk, answer=form.to_answer(), asked=asked
         )
     except services.QuizError as error:
         return _render_question(
-            request, screen, form=form, error=str(error), status=ANSWER_REFUSED_STATUS
+            request, asked.screen, form=form, error=str(error), status=ANSWER_REFUSED_STATUS
         )
     except OperationalError as error:
         if not busy.is_database_busy(error):
             raise
         # Nothing was stored (one transaction): the question again, with what was typed.
         response = _render_question(
-            request, screen, form=form, error=busy.BUSY_MESSAGE, status=503
+            request, asked.screen, form=form, error=busy.BUSY_MESSAGE, status=503
         )
         return busy.mark_busy(response, request, error)
+    stored.attempt.quiz = attempt.quiz  # keep the loaded quiz and topic
     if attempt.quiz.feedback_timing != FeedbackTiming.AFTER_ANSWER:
-        stored.attempt.quiz = attempt.quiz
         return _answer_saved(request, stored.attempt)
     if not request.htmx:
         return redirect("learning:question", attempt_id=attempt.pk, position=position)
-    stored.attempt.quiz = attempt.quiz  # keep the loaded quiz and topic for the template
-    response = _render_question(request, selectors.screen_after_answer(screen, stored))
+    response = _render_question(request, selectors.screen_after_answer(asked, stored))
     return trigger_client_event(response, "progress-changed")
 
 
 def _answer_saved(request: HtmxHttpRequest, attempt: Attempt) -> HttpResponse:
     """A quiz that shows its answers later: say the answer is saved (no verdict) and move
     on to the next question, or to the result after the last one."""
-    position = selectors.next_unanswered_position(attempt)
-    if attempt.is_finished or position is None:
+    position = None if attempt.is_finished else selectors.next_unanswered_position(attempt)
+    if position is None:
         result_url = reverse("learning:result", args=[attempt.pk])
         return HttpResponseClientRedirect(result_url) if request.htmx else redirect(result_url)
     if not request.htmx:
@@ -457,25 +471,27 @@ def _answer_saved(request: HtmxHttpRequest, attempt: Attempt) -> HttpResponse:
         "topic": attempt.quiz.topic,
     }
     response = render(request, "learning/quiz.html#question", context)
-    push_url(response, reverse("learning:question", args=[attempt.pk, position]))
+    push_url(response, screen.question_url)
     return trigger_client_event(response, "progress-changed")
 
 
-def _answer_again(request: HtmxHttpRequest, screen: selectors.QuestionScreen) -> HttpResponse:
+def _answer_again(request: HtmxHttpRequest, asked: selectors.QuestionToAnswer) -> HttpResponse:
     """A question already answered is posted again: the same answer (a double click, a
-    retried request) gets the same feedback; a different one is refused."""
-    stored = selectors.response_at(screen.attempt, screen.position)
-    question = stored.question
-    choices = tuple(question.choices.all())
-    codes = selectors.attempt_option_codes(screen.attempt, question, choices)
-    form = AnswerForm(request.POST, question=question, choices=choices, codes=codes)
-    if form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer:
-        if not request.htmx:
-            return redirect(
-                "learning:question", attempt_id=screen.attempt.pk, position=screen.position
-            )
+    retried request) gets the same feedback; a different one is refused. The answer is
+    read as the version answered then would read it."""
+    attempt, position = asked.attempt, asked.position
+    stored, rows = selectors.stored_answer(asked)
+    codes = selectors.attempt_option_codes(attempt, asked.question, rows)
+    form = AnswerForm(request.POST, question=asked.question, choices=rows, codes=codes)
+    same = form.is_valid() and form.question_type.answer_to_json(form.to_answer()) == stored.answer
+    if same and not request.htmx:
+        return redirect("learning:question", attempt_id=attempt.pk, position=position)
+    screen = selectors.answered_screen(
+        attempt, position, asked.question, stored, withheld=asked.withheld
+    )
+    if same:
         return _render_question(request, screen)
-    message = "You have already answered this question; answers cannot be changed."
+    message = services.ALREADY_ANSWERED
     return _render_question(request, screen, error=message, status=ANSWER_REFUSED_STATUS)
 
 
@@ -486,7 +502,7 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
         return redirect("learning:attempt", attempt_id=attempt.pk)
     topic = attempt.quiz.topic  # None for a review session or the course challenge
     answers_shown = selectors.answers_shown(attempt)
-    review = selectors.attempt_review(attempt) if answers_shown else []
+    review = selectors.attempt_review(attempt) if answers_shown else None
     rows = topic_rows_for(request.user)
     # The topic's progress is in the rows, unless the topic has become a draft since.
     in_rows = [row for row in rows if topic is not None and row.topic.pk == topic.pk]
@@ -505,11 +521,15 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
         "retake_is_next": topic is not None
         and next_step.action in ("retake", "take")
         and next_step.url == reverse("learning:quiz", args=[topic.slug]),
-        "neighbours": selectors.topic_neighbours(topic) if topic is not None else None,
+        "neighbours": (
+            selectors.topic_neighbours(topic, (row.topic for row in rows))
+            if topic is not None
+            else None
+        ),
         "certificate": selectors.certificate_of(request.user),
         "completion_level": COMPLETION_LEVEL.label.lower(),
-        "review": review,
-        "withheld_count": selectors.withheld_answer_count(attempt) if answers_shown else 0,
+        "review": review.feedback if review is not None else [],
+        "withheld_count": review.withheld_count if review is not None else 0,
         "answers_shown": answers_shown,
         "feedback_promise": quiz_rules.feedback_promise(attempt.quiz),
         "progress": topic_progress,
@@ -523,8 +543,14 @@ def _retake_refusal(request: AuthenticatedHttpRequest, attempt: Attempt) -> str 
     topic = attempt.quiz.topic
     if topic is not None and not topic.is_published:
         return "This topic is not open right now, so its quiz cannot be taken again."
-    used = services.attempts_used(learner=request.user, quiz=attempt.quiz)
-    return quiz_rules.start_refusal(attempt.quiz, attempts_used=used, now=timezone.now())
+    quiz = attempt.quiz
+    # The count of attempts used matters only to a quiz that limits them.
+    used = (
+        0
+        if quiz.attempts_allowed is None
+        else services.attempts_used(learner=request.user, quiz=quiz)
+    )
+    return quiz_rules.start_refusal(quiz, attempts_used=used, now=timezone.now())
 
 
 def _dashboard_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:

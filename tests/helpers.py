@@ -2,15 +2,15 @@
 
 from learning import question_types, selectors
 from learning.models import Attempt, Question
-from learning.versions import current_key
+from learning.versions import current_key, shown_version_token, snapshot_digest, snapshot_question
 
 
 def answer_post(
     question: Question, right: bool, attempt: Attempt | None = None
 ) -> dict[str, object]:
     """The form a learner posts to answer `question` right (or earning nothing) in
-    `attempt`, with the option codes that attempt's page shows; without an attempt, as in
-    a teacher's preview."""
+    `attempt`, with the option codes and the version token that attempt's page shows;
+    without an attempt, as in a teacher's preview."""
     question_type = question_types.get(question.type)
     answer = question_type.sample_answer(current_key(question), right=right)
     choices = question.choices.all()
@@ -19,7 +19,11 @@ def answer_post(
         if attempt is not None
         else selectors.preview_option_codes(question, choices)
     )
-    return {"question": question.pk, **question_type.form_data(answer, codes)}
+    data: dict[str, object] = {"question": question.pk, **question_type.form_data(answer, codes)}
+    if attempt is not None:
+        digest = snapshot_digest(snapshot_question(question))
+        data["version"] = shown_version_token(attempt.pk, question.pk, digest)
+    return data
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

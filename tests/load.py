@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 QUESTION_ID = re.compile(r'name="question" value="(\d+)"')
+VERSION = re.compile(r'name="version" value="([^"]+)"')
 CHOICE = re.compile(r'name="choice" value="([0-9a-f]+)"')
 MATCH_FIELD = re.compile(r'<select name="(match-[0-9a-f]+)"[^>]*>(.*?)</select>', re.S)
 OPTION = re.compile(r'<option value="([^"]+)"')
@@ -77,6 +78,9 @@ def _answer_form(html: str, rng: random.Random) -> dict | None:
     if not found:
         return None
     form: dict = {"question": found.group(1)}
+    version = VERSION.search(html)
+    if version:  # the version of the question the page showed, as a browser sends it
+        form["version"] = version.group(1)
     choices = CHOICE.findall(html)
     matches = MATCH_FIELD.findall(html)
     if matches:

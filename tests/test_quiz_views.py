@@ -344,12 +344,14 @@ class TestQueryBudget:
                 answer_post(question_at(attempt, position), True, attempt),
             )
 
-        # session, user, attempt with quiz and topic, its responses, the question, its choices
-        with django_assert_max_num_queries(6):
+        # session, user, attempt with its quiz, topic and lesson, the question with its topic
+        # and whether it is answered, its choices
+        with django_assert_max_num_queries(5):
             response = learner_client.get(question_url(attempt, 21))
         assertContains(response, "Question 21 of 30")
-        # ... and an answered one: the lesson (for the section title) replaces question+choices
-        with django_assert_max_num_queries(6):
+        # ... and an answered one: its response with its version replaces the choices (the
+        # lesson, for the section title, came with the attempt)
+        with django_assert_max_num_queries(5):
             response = learner_client.get(question_url(attempt, 20))
         assertContains(response, "20 of 30 answered")
 

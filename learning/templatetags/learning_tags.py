@@ -35,6 +35,17 @@ def get_item(mapping: dict, key: object) -> object:
 
 
 @register.filter
+def as_values(value: object) -> list[str]:
+    """A form field's value as the list of strings its inputs are checked against, as
+    Django's choice widgets read it: none, one, or (several posted) a list."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(each) for each in value]
+    return [str(value)]
+
+
+@register.filter
 def duration(length: timedelta | None) -> str:
     """A length of time in words: "15 minutes", "1 hour, 30 minutes"."""
     if not length:

@@ -143,6 +143,7 @@ class Command(BaseCommand):
                         quiz=quiz,
                         question_ids=[q.pk for q in drawn],
                         choice_orders={},
+                        answered_count=len(drawn),
                         state=AttemptState.FINISHED,
                         points=points,
                         percent=percent,
