@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from learning import services
 from learning.models import Attempt, Question, Response
+from learning.versions import question_version
 from tests.helpers import HTMX, answer_post
 
 # Transactional: the timer ends at COMMIT, which a test wrapped in a transaction never reaches.
@@ -37,6 +38,14 @@ def recorded(folder: Path) -> list[tuple[str, str, float]]:
     ]
 
 
+def start(learner, quiz) -> Attempt:
+    """An attempt whose questions have been answered by someone before: their versions are
+    stored (the first answer to a question stores it, in a transaction of its own)."""
+    for question in quiz.topic.questions.all():
+        question_version(question)
+    return services.start_attempt(learner=learner, quiz=quiz)
+
+
 def answer(client, attempt: Attempt, position: int):
     question = Question.objects.get(pk=attempt.question_ids[position - 1])
     url = reverse("learning:question", args=[attempt.pk, position])
@@ -44,7 +53,7 @@ def answer(client, attempt: Attempt, position: int):
 
 
 def test_one_answer_records_one_lock_duration(lock_times, learner, learner_client, quiz):
-    attempt = services.start_attempt(learner=learner, quiz=quiz)
+    attempt = start(learner, quiz)
 
     response = answer(learner_client, attempt, 1)
 
@@ -58,7 +67,7 @@ def test_one_answer_records_one_lock_duration(lock_times, learner, learner_clien
 def test_the_answer_that_finishes_an_attempt_is_one_transaction_too(
     lock_times, learner, learner_client, quiz
 ):
-    attempt = services.start_attempt(learner=learner, quiz=quiz)
+    attempt = start(learner, quiz)
     for position in range(1, attempt.question_total + 1):
         assert answer(learner_client, attempt, position).status_code == 200
 
@@ -68,7 +77,7 @@ def test_the_answer_that_finishes_an_attempt_is_one_transaction_too(
 
 
 def test_pages_and_refused_answers_record_nothing(lock_times, learner, learner_client, quiz):
-    attempt = services.start_attempt(learner=learner, quiz=quiz)
+    attempt = start(learner, quiz)
     url = reverse("learning:question", args=[attempt.pk, 1])
     assert learner_client.get(url).status_code == 200
     refused = learner_client.post(url, {"question": attempt.question_ids[0]}, **HTMX)
@@ -81,7 +90,7 @@ def test_without_the_flag_nothing_is_timed(settings, tmp_path, learner, learner_
     settings.BENCHMARK = False
     settings.BENCHMARK_LOCK_TIMES_DIR = tmp_path
     settings.MIDDLEWARE = [TIMER, *settings.MIDDLEWARE]
-    attempt = services.start_attempt(learner=learner, quiz=quiz)
+    attempt = start(learner, quiz)
 
     assert answer(learner_client, attempt, 1).status_code == 200
     assert list(tmp_path.iterdir()) == []
