@@ -483,13 +483,18 @@ def sample_answer(question: Any, right: bool) -> Any:
     return question_types.get(question.type).sample_answer(current_key(question), right=right)
 
 
-def answer_body(attempt: Any, question: Any, answer: Any) -> str:
-    """The form body a learner posts to give `answer` in `attempt`."""
+def answer_body(attempt: Any, position: int, right: bool) -> str:
+    """The form a learner posts from the page of `position` in `attempt` (its fields, the
+    option codes it shows and the token of the version it showed), answering right or
+    earning nothing."""
     from learning import question_types, selectors
 
-    codes = selectors.attempt_option_codes(attempt, question, question.choices.all())
-    form = question_types.get(question.type).form_data(answer, codes)
-    fields = [("question", str(question.pk))] + [
+    screen = selectors.question_screen(attempt, position)
+    question = screen.question
+    assert question is not None, "a new attempt's questions are not answered yet"
+    answer = sample_answer(question, right=right)
+    form = question_types.get(question.type).form_data(answer, screen.option_codes)
+    fields = [("question", str(question.pk)), ("version", screen.version_token)] + [
         (name, value)
         for name, wanted in form.items()
         for value in (wanted if isinstance(wanted, list) else [wanted])
@@ -563,10 +568,9 @@ def prepare_answers(tag: str, count: int) -> list[tuple[int, str, list[Job]]]:
     from django.contrib.auth.models import User
 
     from learning import services
-    from learning.models import Question, Quiz, QuizKind
+    from learning.models import Quiz, QuizKind
 
     quizzes = list(Quiz.objects.filter(kind=QuizKind.TOPIC).order_by("topic__order"))
-    questions = Question.objects.prefetch_related("choices").in_bulk()
     prepared: list[tuple[int, str, list[Job]]] = []
     total = 0
     while total < count:
@@ -575,17 +579,14 @@ def prepare_answers(tag: str, count: int) -> list[tuple[int, str, list[Job]]]:
         cookie = session_cookie(learner)
         quiz = quizzes[index % len(quizzes)]
         attempt = services.start_attempt(learner=learner, quiz=quiz, rng=draw(index))
-        jobs = []
-        for position, question_id in enumerate(attempt.question_ids, start=1):
-            question = questions[question_id]
-            answer = sample_answer(question, right=(index + position) % 10 < 7)
-            jobs.append(
-                (
-                    cookie,
-                    f"/attempts/{attempt.pk}/questions/{position}/",
-                    answer_body(attempt, question, answer),
-                )
+        jobs = [
+            (
+                cookie,
+                f"/attempts/{attempt.pk}/questions/{position}/",
+                answer_body(attempt, position, right=(index + position) % 10 < 7),
             )
+            for position in range(1, len(attempt.question_ids) + 1)
+        ]
         prepared.append((attempt.pk, learner.username, jobs))
         total += len(jobs)
     return prepared
