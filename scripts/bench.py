@@ -633,8 +633,11 @@ def database_counts() -> dict[str, int]:
     }
 
 
-def measure_answers(port: int, bare_rps: float, tag: str) -> tuple[Row, Measure, dict[str, Any]]:
-    """The answer POST, in turns with the bare view as a page is: jobs for
+def measure_answers(
+    port: int, bare_rps: float, bare_cookie: str, tag: str
+) -> tuple[Row, Measure, dict[str, Any]]:
+    """The answer POST, in turns with the bare view (asked with `bare_cookie`, as for the
+    pages) as a page is: jobs for
     ANSWER_JOBS_SHARE of `bare_rps` (the bare view's rate so far), each round walking its
     own attempts with bench/wrk.lua; the answers stored, counted in the database; the lock
     times the server recorded. The row, the bare view's measure, the details."""
@@ -655,7 +658,7 @@ def measure_answers(port: int, bare_rps: float, tag: str) -> tuple[Row, Measure,
     before = stored_answers(attempt_ids)
     bare, rounds = [], []
     for jobs_file in jobs_files:
-        bare.append(measure_bare(port, ""))
+        bare.append(measure_bare(port, bare_cookie))
         rounds.append(settled(run_wrk(port, "/", "", DURATION, jobs_file)))
     measure = combine(rounds)
     new_answers = stored_answers(attempt_ids) - before
@@ -717,7 +720,7 @@ def measure_run(label: str, port: int) -> dict[str, Any]:
                 f"  {endpoint.name:<20} {page.rps:>8,.0f} req/s  {rows[-1].ratio:.2f}x", flush=True
             )
         bare_so_far = statistics.median(bare.rps for bare in bares)
-        answer_row, bare, answers = measure_answers(port, bare_so_far, label)
+        answer_row, bare, answers = measure_answers(port, bare_so_far, endpoints[0].cookie, label)
         bares.append(bare)
         rows.insert(4, answer_row)
         print(f"  {answer_row.name:<20} {answer_row.measure.rps:>8,.0f} req/s", flush=True)
