@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,12 +23,14 @@ from learning.models import (
     AttemptState,
     Navigation,
     Question,
+    QuestionStatistics,
     Quiz,
     QuizKind,
     Response,
     ReviewCard,
     TopicProgress,
 )
+from learning.question_types.base import key_from_snapshot
 from learning.versions import current_key, question_version
 from tests.factories import (
     FACTORY_BY_TYPE,
@@ -38,6 +41,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import HTMX, answer_post
+from tests.test_regrading import apply, move_the_key_to_b, pick
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +66,14 @@ def build_quiz(bank_size: int, slug: str) -> Quiz:
 
 def right_answer(question: Question) -> object:
     return question_types.get(question.type).sample_answer(current_key(question))
+
+
+def right_answer_as_shown(asked: selectors.QuestionToAnswer) -> object:
+    """The right answer by the version the question's page showed."""
+    assert asked.version is not None
+    return question_types.get(asked.question.type).sample_answer(
+        key_from_snapshot(asked.version.snapshot)
+    )
 
 
 def take_quiz(learner, quiz: Quiz) -> Attempt:
@@ -477,3 +489,70 @@ class TestInOrder:
             page = learner_client.get(question_url(attempt, 2))
         assertContains(page, "Question 2 of 10")
         assert not Response.objects.filter(question_id=third["question"]).exists()
+
+
+@contextmanager
+def just_before_the_answer_writes(work: Callable[[], object]) -> Iterator[None]:
+    """Run `work` once, just before an answer's first write (the attempt's conditional
+    UPDATE): as another request that committed between the answer's reads and its write."""
+    pending = [work]
+
+    def intercept(execute, sql, params, many, context):
+        if pending and sql.startswith('UPDATE "learning_attempt"') and "answered_count" in sql:
+            pending.pop()()
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(intercept):
+        yield
+
+
+class TestWritesBetweenTheReadsAndTheWrite:
+    """Another request's write lands after an answer has read and graded, before it writes."""
+
+    def test_the_last_answer_keeps_a_regrade_of_an_earlier_one(self, learner, teacher):
+        topic = TopicFactory.create()
+        LessonFactory.create(topic=topic)
+        key = QuestionFactory.create(
+            topic=topic, key="key", choices=[("A", True), ("B", False), ("C", False)]
+        )
+        easy = QuestionFactory.create(topic=topic, key="easy")
+        quiz = QuizFactory.create(topic=topic, question_count=2)
+        attempt = services.start_attempt(learner=learner, quiz=quiz)
+        services.record_answer(attempt=attempt, question_id=key.pk, answer=pick(key, "B"))
+        attempt.refresh_from_db()
+        move_the_key_to_b(key)  # B was right all along: the teacher regrades ...
+        with just_before_the_answer_writes(lambda: apply(key, teacher)):
+            # ... while the last answer is on its way
+            services.record_answer(attempt=attempt, question_id=easy.pk, answer=pick(easy, "Right"))
+        attempt.refresh_from_db()
+        assert (attempt.state, attempt.points, attempt.percent, attempt.passed) == (
+            AttemptState.FINISHED,
+            2,
+            Decimal(100),
+            True,
+        )
+        assert TopicProgress.objects.get(learner=learner).best_percent == Decimal(100)
+        statistics = QuestionStatistics.objects.filter(question=key).aggregate(right=Sum("sum_x"))
+        assert statistics["right"] == 1
+
+    def test_an_answer_checked_again_is_graded_by_the_version_its_page_showed(
+        self, learner_client, learner, attempt
+    ):
+        position = next(p for p in range(2, 11) if question_at(attempt, p).type == "single")
+        question = question_at(attempt, position)
+        data = page_answer(learner_client, attempt, position, right=True)
+        read_by_this_tab = copy.deepcopy(attempt)
+        asked = selectors.question_to_answer(
+            read_by_this_tab, position, version_token=data["version"]
+        )
+        first = question_at(attempt, 1)  # another tab answers first ...
+        services.record_answer(attempt=attempt, question_id=first.pk, answer=right_answer(first))
+        question.choices.update(is_correct=False)  # ... and the teacher re-keys the question
+        stored = services.record_answer(
+            attempt=read_by_this_tab,
+            question_id=question.pk,
+            answer=right_answer_as_shown(asked),
+            asked=asked,
+        )
+        assert stored.points == 1
+        assert stored.version.digest in data["version"]
