@@ -492,15 +492,17 @@ class TestInOrder:
 
 
 @contextmanager
-def just_before_the_answer_writes(work: Callable[[], object]) -> Iterator[None]:
-    """Run `work` once, just before an answer's first write (the attempt's conditional
-    UPDATE): as another request that committed between the answer's reads and its write."""
+def once_the_finish_is_read(work: Callable[[], object]) -> Iterator[None]:
+    """Run `work` once, right after the last answer of a topic quiz has read what its finish
+    needs (the topic's progress, after the attempt's responses), before its write
+    transaction: as another request committing between the answer's reads and its write."""
     pending = [work]
 
     def intercept(execute, sql, params, many, context):
-        if pending and sql.startswith('UPDATE "learning_attempt"') and "answered_count" in sql:
+        result = execute(sql, params, many, context)
+        if pending and sql.startswith("SELECT") and 'FROM "learning_topicprogress"' in sql:
             pending.pop()()
-        return execute(sql, params, many, context)
+        return result
 
     with connection.execute_wrapper(intercept):
         yield
@@ -521,9 +523,10 @@ class TestWritesBetweenTheReadsAndTheWrite:
         services.record_answer(attempt=attempt, question_id=key.pk, answer=pick(key, "B"))
         attempt.refresh_from_db()
         move_the_key_to_b(key)  # B was right all along: the teacher regrades ...
-        with just_before_the_answer_writes(lambda: apply(key, teacher)):
+        with once_the_finish_is_read(lambda: apply(key, teacher)):
             # ... while the last answer is on its way
-            services.record_answer(attempt=attempt, question_id=easy.pk, answer=pick(easy, "Right"))
+            last = pick(easy, "Right")
+            services.record_answer(attempt=attempt, question_id=easy.pk, answer=last)
         attempt.refresh_from_db()
         assert (attempt.state, attempt.points, attempt.percent, attempt.passed) == (
             AttemptState.FINISHED,
