@@ -13,7 +13,8 @@ one query from `PageVersion`, and a build token:
   change (answers, finishing, starting, marking read, regrading, certificates, classes,
   their account).
 - the build token changes when the templates, the code or the static manifest do, so a
-  deploy never serves a page rendered by the code before it.
+  deploy never serves a page rendered by the code before it; and the placeholders
+  below, so a worker given another secret key never serves a copy it cannot fill in.
 
 A version only moves forward: a bump sets it to the larger of one more and the clock in
 microseconds, so a database rebuilt or restored from a backup never hands out a version
@@ -385,6 +386,8 @@ def _cache_key(request: HttpRequest, page_name: str, learner_id: int | None) -> 
         str(content_version),
         str(learner_version),
         build_token(),
+        # The placeholders the copy holds: a worker with another secret key has others.
+        *_placeholders(),
     ]
     return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
