@@ -118,6 +118,22 @@ class TestServedFromTheCache:
         assertContains(other.get(COURSE), "<dd>–</dd>", html=True)  # no score yet
         assertContains(learner_client.get(COURSE), "<dd>100%</dd>", html=True)
 
+    def test_an_account_given_a_deleted_account_s_id_never_gets_its_pages(self, topic):
+        gone = UserFactory.create(username="gone-for-good")
+        client = Client()
+        client.force_login(gone)
+        warm(client, DASHBOARD)
+        warm(client, COURSE)
+        reused_id = gone.pk
+        gone.delete()
+        # A database restored from a backup, or a sequence reset, hands the id out again
+        # while a shared cache (Redis) still holds the pages made for the old account.
+        newcomer = UserFactory.create(pk=reused_id, username="newcomer")
+        client = Client()
+        client.force_login(newcomer)
+        assertContains(client.get(DASHBOARD), "Your progress, newcomer")
+        assertNotContains(client.get(COURSE), "gone-for-good")
+
     def test_a_visitor_never_gets_a_learners_page(self, learner_client, client, topic):
         warm(learner_client, COURSE)
         warm(learner_client, lesson_url(topic))
