@@ -171,8 +171,10 @@ def _user_saved(
     update_fields: frozenset[str] | None,
     **kwargs: Any,
 ) -> None:
-    # A log-in only stamps last_login, which no page shows.
-    if not created and update_fields != frozenset({"last_login"}):
+    # A log-in only stamps last_login, which no page shows. A new account's pages start at
+    # a version of their own: were its id handed out before (a database restored, a
+    # sequence reset), the pages a shared cache keeps for the old account are not its.
+    if update_fields != frozenset({"last_login"}):
         bump_learner(instance.pk)
 
 
