@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
-from django.core.cache import cache
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -21,6 +20,7 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+from tests.helpers import empty_this_runs_cache
 
 
 def pytest_configure(config) -> None:
@@ -95,9 +95,8 @@ def rng() -> random.Random:
 @pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """Each test starts with an empty cache: what an earlier test cached under the same
-    versions (rolled back with its database) is gone. On Redis this empties REDIS_URL's
-    database: give the tests a Redis of their own (scripts/ensure-redis)."""
-    cache.clear()
+    versions (rolled back with its database) is gone."""
+    empty_this_runs_cache()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """Small helpers the view tests share: build a POST that answers a question."""
 
+from django.core.cache import cache
+
 from learning import question_types, selectors
 from learning.models import Attempt, Question
 from learning.versions import current_key, shown_version_token, snapshot_digest, snapshot_question
@@ -27,3 +29,8 @@ def answer_post(
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def empty_this_runs_cache() -> None:
+    """Empty the cache of what this run of the tests stored in it."""
+    cache.clear()
