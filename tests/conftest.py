@@ -34,8 +34,8 @@ def pytest_configure(config) -> None:
     # The live server's request threads must not keep connections open past a request, or
     # PostgreSQL refuses to drop the test database at the end.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A run's cache keys are its own, so two runs sharing one Redis (REDIS_URL) never read
-    # each other's entries; a test database restarts every version at 1.
+    # A run's cache keys are its own, so two runs (or two workers of one) sharing one Redis
+    # (REDIS_URL) never read, nor empty, each other's entries (helpers.empty_this_runs_cache).
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
     settings.STATIC_ROOT = None
     settings.WHITENOISE_USE_FINDERS = True
