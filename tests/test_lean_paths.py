@@ -154,13 +154,11 @@ class TestFlatCosts:
         most = {}
         for step, _position, count in costs[0]:
             most[step] = max(most.get(step, 0), count)
-        # The answers include the last one, which finishes the attempt (pinned below).
-        assert most == {
-            "question page": 5,
-            "answer": most["answer"],
-            "answered page": 5,
-            "result page": 9,
-        }
+        # The answers include the last one, which finishes the attempt (pinned below). At
+        # most: with REDIS_URL the session is read from Redis, one query fewer.
+        pins = {"question page": 5, "answered page": 5, "result page": 9}
+        over = {step: most[step] for step, pin in pins.items() if most[step] > pin}
+        assert not over, over
         ordinary = [
             count for step, position, count in costs[0] if step == "answer" and position < 10
         ]
