@@ -13,7 +13,8 @@ one query from `PageVersion`, and a build token:
   change (answers, finishing, starting, marking read, regrading, certificates, classes,
   their account).
 - the build token changes when the templates, the code or the static manifest do, so a
-  deploy never serves a page rendered by the code before it.
+  deploy never serves a page rendered by the code before it; and the placeholders
+  below, so a worker given another secret key never serves a copy it cannot fill in.
 
 A version only moves forward: a bump sets it to the larger of one more and the clock in
 microseconds, so a database rebuilt or restored from a backup never hands out a version
@@ -170,8 +171,10 @@ def _user_saved(
     update_fields: frozenset[str] | None,
     **kwargs: Any,
 ) -> None:
-    # A log-in only stamps last_login, which no page shows.
-    if not created and update_fields != frozenset({"last_login"}):
+    # A log-in only stamps last_login, which no page shows. A new account's pages start at
+    # a version of their own: were its id handed out before (a database restored, a
+    # sequence reset), the pages a shared cache keeps for the old account are not its.
+    if update_fields != frozenset({"last_login"}):
         bump_learner(instance.pk)
 
 
@@ -385,6 +388,8 @@ def _cache_key(request: HttpRequest, page_name: str, learner_id: int | None) -> 
         str(content_version),
         str(learner_version),
         build_token(),
+        # The placeholders the copy holds: a worker with another secret key has others.
+        *_placeholders(),
     ]
     return "page:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

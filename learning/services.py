@@ -381,6 +381,8 @@ def record_answer(
     """
     if question_id not in attempt.question_ids:
         raise QuizError("That question is not part of this attempt.")
+    # Checked again from fresh reads, the answer is still graded by the version shown.
+    version_token = asked.version_token if asked is not None else ""
     check_again = attempt.state != AttemptState.IN_PROGRESS
     for _ in range(ANSWER_TRIES):
         if check_again:
@@ -398,7 +400,11 @@ def record_answer(
             raise QuizError(ended_message(attempt))
         try:
             graded = _grade_answer(
-                attempt=attempt, question_id=question_id, answer=answer, asked=asked
+                attempt=attempt,
+                question_id=question_id,
+                answer=answer,
+                asked=asked,
+                version_token=version_token,
             )
             return _store_answer(graded)
         except (_ChangedMeanwhile, IntegrityError):
@@ -441,6 +447,7 @@ def _grade_answer(
     question_id: int,
     answer: Any,
     asked: selectors.QuestionToAnswer | None,
+    version_token: str = "",
 ) -> _GradedAnswer:
     """Check and grade an answer against the version of the question the learner was shown,
     schedule its review and, for the last answer of a topic quiz, work out the attempt's
@@ -448,7 +455,7 @@ def _grade_answer(
     position = attempt.question_ids.index(question_id) + 1
     if asked is None or asked.attempt.pk != attempt.pk or asked.question.pk != question_id:
         try:
-            asked = selectors.question_to_answer(attempt, position)
+            asked = selectors.question_to_answer(attempt, position, version_token=version_token)
         except selectors.QuestionGone:
             raise QuizError("That question has been withdrawn from this quiz.") from None
     if asked.answered:
@@ -491,6 +498,8 @@ def _grade_answer(
 
 
 REVIEW_FIELDS = ("state", "step", "stability", "difficulty", "due", "last_review")
+# Half the smallest step of an attempt's points (four decimal places).
+POINTS_ROUNDING = Decimal("0.00005")
 
 
 @transaction.atomic
@@ -504,12 +513,20 @@ def _store_answer(graded: _GradedAnswer) -> Response:
     finish = graded.finish
     closing = finish.attempt_fields(attempt) if finish is not None else {}
     changes = {"points": F("points") + graded.points, "answered_count": answered + 1}
-    changed = Attempt.objects.filter(
+    as_read = Attempt.objects.filter(
         pk=attempt.pk,
         state=AttemptState.IN_PROGRESS,
         answered_count=answered,
         question_ids=attempt.question_ids,
-    ).update(**(changes | closing))
+    )
+    if finish is not None:
+        # Its score was summed from the answers as read: only if no regrade moved them
+        # since (within rounding: SQLite sums decimals as floats).
+        as_read = as_read.filter(
+            points__gt=attempt.points - POINTS_ROUNDING,
+            points__lt=attempt.points + POINTS_ROUNDING,
+        )
+    changed = as_read.update(**(changes | closing))
     if not changed:
         raise _ChangedMeanwhile
     response = Response.objects.create(

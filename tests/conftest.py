@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
-from django.core.cache import cache
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 
@@ -21,6 +20,7 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
+from tests.helpers import empty_this_runs_cache
 
 
 def pytest_configure(config) -> None:
@@ -34,8 +34,8 @@ def pytest_configure(config) -> None:
     # The live server's request threads must not keep connections open past a request, or
     # PostgreSQL refuses to drop the test database at the end.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # A run's cache keys are its own, so two runs sharing one Redis (REDIS_URL) never read
-    # each other's entries; a test database restarts every version at 1.
+    # A run's cache keys are its own, so two runs (or two workers of one) sharing one Redis
+    # (REDIS_URL) never read, nor empty, each other's entries (helpers.empty_this_runs_cache).
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
     settings.STATIC_ROOT = None
     settings.WHITENOISE_USE_FINDERS = True
@@ -95,9 +95,8 @@ def rng() -> random.Random:
 @pytest.fixture(autouse=True)
 def empty_cache() -> None:
     """Each test starts with an empty cache: what an earlier test cached under the same
-    versions (rolled back with its database) is gone. On Redis this empties REDIS_URL's
-    database: give the tests a Redis of their own (scripts/ensure-redis)."""
-    cache.clear()
+    versions (rolled back with its database) is gone."""
+    empty_this_runs_cache()
 
 
 @pytest.fixture(autouse=True)

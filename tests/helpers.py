@@ -1,5 +1,8 @@
 """Small helpers the view tests share: build a POST that answers a question."""
 
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
 from learning import question_types, selectors
 from learning.models import Attempt, Question
 from learning.versions import current_key, shown_version_token, snapshot_digest, snapshot_question
@@ -27,3 +30,17 @@ def answer_post(
 
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def empty_this_runs_cache() -> None:
+    """Empty the cache of what this run of the tests stored in it. On Redis, only the keys
+    under this run's prefix (conftest gives each process its own): another run, or another
+    worker of this one, may share the database, and a FLUSHDB would empty theirs too."""
+    default = caches["default"]
+    if not isinstance(default, RedisCache):
+        default.clear()  # each process's own memory
+        return
+    client = default._cache.get_client(write=True)
+    ours = list(client.scan_iter(match=default.make_key("*"), count=1000))
+    if ours:
+        client.delete(*ours)

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,12 +23,14 @@ from learning.models import (
     AttemptState,
     Navigation,
     Question,
+    QuestionStatistics,
     Quiz,
     QuizKind,
     Response,
     ReviewCard,
     TopicProgress,
 )
+from learning.question_types.base import key_from_snapshot
 from learning.versions import current_key, question_version
 from tests.factories import (
     FACTORY_BY_TYPE,
@@ -38,6 +41,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import HTMX, answer_post
+from tests.test_regrading import apply, move_the_key_to_b, pick
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +66,14 @@ def build_quiz(bank_size: int, slug: str) -> Quiz:
 
 def right_answer(question: Question) -> object:
     return question_types.get(question.type).sample_answer(current_key(question))
+
+
+def right_answer_as_shown(asked: selectors.QuestionToAnswer) -> object:
+    """The right answer by the version the question's page showed."""
+    assert asked.version is not None
+    return question_types.get(asked.question.type).sample_answer(
+        key_from_snapshot(asked.version.snapshot)
+    )
 
 
 def take_quiz(learner, quiz: Quiz) -> Attempt:
@@ -142,13 +154,11 @@ class TestFlatCosts:
         most = {}
         for step, _position, count in costs[0]:
             most[step] = max(most.get(step, 0), count)
-        # The answers include the last one, which finishes the attempt (pinned below).
-        assert most == {
-            "question page": 5,
-            "answer": most["answer"],
-            "answered page": 5,
-            "result page": 9,
-        }
+        # The answers include the last one, which finishes the attempt (pinned below). At
+        # most: with REDIS_URL the session is read from Redis, one query fewer.
+        pins = {"question page": 5, "answered page": 5, "result page": 9}
+        over = {step: most[step] for step, pin in pins.items() if most[step] > pin}
+        assert not over, over
         ordinary = [
             count for step, position, count in costs[0] if step == "answer" and position < 10
         ]
@@ -477,3 +487,73 @@ class TestInOrder:
             page = learner_client.get(question_url(attempt, 2))
         assertContains(page, "Question 2 of 10")
         assert not Response.objects.filter(question_id=third["question"]).exists()
+
+
+@contextmanager
+def once_the_finish_is_read(work: Callable[[], object]) -> Iterator[None]:
+    """Run `work` once, right after the last answer of a topic quiz has read what its finish
+    needs (the topic's progress, after the attempt's responses), before its write
+    transaction: as another request committing between the answer's reads and its write."""
+    pending = [work]
+
+    def intercept(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if pending and sql.startswith("SELECT") and 'FROM "learning_topicprogress"' in sql:
+            pending.pop()()
+        return result
+
+    with connection.execute_wrapper(intercept):
+        yield
+
+
+class TestWritesBetweenTheReadsAndTheWrite:
+    """Another request's write lands after an answer has read and graded, before it writes."""
+
+    def test_the_last_answer_keeps_a_regrade_of_an_earlier_one(self, learner, teacher):
+        topic = TopicFactory.create()
+        LessonFactory.create(topic=topic)
+        key = QuestionFactory.create(
+            topic=topic, key="key", choices=[("A", True), ("B", False), ("C", False)]
+        )
+        easy = QuestionFactory.create(topic=topic, key="easy")
+        quiz = QuizFactory.create(topic=topic, question_count=2)
+        attempt = services.start_attempt(learner=learner, quiz=quiz)
+        services.record_answer(attempt=attempt, question_id=key.pk, answer=pick(key, "B"))
+        attempt.refresh_from_db()
+        move_the_key_to_b(key)  # B was right all along: the teacher regrades ...
+        with once_the_finish_is_read(lambda: apply(key, teacher)):
+            # ... while the last answer is on its way
+            last = pick(easy, "Right")
+            services.record_answer(attempt=attempt, question_id=easy.pk, answer=last)
+        attempt.refresh_from_db()
+        assert (attempt.state, attempt.points, attempt.percent, attempt.passed) == (
+            AttemptState.FINISHED,
+            2,
+            Decimal(100),
+            True,
+        )
+        assert TopicProgress.objects.get(learner=learner).best_percent == Decimal(100)
+        statistics = QuestionStatistics.objects.filter(question=key).aggregate(right=Sum("sum_x"))
+        assert statistics["right"] == 1
+
+    def test_an_answer_checked_again_is_graded_by_the_version_its_page_showed(
+        self, learner_client, learner, attempt
+    ):
+        position = next(p for p in range(2, 11) if question_at(attempt, p).type == "single")
+        question = question_at(attempt, position)
+        data = page_answer(learner_client, attempt, position, right=True)
+        read_by_this_tab = copy.deepcopy(attempt)
+        asked = selectors.question_to_answer(
+            read_by_this_tab, position, version_token=data["version"]
+        )
+        first = question_at(attempt, 1)  # another tab answers first ...
+        services.record_answer(attempt=attempt, question_id=first.pk, answer=right_answer(first))
+        question.choices.update(is_correct=False)  # ... and the teacher re-keys the question
+        stored = services.record_answer(
+            attempt=read_by_this_tab,
+            question_id=question.pk,
+            answer=right_answer_as_shown(asked),
+            asked=asked,
+        )
+        assert stored.points == 1
+        assert stored.version.digest in data["version"]

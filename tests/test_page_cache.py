@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from learning import services
+from learning import page_cache, services
 from learning.models import (
     Attempt,
     Classroom,
@@ -118,6 +118,22 @@ class TestServedFromTheCache:
         assertContains(other.get(COURSE), "<dd>–</dd>", html=True)  # no score yet
         assertContains(learner_client.get(COURSE), "<dd>100%</dd>", html=True)
 
+    def test_an_account_given_a_deleted_account_s_id_never_gets_its_pages(self, topic):
+        gone = UserFactory.create(username="gone-for-good")
+        client = Client()
+        client.force_login(gone)
+        warm(client, DASHBOARD)
+        warm(client, COURSE)
+        reused_id = gone.pk
+        gone.delete()
+        # A database restored from a backup, or a sequence reset, hands the id out again
+        # while a shared cache (Redis) still holds the pages made for the old account.
+        newcomer = UserFactory.create(pk=reused_id, username="newcomer")
+        client = Client()
+        client.force_login(newcomer)
+        assertContains(client.get(DASHBOARD), "Your progress, newcomer")
+        assertNotContains(client.get(COURSE), "gone-for-good")
+
     def test_a_visitor_never_gets_a_learners_page(self, learner_client, client, topic):
         warm(learner_client, COURSE)
         warm(learner_client, lesson_url(topic))
@@ -196,6 +212,30 @@ class TestTokens:
         )
         assert marked.status_code == 302
         assertContains(client.get(lesson_url(topic)), "You have read this lesson")
+
+    def test_a_page_cached_before_the_secret_key_was_rotated_gets_a_working_token(
+        self, learner, topic, settings
+    ):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(learner)
+        warm(client, lesson_url(topic))
+        # A deploy that rotates the key (the old one kept as a fallback, so nobody is
+        # logged out) with the same code: its workers start afresh, the shared cache stays.
+        settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+        settings.SECRET_KEY = "a-new-secret-key-" + "x" * 50
+        page_cache._placeholders.cache_clear()
+        try:
+            page = client.get(lesson_url(topic))
+            token = TOKEN.search(page.content.decode())
+            assert token is not None
+            marked = client.post(
+                reverse("learning:mark_read", args=[topic.slug]), {"csrfmiddlewaretoken": token[1]}
+            )
+            assert marked.status_code == 302
+            nonce = NONCE.search(page.content.decode())
+            assert f"'nonce-{nonce[1]}'" in page["Content-Security-Policy"]
+        finally:
+            page_cache._placeholders.cache_clear()
 
     def test_every_view_gets_its_own_token_and_nonce_matching_its_header(
         self, learner_client, topic

@@ -25,6 +25,7 @@ from django.test import Client
 from django.urls import reverse
 
 from quizsite import settings as project_settings
+from tests.helpers import empty_this_runs_cache
 
 needs_redis = pytest.mark.skipif(
     not settings.REDIS_URL,
@@ -114,15 +115,31 @@ class TestWithRedis:
         redis = Redis.from_url(settings.REDIS_URL)
         assert redis.exists(in_redis)
 
-        redis.flushdb()  # a Redis restarted without its data
+        # A Redis restarted without its data (this run's part of it: others share it).
+        empty_this_runs_cache()
         assert client.get(dashboard).status_code == 200  # still logged in, from the database
         assert redis.exists(in_redis)  # and copied back
 
-        redis.flushdb()
+        empty_this_runs_cache()
         assert client.post(reverse("logout")).status_code == 302
         stale = client_with_cookies_of(client)
         stale.cookies[settings.SESSION_COOKIE_NAME] = session_key
         assert stale.get(dashboard).status_code == 302
+
+
+@needs_redis
+def test_emptying_the_cache_between_tests_leaves_another_runs_entries_alone():
+    """Another run of the tests, or another worker of this one (its own key prefix), may
+    share the Redis database: a test starting must not empty that one's cache."""
+    another_run = RedisCache(settings.REDIS_URL, {"KEY_PREFIX": "another-run"})
+    another_run.set("page", "theirs", timeout=60)
+    cache.set("page", "ours")
+    try:
+        empty_this_runs_cache()
+        assert cache.get("page") is None
+        assert another_run.get("page") == "theirs"
+    finally:
+        another_run.delete("page")
 
 
 class TestWithoutRedis:
