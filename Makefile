@@ -69,6 +69,7 @@ serve: install
 
 # Not part of `make test`: timings belong here, query budgets in the tests.
 bench: install
+	scripts/ensure-wrk
 	$(PY) scripts/bench.py
 
 loadtest: install

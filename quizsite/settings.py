@@ -432,6 +432,13 @@ LOGGING = {
 
 # `make bench` serves a bare view at /bench/ceiling: the fastest any page can be here.
 BENCHMARK = envbool("DJANGO_BENCHMARK", False)
+# ...and times how long each POST's write transactions hold the database's lock, in one
+# file per process here (quizsite/lock_timing.py).
+BENCHMARK_LOCK_TIMES_DIR = Path(
+    os.environ.get("DJANGO_BENCHMARK_LOCK_TIMES_DIR", BASE_DIR / "bench" / "lock-times")
+)
+if BENCHMARK:
+    MIDDLEWARE.insert(0, "quizsite.lock_timing.WriteLockTimer")
 
 # Where the course content lives; `load_content` reads it.
 COURSE_CONTENT_DIR = Path(os.environ.get("COURSE_CONTENT_DIR", BASE_DIR / "fixtures"))

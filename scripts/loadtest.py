@@ -39,6 +39,7 @@ def start_runserver(port: int) -> subprocess.Popen:
 
 
 def main() -> None:
+    bench.use_bench_settings()
     bench.reset_database()
     import django
 
