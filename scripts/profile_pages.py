@@ -264,7 +264,8 @@ def install_timers() -> None:
 
     connection.execute_wrappers.append(sql)
     database = type(connections[DEFAULT_DB_ALIAS])
-    database.commit = timed(SQL, database.commit)  # the COMMIT is not through a cursor  # type: ignore[method-assign]
+    # The COMMIT is not through a cursor.
+    database.commit = timed(SQL, database.commit)  # type: ignore[method-assign]
 
 
 # ---- the requests ----------------------------------------------------------------------
