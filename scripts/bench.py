@@ -724,6 +724,9 @@ def measure_run(label: str, port: int) -> dict[str, Any]:
         bares.append(bare)
         rows.insert(4, answer_row)
         print(f"  {answer_row.name:<20} {answer_row.measure.rps:>8,.0f} req/s", flush=True)
+        # The bare view again, as a visitor with no session: what a page could reach if
+        # nothing read the session and the user. Reported beside the logged-in ratios.
+        visitor_bare = combine([measure_bare(port, "") for _ in range(ROUNDS)])
         rss = worker_rss_mb(server.pid)
     finally:
         server.terminate()
@@ -736,6 +739,7 @@ def measure_run(label: str, port: int) -> dict[str, Any]:
         "bare view runs": [asdict(bare) for bare in bares],
         "answers": answers,
         "worker rss mb": rss,
+        "visitor bare view": asdict(visitor_bare),
     }
 
 
@@ -775,7 +779,21 @@ def run_table(database: str, run: dict[str, Any]) -> str:
     rows = [row_from_json(row) for row in run["pages"]]
     rss = ", ".join(f"{size} MB" for size in run["worker rss mb"])
     extra = [*answer_notes(run["answers"]), f"worker memory after the run (VmRSS): {rss}"]
+    if "visitor bare view" in run:
+        extra.append(visitor_ratios(rows, Measure(**run["visitor bare view"])))
     return table(title, rows, Measure(**run["bare view"]), extra)
+
+
+def visitor_ratios(rows: Sequence[Row], visitor_bare: Measure) -> str:
+    """Each page's rate over the bare view asked by a visitor (no session, no user read):
+    the stricter ceiling."""
+    if not visitor_bare.rps:
+        return "bare view for a visitor: no request finished"
+    ratios = ", ".join(f"{row.name} {row.measure.rps / visitor_bare.rps:.2f}x" for row in rows)
+    return (
+        f"against the bare view for a visitor ({rate(visitor_bare.rps)} req/s, "
+        f"no session or user read): {ratios}"
+    )
 
 
 def flat_queries(runs: Sequence[dict[str, Any]]) -> str:

@@ -211,3 +211,19 @@ class TestARealRun:
         assert measure.errors == 0
         assert Response.objects.count() == 12
         assert User.objects.filter(attempts__state="finished").count() == 4
+
+
+def test_the_report_also_gives_each_page_against_a_visitors_bare_view():
+    """The logged-in bare view pays the session and user reads; the visitor's does not, so
+    its ratios are the stricter ones, and both are shown."""
+    rows = [
+        bench.Row("course page", bench.Measure(1000, 3.0, 500.0, 12.0, 30.0, 0), 800.0, 0.5, 6),
+        bench.Row("result", bench.Measure(100, 3.0, 50.0, 60.0, 90.0, 0), 800.0, 0.5, 9),
+    ]
+    line = bench.visitor_ratios(rows, bench.Measure(6000, 3.0, 2000.0, 2.0, 6.0, 0))
+    assert "2,000 req/s" in line
+    assert "course page 0.25x" in line
+    assert "result 0.03x" in line
+    assert "no request finished" in bench.visitor_ratios(
+        rows, bench.Measure(0, 3.0, 0.0, 0.0, 0.0, 0)
+    )
