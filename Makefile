@@ -14,7 +14,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 python; do \
 DEV_ENV := DJANGO_DEBUG=1
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-a-secret
 
-.PHONY: run test setup install lint format clean screenshots serve bench loadtest \
+.PHONY: run test setup install lint format clean screenshots serve bench profile loadtest \
 	requirements check-requirements
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -71,6 +71,10 @@ serve: install
 bench: install
 	scripts/ensure-wrk
 	$(PY) scripts/bench.py
+
+# Not part of `make test` either: where each request's CPU time goes, in-process.
+profile: install
+	$(PY) scripts/profile_pages.py
 
 loadtest: install
 	$(PY) scripts/loadtest.py
