@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.contrib.auth.models import Group, Permission, User
+from django.db import connections
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
 

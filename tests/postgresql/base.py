@@ -10,6 +10,8 @@ order of the DELETEs does not matter. A flush asked to reset sequences or to cas
 left to TRUNCATE. tests/conftest.py uses this engine when the settings name Django's own.
 """
 
+from collections.abc import Sequence
+
 from django.core.management.color import Style
 from django.db.backends.postgresql import base, operations
 
@@ -18,7 +20,7 @@ class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(
         self,
         style: Style,
-        tables: list[str],
+        tables: Sequence[str],
         *,
         reset_sequences: bool = False,
         allow_cascade: bool = False,
