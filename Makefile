@@ -60,9 +60,13 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist), each with its own test database
+# and live server; TEST_WORKERS=0 runs it in this one.
+TEST_WORKERS ?= 2
+
 test: check-requirements setup lint
 	scripts/ensure-chromium
-	$(TEST_ENV) $(VENV)/bin/pytest
+	$(TEST_ENV) $(VENV)/bin/pytest --numprocesses $(TEST_WORKERS)
 
 serve: install
 	scripts/serve

@@ -359,11 +359,13 @@ def test_a_file_ten_times_larger_costs_ten_times_more(shape):
 
 
 def _seconds(text: str) -> float:
+    """The CPU time this thread spends reading the file: unlike the wall clock it does not
+    count the time another process (the suite's other worker, its Chromium) holds the core."""
     best = float("inf")
     for _ in range(2):
-        started = time.perf_counter()
+        started = time.thread_time()
         question_bank.read_moodle_xml_file(text)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     return best
 
 
