@@ -52,6 +52,7 @@ from learning.models import (
     TopicProgress,
 )
 from learning.question_types.base import OptionCodes, key_from_snapshot
+from learning.templatetags.learning_tags import percent as shown_percent
 from learning.versions import (
     choices_of,
     shown_digest,
@@ -803,7 +804,8 @@ def next_step(rows: list[TopicRow], reviews: ReviewSummary) -> NextStep:
         return NextStep(
             "retake",
             f"Retake the quiz on {weakest.topic.title}",
-            f"Your best there is {weakest.best_percent or 0:.0f}%; 70% makes it familiar.",
+            f"Your best there is {shown_percent(weakest.best_percent or 0)}; "
+            "70% makes it familiar.",
             reverse("learning:quiz", args=[weakest.topic.slug]),
         )
     for row in rows:

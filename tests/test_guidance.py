@@ -55,6 +55,13 @@ class TestNextStep:
         assert (step.action, step.title) == ("retake", "Retake the quiz on Topic 2")
         assert "40%" in step.reason
 
+    def test_the_best_score_is_rounded_as_the_result_page_rounds_it(self):
+        """22.5% is "23%" on the result page and the topic table: the next step agrees
+        (the tryout found "22%" beside "You scored 23%")."""
+        rows = [row(1, read=True, attempts=1, best=Decimal("22.50"), mastery=Mastery.ATTEMPTED)]
+        step = next_step(rows, NONE_DUE)
+        assert "Your best there is 23%;" in step.reason
+
     def test_with_nothing_weak_the_next_unread_lesson_comes_next(self):
         rows = [row(1, read=True, attempts=1, best=Decimal(80), mastery=Mastery.FAMILIAR), row(2)]
         assert next_step(rows, NONE_DUE).title == "Read the lesson on Topic 2"

@@ -461,6 +461,23 @@ class TestTypedQuestions:
         assertContains(response, "Choose one of the matches offered", status_code=422)
         assert not Response.objects.exists()
 
+    def test_a_refused_matching_answer_points_each_select_at_the_error_it_shows(
+        self, learner_client, typed_attempt
+    ):
+        """A screen reader on an invalid select reads the error: every aria-describedby
+        names an element the page has (it named a `<id>_error` that none had)."""
+        position = 1 if question_at(typed_attempt, 1).type == "matching" else 2
+        question = question_at(typed_attempt, position)
+        data = answer_post(question, right=True, attempt=typed_attempt)
+        codes = selectors.attempt_option_codes(typed_attempt, question, question.choices.all())
+        data[f"match-{codes.code(question.choices.first().pk)}"] = "Something I made up"
+        page = learner_client.post(question_url(typed_attempt, position), data).content.decode()
+        described = re.findall(r'aria-describedby="([^"]+)"', page)
+        assert described
+        for ids in described:
+            for element_id in ids.split():
+                assert f'id="{element_id}"' in page, element_id
+
 
 def test_the_feedback_lists_the_options_in_the_order_the_question_showed_them(
     learner_client, learner
