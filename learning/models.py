@@ -297,6 +297,13 @@ class FeedbackTiming(models.TextChoices):
     NEVER = "never", "Never"
 
 
+class LmsGrade(models.TextChoices):
+    """Which score an LMS gradebook gets for a learner when a linked quiz is finished."""
+
+    BEST = "best", "Their best attempt"
+    LATEST = "latest", "Their latest attempt"
+
+
 class Quiz(models.Model):
     """A topic's quiz, or one of the two course-wide ones (review sessions and the course
     challenge), which draw their questions from the learner's state instead of a topic."""
@@ -363,6 +370,16 @@ class Quiz(models.Model):
         help_text=(
             "In order: a learner cannot look at a later question before answering the "
             "earlier ones. The spaced review and the course challenge always go in order."
+        ),
+    )
+    lms_grade = models.CharField(
+        "score sent to an LMS",
+        max_length=10,
+        choices=LmsGrade.choices,
+        default=LmsGrade.BEST,
+        help_text=(
+            "When the quiz is linked from an LMS course (LTI), the score its gradebook "
+            "receives each time a learner finishes an attempt."
         ),
     )
 
@@ -866,3 +883,7 @@ class PageVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} at version {self.version}"
+
+
+# The LTI tool's models belong to this app (learning/lti/models.py).
+from learning.lti.models import GradedLink, GradeSend, GradeSendState, LmsClass  # noqa: E402, F401

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "lti_tool",
     "learning",
 ]
 
@@ -256,6 +257,15 @@ def caches_and_session_engine(redis_url: str) -> tuple[dict[str, dict[str, Any]]
 
 REDIS_URL = redis_url_from_env()
 CACHES, SESSION_ENGINE = caches_and_session_engine(REDIS_URL)
+# An LTI launch's OIDC state and nonce (PyLTI1p3 keeps them in a cache) live in the database:
+# the login and the launch that follows may reach different workers, with or without Redis,
+# and a nonce must outlive neither its five minutes nor a restart in between.
+CACHES["lti"] = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "lti_launch_cache",
+    "TIMEOUT": 3600,
+    "OPTIONS": {"MAX_ENTRIES": 100_000},
+}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

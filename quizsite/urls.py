@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("lti/", include("learning.lti.urls")),
     path("", include("learning.urls")),
 ]
 

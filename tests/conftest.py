@@ -1,11 +1,14 @@
+import io
 import os
 import random
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -22,6 +25,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import empty_this_runs_cache
+from tests.lti_platform import CURRENT, FakePlatform
 
 
 def pytest_configure(config) -> None:
@@ -108,3 +112,16 @@ def empty_cache() -> None:
 def fast_password_hashing(settings) -> None:
     # Hashing strength is Django's concern, not ours; the default hasher costs ~0.3 s a user.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def lti_platform(live_server, settings) -> Iterator[FakePlatform]:
+    """A test LMS served by the live server (tests/lti_platform.py), registered in the
+    admin with one active deployment, and the tool's key pair made as `manage.py
+    rotate_keys` makes it."""
+    settings.ROOT_URLCONF = "tests.lti_platform_urls"
+    call_command("rotate_keys", stdout=io.StringIO())
+    platform = FakePlatform(base_url=live_server.url)
+    CURRENT.append(platform)
+    yield platform
+    CURRENT.remove(platform)

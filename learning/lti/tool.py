@@ -1,0 +1,50 @@
+"""PyLTI1p3's view of our platforms and where it keeps a launch's state."""
+
+from typing import Any
+
+from lti_tool.models import LtiDeployment
+from lti_tool.utils import DjangoToolConfig, _prepare_deployment
+from pylti1p3.contrib.django import DjangoCacheDataStorage
+from pylti1p3.deployment import Deployment
+
+
+class ToolConfig(DjangoToolConfig):
+    """django-lti's configuration, except that a deployment id nobody registered in the
+    admin is unknown: django-lti would create it (inactive) on first sight, which writes
+    from an unchecked message."""
+
+    def find_deployment(self, iss: str, deployment_id: str) -> Deployment | None:
+        return self._registered_deployment(
+            registration__uuid=self.registration_uuid,
+            registration__issuer=iss,
+            deployment_id=deployment_id,
+        )
+
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> Deployment | None:
+        lookups = {
+            "registration__issuer": iss,
+            "registration__client_id": client_id,
+            "deployment_id": deployment_id,
+        }
+        if self.registration_uuid is not None:
+            lookups["registration__uuid"] = self.registration_uuid
+        return self._registered_deployment(**lookups)
+
+    def _registered_deployment(self, **lookups: Any) -> Deployment | None:
+        deployment = (
+            LtiDeployment.objects.filter(registration__is_active=True, is_active=True, **lookups)
+            .select_related("registration")
+            .first()
+        )
+        if deployment is None:
+            return None
+        self.deployment = deployment
+        return _prepare_deployment(deployment)
+
+
+def launch_data_storage() -> DjangoCacheDataStorage:
+    """The OIDC state, nonces and validated launches, in the database cache
+    (settings.CACHES["lti"]), shared by every worker."""
+    return DjangoCacheDataStorage(cache_name="lti")

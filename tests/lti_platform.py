@@ -1,0 +1,405 @@
+"""A test LMS: the LTI 1.3 platform side, played for real.
+
+It has its own RSA key pair and serves its JWKS, OIDC auth, token, line item, score and
+membership endpoints from the live server (tests/lti_platform_urls.py), so the tool
+fetches keys, signs client assertions and posts scores over HTTP exactly as it would to
+Moodle or Canvas. What the tool sends it is recorded for the tests to look at.
+
+Use the `lti_platform` fixture (tests/conftest.py): it starts the live server, routes
+/test-platform/ to this module's views and registers the platform in the admin's tables.
+"""
+
+import json
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.test import Client
+from django.urls import reverse
+from django.utils.html import escape
+from django.views.decorators.csrf import csrf_exempt
+from jwcrypto.jwk import JWK
+from lti_tool.models import LtiDeployment, LtiRegistration
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/"
+
+LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+ADMINISTRATOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
+
+AGS_SCOPES = [
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+]
+NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+
+
+def new_key_pair() -> JWK:
+    return JWK.generate(kty="RSA", size=2048, kid=uuid.uuid4().hex, alg="RS256", use="sig")
+
+
+@dataclass
+class ReceivedScore:
+    lineitem_url: str
+    score: dict[str, Any]
+    access_token: str
+
+
+@dataclass
+class FakePlatform:
+    """One LMS. `base_url` is the live server's; its endpoints live under /test-platform/."""
+
+    base_url: str
+    issuer: str = "https://lms.example.edu"
+    client_id: str = "muscle-course-tool"
+    deployment_id: str = "deployment-1"
+    key: JWK = field(default_factory=new_key_pair)
+    # Recorded from the tool:
+    scores: list[ReceivedScore] = field(default_factory=list)
+    token_requests: list[dict[str, Any]] = field(default_factory=list)
+    deep_link_responses: list[dict[str, Any]] = field(default_factory=list)
+    membership_requests: int = 0
+    # Set by tests:
+    members: list[dict[str, Any]] = field(default_factory=list)
+    failing_score_posts: int = 0  # the next N score posts are answered 503
+    # Launches prepared for the browser (OIDC auth endpoint), by login_hint.
+    prepared: dict[str, dict[str, Any]] = field(default_factory=dict)
+    issued_tokens: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- URLs the platform has -------------------------------------------------------
+    def url(self, path: str) -> str:
+        return f"{self.base_url}/test-platform/{path}"
+
+    @property
+    def auth_url(self) -> str:
+        return self.url("auth/")
+
+    @property
+    def token_url(self) -> str:
+        return self.url("token/")
+
+    @property
+    def jwks_url(self) -> str:
+        return self.url("jwks/")
+
+    @property
+    def memberships_url(self) -> str:
+        return self.url("memberships/")
+
+    @property
+    def lineitems_url(self) -> str:
+        return self.url("lineitems/")
+
+    def lineitem_url(self, number: int) -> str:
+        return self.url(f"lineitems/{number}/")
+
+    @property
+    def deep_link_return_url(self) -> str:
+        return self.url("deep-link-return/")
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [json.loads(self.key.export_public())]}
+
+    # -- the admin side ---------------------------------------------------------------
+    def register(self, **fields: Any) -> LtiRegistration:
+        """What a superuser enters in the admin for this platform, with one active
+        deployment."""
+        values = {
+            "name": "Test LMS",
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "auth_url": self.auth_url,
+            "token_url": self.token_url,
+            "keyset_url": self.jwks_url,
+        }
+        values.update(fields)
+        registration = LtiRegistration.objects.create(**values)
+        LtiDeployment.objects.create(
+            registration=registration, deployment_id=self.deployment_id, is_active=True
+        )
+        return registration
+
+    # -- messages -----------------------------------------------------------------------
+    def claims(
+        self,
+        *,
+        nonce: str,
+        message_type: str = "LtiResourceLinkRequest",
+        sub: str = "learner-1",
+        roles: list[str] | None = None,
+        name: str | None = "Ada Lovelace",
+        email: str | None = "ada@school.example",
+        context_id: str = "course-101",
+        context_title: str = "Physiology 101",
+        resource_link_id: str = "link-1",
+        custom: dict[str, str] | None = None,
+        lineitem: str | None = None,
+        target_link_uri: str | None = None,
+        lifetime: int = 300,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The id_token body of a launch, as an LMS sends it."""
+        now = int(time.time())
+        body: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": sub,
+            "iat": now,
+            "exp": now + lifetime,
+            "nonce": nonce,
+            LTI + "message_type": message_type,
+            LTI + "version": "1.3.0",
+            LTI + "deployment_id": self.deployment_id,
+            LTI + "target_link_uri": target_link_uri or f"{self.base_url}/lti/launch/",
+            LTI + "roles": roles if roles is not None else [LEARNER],
+            LTI + "context": {
+                "id": context_id,
+                "label": context_title.split()[0],
+                "title": context_title,
+                "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
+            },
+            LTI + "tool_platform": {"guid": "test-lms", "name": "Test LMS"},
+            NRPS + "namesroleservice": {
+                "context_memberships_url": self.memberships_url,
+                "service_versions": ["2.0"],
+            },
+        }
+        if name is not None:
+            body["name"] = name
+            body["given_name"], _, body["family_name"] = name.partition(" ")
+        if email is not None:
+            body["email"] = email
+        if custom is not None:
+            body[LTI + "custom"] = custom
+        if message_type == "LtiResourceLinkRequest":
+            body[LTI + "resource_link"] = {"id": resource_link_id, "title": "Muscle spasms"}
+            ags: dict[str, Any] = {"scope": AGS_SCOPES, "lineitems": self.lineitems_url}
+            if lineitem is not None:
+                ags["lineitem"] = lineitem
+            body[AGS + "endpoint"] = ags
+        elif message_type == "LtiDeepLinkingRequest":
+            body[DL + "deep_linking_settings"] = {
+                "deep_link_return_url": self.deep_link_return_url,
+                "accept_types": ["ltiResourceLink"],
+                "accept_presentation_document_targets": ["iframe", "window"],
+                "accept_multiple": False,
+                "auto_create": True,
+                "data": "platform-opaque-data",
+            }
+            body[AGS + "endpoint"] = {"scope": AGS_SCOPES, "lineitems": self.lineitems_url}
+        body.update(extra)
+        return body
+
+    def sign(self, body: dict[str, Any], key: JWK | None = None) -> str:
+        key = key or self.key
+        private_pem = key.export_to_pem(private_key=True, password=None)
+        return jwt.encode(body, private_pem, algorithm="RS256", headers={"kid": key["kid"]})
+
+    # -- a launch through the Django test client ---------------------------------------
+    def login(
+        self,
+        client: Client,
+        registration: LtiRegistration,
+        *,
+        login_hint: str = "hint-1",
+        lti_message_hint: str = "message-hint-1",
+    ) -> tuple[str, str]:
+        """The OIDC login initiation, as the LMS starts it; returns (state, nonce) from
+        the tool's redirect to this platform's auth URL."""
+        response = client.get(
+            reverse("lti:login", args=[registration.uuid]),
+            {
+                "iss": self.issuer,
+                "client_id": registration.client_id,
+                "login_hint": login_hint,
+                "lti_message_hint": lti_message_hint,
+                "target_link_uri": f"{self.base_url}/lti/launch/",
+                "lti_deployment_id": self.deployment_id,
+            },
+        )
+        assert response.status_code == 302, response.content[:500]
+        location = response["Location"]
+        assert location.startswith(registration.auth_url), location
+        query = parse_qs(urlsplit(location).query)
+        return query["state"][0], query["nonce"][0]
+
+    def launch(
+        self,
+        client: Client,
+        registration: LtiRegistration,
+        *,
+        follow: bool = False,
+        **claims: Any,
+    ) -> Any:
+        """Login initiation, then the signed launch POST the LMS's auth endpoint makes."""
+        state, nonce = self.login(client, registration)
+        id_token = self.sign(self.claims(nonce=nonce, **claims))
+        return client.post(
+            reverse("lti:launch"), {"id_token": id_token, "state": state}, follow=follow
+        )
+
+    def post_launch(self, client: Client, id_token: str, state: str, **kwargs: Any) -> Any:
+        return client.post(reverse("lti:launch"), {"id_token": id_token, "state": state}, **kwargs)
+
+    # -- for a browser: a course page that frames the tool ------------------------------
+    def prepare_browser_launch(self, **claims: Any) -> str:
+        """Remember a launch's claims under a fresh login_hint, for the auth endpoint."""
+        login_hint = secrets.token_urlsafe(8)
+        self.prepared[login_hint] = claims
+        return login_hint
+
+    def login_initiation_url(self, registration: LtiRegistration, login_hint: str) -> str:
+        query = {
+            "iss": self.issuer,
+            "client_id": registration.client_id,
+            "login_hint": login_hint,
+            "target_link_uri": f"{self.base_url}/lti/launch/",
+            "lti_deployment_id": self.deployment_id,
+        }
+        return f"{self.base_url}/lti/login/{registration.uuid}/?{urlencode(query)}"
+
+
+# The platform the live server's /test-platform/ views answer for (the fixture sets it).
+CURRENT: list[FakePlatform] = []
+
+
+def current() -> FakePlatform:
+    assert CURRENT, "no test platform: use the lti_platform fixture"
+    return CURRENT[-1]
+
+
+def _tool_jwks_client(platform: FakePlatform) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(f"{platform.base_url}/lti/jwks.json", cache_jwk_set=False)
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    token = header.removeprefix("Bearer ").strip()
+    return token if header.startswith("Bearer ") else None
+
+
+def jwks_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(current().jwks())
+
+
+def auth_view(request: HttpRequest) -> HttpResponse:
+    """The LMS's OIDC authorization endpoint: answers the tool's redirect with a form that
+    posts the signed id_token back to the tool's launch URL."""
+    platform = current()
+    params = request.GET
+    claims = platform.prepared.get(params.get("login_hint", ""))
+    if claims is None or params.get("client_id") != platform.client_id:
+        return HttpResponse("Unknown login", status=400)
+    id_token = platform.sign(platform.claims(nonce=params["nonce"], **claims))
+    redirect_uri = escape(params["redirect_uri"])
+    return HttpResponse(
+        f"""<!doctype html><title>Test LMS</title>
+<form id="launch" method="post" action="{redirect_uri}">
+<input type="hidden" name="id_token" value="{escape(id_token)}">
+<input type="hidden" name="state" value="{escape(params["state"])}">
+<noscript><button>Continue</button></noscript></form>
+<script>document.getElementById("launch").submit()</script>"""
+    )
+
+
+@csrf_exempt
+def token_view(request: HttpRequest) -> JsonResponse:
+    """OAuth 2 client credentials with a JWT assertion signed by the tool's key, checked
+    against the tool's JWKS fetched over HTTP."""
+    platform = current()
+    assertion = request.POST.get("client_assertion", "")
+    try:
+        signing_key = _tool_jwks_client(platform).get_signing_key_from_jwt(assertion)
+        claims = jwt.decode(
+            assertion,
+            signing_key.key,
+            algorithms=["RS256"],
+            audience=platform.token_url,
+            issuer=platform.client_id,
+        )
+    except jwt.PyJWTError as error:
+        return JsonResponse({"error": "invalid_client", "detail": str(error)}, status=401)
+    if claims.get("sub") != platform.client_id:
+        return JsonResponse({"error": "invalid_client"}, status=401)
+    token = secrets.token_urlsafe(16)
+    with platform.lock:
+        platform.issued_tokens.add(token)
+        platform.token_requests.append({"scope": request.POST.get("scope", ""), **claims})
+    return JsonResponse(
+        {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "scope": request.POST.get("scope", ""),
+        }
+    )
+
+
+@csrf_exempt
+def lineitems_view(request: HttpRequest) -> JsonResponse:
+    """The course's line items: none listed; one created on POST."""
+    platform = current()
+    if _bearer(request) not in platform.issued_tokens:
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    if request.method == "POST":
+        item = json.loads(request.body)
+        item["id"] = platform.lineitem_url(len(platform.scores) + 100)
+        return JsonResponse(item, status=201)
+    return JsonResponse([], safe=False)
+
+
+@csrf_exempt
+def scores_view(request: HttpRequest, number: int) -> HttpResponse:
+    platform = current()
+    token = _bearer(request)
+    if token not in platform.issued_tokens:
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    with platform.lock:
+        if platform.failing_score_posts > 0:
+            platform.failing_score_posts -= 1
+            return HttpResponse("LMS down for maintenance", status=503)
+        platform.scores.append(
+            ReceivedScore(platform.lineitem_url(number), json.loads(request.body), token)
+        )
+    return HttpResponse(status=204)
+
+
+def memberships_view(request: HttpRequest) -> JsonResponse:
+    platform = current()
+    if _bearer(request) not in platform.issued_tokens:
+        return JsonResponse({"error": "unauthorized"}, status=401)
+    platform.membership_requests += 1
+    return JsonResponse(
+        {
+            "id": platform.memberships_url,
+            "context": {"id": "course-101", "title": "Physiology 101"},
+            "members": platform.members,
+        },
+        content_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
+    )
+
+
+@csrf_exempt
+def deep_link_return_view(request: HttpRequest) -> HttpResponse:
+    """Where the tool posts the teacher's pick: the signed JWT is checked against the
+    tool's JWKS and kept."""
+    platform = current()
+    token = request.POST.get("JWT", "")
+    try:
+        signing_key = _tool_jwks_client(platform).get_signing_key_from_jwt(token)
+        claims = jwt.decode(token, signing_key.key, algorithms=["RS256"], audience=platform.issuer)
+    except jwt.PyJWTError as error:
+        return HttpResponse(f"Refused: {error}", status=400)
+    platform.deep_link_responses.append(claims)
+    return HttpResponse("<!doctype html><title>Test LMS</title><p>Link saved in the course.")
