@@ -23,6 +23,9 @@ TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The reports: proxy models whose view permission opens the page.
     "itemanalysis": ("view",),
     "progressreport": ("view",),
+    # Scores on their way to an LMS gradebook: "change" is only the admin's "send again
+    # now" (the records themselves are read-only).
+    "gradesend": ("view", "change"),
 }
 
 

@@ -3,7 +3,7 @@ learner records, and the reports. Importing the modules registers their admins."
 
 from django.contrib import admin
 
-from learning.admin import authoring, bank, imports, records, reports  # noqa: F401
+from learning.admin import authoring, bank, imports, lms_grades, records, reports  # noqa: F401
 
 admin.site.site_header = "Muscle Spasms, Explained: teaching"
 admin.site.site_title = "Course admin"

@@ -48,6 +48,9 @@ class GradeSendState(models.TextChoices):
     SENT = "sent", "Sent"
     RETRYING = "retrying", "Not reached; trying again"
     GAVE_UP = "gave_up", "Not sent; gave up"
+    # A later attempt's score went (or is going) to the same line item instead: sending
+    # this older one could overwrite the newer score.
+    SUPERSEDED = "superseded", "Replaced by a later attempt's score"
 
 
 class GradeSend(models.Model):
