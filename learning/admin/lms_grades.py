@@ -31,6 +31,7 @@ class GradeSendAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("state", ("link__quiz", admin.RelatedOnlyFieldListFilter))
     list_select_related = (
         "attempt__learner",
+        "attempt__quiz__topic",  # the row's name (the checkbox's label) names its attempt
         "link__quiz__topic",
         "link__resource_link__context",
     )

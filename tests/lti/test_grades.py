@@ -33,7 +33,7 @@ from learning.models import (
     QuizKind,
 )
 from tests.factories import QuestionFactory, TopicFactory, UserFactory
-from tests.helpers import HTMX, answer_post
+from tests.helpers import answer_post
 from tests.lti.records import graded_link, lms_course, lms_learner
 from tests.lti_platform import AGS_SCOPES, FakePlatform
 
@@ -72,7 +72,7 @@ def take_quiz(client: Client, learner: User, quiz: Quiz, *, right: int | None = 
         client.post(
             reverse("learning:question", args=[attempt.pk, position]),
             answer_post(question, position <= right, attempt),
-            **HTMX,
+            HTTP_HX_REQUEST="true",
         )
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.FINISHED
@@ -349,10 +349,10 @@ class TestWhoseScoresGo:
                 url = reverse("learning:question", args=[attempt.pk, position])
                 data = answer_post(question, True, attempt)
                 if position < attempt.question_total:
-                    client.post(url, data, **HTMX)
+                    client.post(url, data, HTTP_HX_REQUEST="true")
                     continue
                 with CaptureQueriesContext(connection) as captured:
-                    client.post(url, data, **HTMX)
+                    client.post(url, data, HTTP_HX_REQUEST="true")
             return [query["sql"] for query in captured.captured_queries]
 
         other_client = Client()
@@ -371,3 +371,82 @@ class TestWhoseScoresGo:
         # and the UPDATE superseding older ones.
         assert len(linked) == len(unlinked) + 4
         assert {send.attempt.learner for send in GradeSend.objects.all()} == {learner}
+
+
+class TestTheAdminList:
+    @pytest.fixture
+    def taught_course(self, lti_platform, registration, teacher) -> LmsClass:
+        return lms_course(lti_platform, registration, teachers=(teacher,))
+
+    def test_a_teacher_follows_their_learners_scores_and_sends_them_again(
+        self, lti_platform, teacher_client, learner, registration, taught_course, quiz
+    ):
+        graded_link(lti_platform, taught_course, quiz)
+        lms_learner(registration, taught_course, learner)
+        stranger = UserFactory(username="not-my-learner")
+        elsewhere = lms_course(lti_platform, registration, context_id="c-2", title="Elsewhere")
+        graded_link(lti_platform, elsewhere, quiz, number=2)
+        lms_learner(registration, elsewhere, stranger, sub="stranger")
+        lti_platform.failing_score_posts = 100
+        for each in (learner, stranger):
+            client = Client()
+            client.force_login(each)
+            take_quiz(client, each, quiz)
+        grades.wait_for_background_sends()
+        mine = GradeSend.objects.get(attempt__learner=learner)
+        GradeSend.objects.filter(pk=mine.pk).update(state=GradeSendState.GAVE_UP)
+        changelist = reverse("admin:learning_gradesend_changelist")
+        page = teacher_client.get(changelist, {"state": "gave_up"})
+        assertContains(page, "ada")
+        assertContains(page, "Physiology 101")
+        assertContains(page, "The LMS answered 503")
+        assertNotContains(page, "not-my-learner")
+        assertNotContains(teacher_client.get(changelist, {"state": "sent"}), "Physiology 101")
+        lti_platform.failing_score_posts = 0
+        response = teacher_client.post(
+            changelist,
+            {"action": "send_again_now", "_selected_action": [mine.pk]},
+            follow=True,
+        )
+        assertContains(response, "Sent again: 1 sent")
+        mine.refresh_from_db()
+        assert (mine.state, mine.tries) == (GradeSendState.SENT, 1)
+        assert [score.score["userId"] for score in lti_platform.scores] == ["learner-1"]
+        # Sent already: left as it is.
+        response = teacher_client.post(
+            changelist, {"action": "send_again_now", "_selected_action": [mine.pk]}, follow=True
+        )
+        assertContains(response, "1 left as they were")
+        assert len(lti_platform.scores) == 1
+
+    def test_another_teachers_learners_sends_are_not_found(
+        self, lti_platform, teacher_client, learner, registration, course, quiz, link, lms_user
+    ):
+        learner_client = Client()
+        learner_client.force_login(learner)
+        take_quiz(learner_client, learner, quiz)
+        grades.wait_for_background_sends()
+        send = GradeSend.objects.get()
+        url = reverse("admin:learning_gradesend_change", args=[send.pk])
+        assert teacher_client.get(url).status_code == 404
+
+    def test_the_list_costs_the_same_for_many_scores(
+        self, lti_platform, teacher_client, registration, taught_course, quiz
+    ):
+        graded_link(lti_platform, taught_course, quiz)
+        changelist = reverse("admin:learning_gradesend_changelist")
+        costs = []
+        for number in range(3):
+            each = UserFactory(username=f"learner-{number}")
+            lms_learner(registration, taught_course, each, sub=f"sub-{number}")
+            client = Client()
+            client.force_login(each)
+            take_quiz(client, each, quiz)
+            grades.wait_for_background_sends()
+            with CaptureQueriesContext(connection) as captured:
+                assertContains(teacher_client.get(changelist), f"learner-{number}")
+            costs.append(len(captured.captured_queries))
+        # session, user, its permissions (two), the quiz filter's quizzes and topics, the
+        # counts (two), the page of scores with their learners, quizzes and courses, the
+        # date hierarchy (two)
+        assert costs == [11, 11, 11]
