@@ -55,7 +55,7 @@ class GradeSendAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return send
 
     def has_send_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("learning.change_gradesend")
+        return request.user.has_perm("learning.send_again_gradesend")
 
     @admin.display(description="Learner", ordering="attempt__learner__username")
     def learner_name(self, send: GradeSend) -> str:

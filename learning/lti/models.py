@@ -81,6 +81,7 @@ class GradeSend(models.Model):
             models.UniqueConstraint(fields=["attempt", "link"], name="one_grade_send_per_link")
         ]
         indexes = [models.Index(fields=["state", "next_try_at"], name="grade_send_due")]
+        permissions = [("send_again_gradesend", "Can send a score to the LMS again now")]
 
     def __str__(self) -> str:
         return f"{self.score_given}/{self.score_maximum} for {self.attempt}: {self.state}"

@@ -32,5 +32,11 @@ class Migration(migrations.Migration):
                 max_length=20,
             ),
         ),
+        migrations.AlterModelOptions(
+            name="gradesend",
+            options={
+                "permissions": [("send_again_gradesend", "Can send a score to the LMS again now")]
+            },
+        ),
         migrations.RunPython(let_teachers_follow_grade_sends, migrations.RunPython.noop),
     ]
