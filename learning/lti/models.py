@@ -82,6 +82,8 @@ class GradeSend(models.Model):
         ]
         indexes = [models.Index(fields=["state", "next_try_at"], name="grade_send_due")]
         permissions = [("send_again_gradesend", "Can send a score to the LMS again now")]
+        verbose_name = "LMS grade"
+        verbose_name_plural = "LMS grades"
 
     def __str__(self) -> str:
         return f"{self.score_given}/{self.score_maximum} for {self.attempt}: {self.state}"

@@ -35,7 +35,9 @@ class Migration(migrations.Migration):
         migrations.AlterModelOptions(
             name="gradesend",
             options={
-                "permissions": [("send_again_gradesend", "Can send a score to the LMS again now")]
+                "permissions": [("send_again_gradesend", "Can send a score to the LMS again now")],
+                "verbose_name": "LMS grade",
+                "verbose_name_plural": "LMS grades",
             },
         ),
         migrations.RunPython(let_teachers_follow_grade_sends, migrations.RunPython.noop),
