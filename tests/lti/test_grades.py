@@ -42,6 +42,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SCORE_SCOPE = AGS_SCOPES[2]
 
 
+@pytest.fixture(autouse=True)
+def no_send_left_running():
+    """Every background send ends before its test's tables are emptied."""
+    yield
+    grades.wait_for_background_sends()
+
+
 @pytest.fixture
 def registration(lti_platform: FakePlatform) -> LtiRegistration:
     return lti_platform.register()
