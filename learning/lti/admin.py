@@ -270,7 +270,6 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
         "last_launch",
         "setup_link",
     )
-    list_filter = ("is_active",)
     search_fields = ("name", "issuer", "client_id")
     readonly_fields = ("setup_link", "login_url")
     fieldsets = (
@@ -371,7 +370,7 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/lti_tool/ltiregistration/setup.html", context)
 
-    @admin.display(description="Set up in your LMS")
+    @admin.display(description="For the LMS")
     def setup_link(self, registration: LtiRegistration) -> str:
         if registration.pk is None:
             return "Shown once the platform is saved."
@@ -384,7 +383,7 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
             return "Made when the platform is saved: its own address, with its UUID."
         return reverse("lti:login", args=[registration.uuid])
 
-    @admin.display(description="Active deployments")
+    @admin.display(description="Deployments on")
     def active_deployments(self, registration: LtiRegistration) -> int:
         return int(getattr(registration, "active_deployment_count", 0))
 

@@ -23,6 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         changes = keys.ensure_key(grace=timedelta(days=max(options["grace_days"], 0)))
+        if options["verbosity"] < 1:
+            return
         if changes.created is not None:
             self.stdout.write(f"Made the LTI signing key {changes.created}.")
         if changes.retired:
