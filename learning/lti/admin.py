@@ -239,9 +239,7 @@ class DeploymentInline(admin.TabularInline):
     fields = ("deployment_id", "is_active")
     extra = 1
     verbose_name = "deployment"
-    verbose_name_plural = (
-        "Deployment IDs (Moodle: “Deployment ID”; Canvas: the app's “Deployment Id”)"
-    )
+    verbose_name_plural = "Deployment IDs (Moodle's “Deployment ID”, Canvas's “Deployment Id”)"
 
 
 def has_launched(registration: LtiRegistration) -> bool:
@@ -268,12 +266,12 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
         "is_active",
         "active_deployments",
         "last_launch",
-        "setup_link",
+        "setup_column",
     )
     search_fields = ("name", "issuer", "client_id")
     readonly_fields = ("setup_link", "login_url")
     fieldsets = (
-        (None, {"fields": ("name", "is_active", "setup_link")}),
+        (None, {"fields": ("name", "is_active")}),
         (
             "From the LMS",
             {
@@ -291,7 +289,7 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
                 ),
             },
         ),
-        ("For the LMS", {"fields": ("login_url",)}),
+        ("For the LMS", {"fields": ("setup_link", "login_url")}),
     )
     change_form_template = "admin/lti_tool/ltiregistration/change_form.html"
 
@@ -370,18 +368,22 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/lti_tool/ltiregistration/setup.html", context)
 
-    @admin.display(description="For the LMS")
+    @admin.display(description="What to paste into it")
     def setup_link(self, registration: LtiRegistration) -> str:
         if registration.pk is None:
             return "Shown once the platform is saved."
         url = reverse("admin:lti_tool_ltiregistration_setup", args=[registration.pk])
         return format_html('<a href="{}">Set up in your LMS</a>', url)
 
-    @admin.display(description="Initiate login URL")
+    @admin.display(description="For the LMS")
+    def setup_column(self, registration: LtiRegistration) -> str:
+        return self.setup_link(registration)
+
+    @admin.display(description="Its login initiation URL")
     def login_url(self, registration: LtiRegistration) -> str:
         if registration.pk is None:
             return "Made when the platform is saved: its own address, with its UUID."
-        return reverse("lti:login", args=[registration.uuid])
+        return f"{reverse('lti:login', args=[registration.uuid])} on this site"
 
     @admin.display(description="Deployments on")
     def active_deployments(self, registration: LtiRegistration) -> int:

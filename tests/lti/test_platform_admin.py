@@ -14,12 +14,14 @@ from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from lti_tool.models import Key, LtiContext, LtiDeployment, LtiRegistration, LtiUser
 from pytest_django.asserts import assertContains, assertNotContains
 
 from learning.lti import keys
 from learning.models import Classroom, LmsClass
 from tests.factories import TopicFactory, UserFactory
+from tests.lti_platform import FakePlatform
 
 pytestmark = pytest.mark.django_db
 
@@ -423,3 +425,36 @@ class TestWhatLaunchesRecorded:
         assertNotContains(change, tool_key.private_key.strip().splitlines()[1])
         assertNotContains(change, "PRIVATE KEY")
         assert superuser_client.get(reverse("admin:lti_tool_key_add")).status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_platform_registered_in_the_admin_launches_and_its_page_says_when(
+    lti_platform: FakePlatform, settings
+):
+    """The test LMS, registered through the add form as a superuser would (plain http on
+    localhost: debug on), launches a learner at the login URL its setup page gives."""
+    settings.DEBUG = True
+    superuser = Client()
+    superuser.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
+    data = form_data(
+        name="Test LMS",
+        issuer=lti_platform.issuer,
+        client_id=lti_platform.client_id,
+        auth_url=lti_platform.auth_url,
+        token_url=lti_platform.token_url,
+        keyset_url=lti_platform.jwks_url,
+        **{"deployments-0-deployment_id": lti_platform.deployment_id},
+    )
+    assert superuser.post(reverse(ADD), data).status_code == 302
+    registration = LtiRegistration.objects.get()
+    page = setup_page(superuser, registration)
+    assertContains(page, "None yet")
+    login_url = field_value(page, "login-url")
+    assert login_url == f"http://testserver{reverse('lti:login', args=[registration.uuid])}"
+
+    learner = Client()
+    assert lti_platform.launch(learner, registration).status_code == 302
+    page = setup_page(superuser, registration)
+    assertNotContains(page, "None yet")
+    last_launch = LtiUser.objects.get(registration=registration).datetime_modified
+    assertContains(page, timezone.localtime(last_launch).strftime("%Y-%m-%d %H:%M"))
