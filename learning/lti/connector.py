@@ -33,7 +33,7 @@ def service_connector(registration: LtiRegistration) -> ServiceConnector:
         platform = registration.to_registration()
     except Key.DoesNotExist:
         raise ServiceFailure(
-            "The tool has no active key to sign with: run `manage.py rotate_keys`."
+            "The tool has no active key to sign with: run `manage.py ensure_lti_key`."
         ) from None
     session = _TimedSession()
     session.headers["User-Agent"] = USER_AGENT
