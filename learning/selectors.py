@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learning import question_types, quiz_rules, regrading
+from learning.lti import grades
 from learning.mastery import COURSE_PROGRESS_LEVEL
 from learning.models import (
     Attempt,
@@ -170,8 +171,9 @@ class QuestionGone(Exception):
 
 def attempts_with_quiz() -> QuerySet[Attempt]:
     """Attempts with what every quiz screen shows beside them, in the same query: the quiz
-    and its topic."""
-    return Attempt.objects.select_related("quiz__topic")
+    and its topic, and whether an LMS course of the learner links the quiz (its grade goes
+    back there when the attempt finishes: learning/lti/grades.py)."""
+    return Attempt.objects.select_related("quiz__topic").annotate(lms_linked=grades.lms_linked())
 
 
 # A lesson loaded beside a question for its feedback's link needs its sections, not its body.

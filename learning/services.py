@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from learning import insight, page_cache, question_types, quiz_rules, reviews, scoring, selectors
 from learning.answer_leaks import draw_without_leaks, profiles_of
+from learning.lti import grades
 from learning.mastery import (
     COMPLETION_LEVEL,
     MasteryState,
@@ -33,6 +34,7 @@ from learning.models import (
     AttemptState,
     Certificate,
     Classroom,
+    GradeSend,
     Lesson,
     Mastery,
     Membership,
@@ -586,7 +588,12 @@ def drop_deleted_questions(*, attempt: Attempt) -> Attempt:
 @transaction.atomic
 def finish_attempt(*, attempt: Attempt, state: str = AttemptState.FINISHED) -> Attempt:
     """Score the attempt, close it, and update the topic's progress, all at once, once."""
-    attempt = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
+    attempt = (
+        Attempt.objects.select_for_update()
+        .select_related("quiz")
+        .annotate(lms_linked=grades.lms_linked())
+        .get(pk=attempt.pk)
+    )
     if attempt.state != AttemptState.IN_PROGRESS:
         return attempt
     page_cache.bump_learner(attempt.learner_id)
@@ -662,6 +669,7 @@ class _TopicFinish:
     progress_locked: bool
     new_state: MasteryState
     certificate_due: bool
+    grade_sends: list[GradeSend]  # the scores for LMS gradebooks (learning/lti/grades.py)
 
     @property
     def total(self) -> Decimal:
@@ -699,6 +707,7 @@ class _TopicFinish:
         self._write_progress(attempt)
         if self.certificate_due:
             award_certificates_if_complete(learner_ids=[attempt.learner_id], now=self.finished_at)
+        grades.record_sends(self.grade_sends)
 
     def _write_progress(self, attempt: Attempt) -> None:
         progress = self.progress
@@ -771,6 +780,7 @@ def _plan_topic_finish(
         progress_locked=locked,
         new_state=new_state,
         certificate_due=certificate_due,
+        grade_sends=grades.plan_sends(attempt=attempt, percent=percent),
     )
 
 
@@ -791,7 +801,7 @@ def _finish_course_attempt(attempt: Attempt, state: str, answers: list[_Answered
     """A review session or a course challenge ends (answered in full, or expired): score
     it, then move each topic's mastery by the whole session, unanswered questions counting
     as wrong (learning/mastery.py)."""
-    _close(attempt, state, sum((answer.points for answer in answers), Decimal(0)))
+    percent = _close(attempt, state, sum((answer.points for answer in answers), Decimal(0)))
     points = {answer.question_id: answer.points for answer in answers}
     topics = dict(
         Question.objects.filter(pk__in=attempt.question_ids).values_list("id", "topic_id")
@@ -818,6 +828,7 @@ def _finish_course_attempt(attempt: Attempt, state: str, answers: list[_Answered
         progress.save(update_fields=["mastery", "last_activity_at"])
     if attempt.quiz.kind == QuizKind.CHALLENGE:  # the one session that raises mastery
         award_certificates_if_complete(learner_ids=[attempt.learner_id], now=attempt.finished_at)
+    grades.record_sends(grades.plan_sends(attempt=attempt, percent=percent))
     return attempt
 
 

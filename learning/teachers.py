@@ -23,6 +23,8 @@ TEACHER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     # The reports: proxy models whose view permission opens the page.
     "itemanalysis": ("view",),
     "progressreport": ("view",),
+    # Scores on their way to an LMS gradebook, read-only; "send again now" is its own right.
+    "gradesend": ("view", "send_again"),
 }
 
 

@@ -46,6 +46,7 @@ from learning.forms import (
 )
 from learning.glossary import glossary
 from learning.http import AuthenticatedHtmxHttpRequest, AuthenticatedHttpRequest, HtmxHttpRequest
+from learning.lti import grades
 from learning.mastery import COMPLETION_LEVEL
 from learning.models import (
     Attempt,
@@ -534,6 +535,7 @@ def attempt_result(request: AuthenticatedHttpRequest, attempt_id: int) -> HttpRe
         "feedback_promise": quiz_rules.feedback_promise(attempt.quiz),
         "progress": topic_progress,
         "retake_refusal": _retake_refusal(request, attempt),
+        "lms_grades": grades.result_notes(attempt),
     }
     return render(request, "learning/result.html", context)
 

@@ -72,6 +72,8 @@ class FakePlatform:
     # Set by tests:
     members: list[dict[str, Any]] = field(default_factory=list)
     failing_score_posts: int = 0  # the next N score posts are answered 503
+    # Set: each score post waits until the test sets this event (a slow LMS).
+    score_gate: threading.Event | None = None
     # Launches prepared for the browser (OIDC auth endpoint), by login_hint.
     prepared: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_tokens: set[str] = field(default_factory=set)
@@ -365,6 +367,8 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
     token = _bearer(request)
     if token not in platform.issued_tokens:
         return JsonResponse({"error": "unauthorized"}, status=401)
+    if platform.score_gate is not None:
+        platform.score_gate.wait(30)
     with platform.lock:
         if platform.failing_score_posts > 0:
             platform.failing_score_posts -= 1

@@ -4,7 +4,7 @@ learner records, and the reports; and, for superusers only, the LTI tool's platf
 
 from django.contrib import admin
 
-from learning.admin import authoring, bank, imports, records, reports  # noqa: F401
+from learning.admin import authoring, bank, imports, lms_grades, records, reports  # noqa: F401
 from learning.lti import admin as lti_admin  # noqa: F401
 
 admin.site.site_header = "Muscle Spasms, Explained: teaching"

@@ -48,6 +48,9 @@ class GradeSendState(models.TextChoices):
     SENT = "sent", "Sent"
     RETRYING = "retrying", "Not reached; trying again"
     GAVE_UP = "gave_up", "Not sent; gave up"
+    # A later attempt's score went (or is going) to the same line item instead: sending
+    # this older one could overwrite the newer score.
+    SUPERSEDED = "superseded", "Replaced by a later attempt's score"
 
 
 class GradeSend(models.Model):
@@ -78,6 +81,9 @@ class GradeSend(models.Model):
             models.UniqueConstraint(fields=["attempt", "link"], name="one_grade_send_per_link")
         ]
         indexes = [models.Index(fields=["state", "next_try_at"], name="grade_send_due")]
+        permissions = [("send_again_gradesend", "Can send a score to the LMS again now")]
+        verbose_name = "LMS grade"
+        verbose_name_plural = "LMS grades"
 
     def __str__(self) -> str:
         return f"{self.score_given}/{self.score_maximum} for {self.attempt}: {self.state}"

@@ -1,7 +1,200 @@
-"""Names and Role Provisioning: a class's member list filled from the LMS roster."""
+"""Names and Role Provisioning: a class's member list filled from the LMS roster.
 
-from django.http import HttpRequest, HttpResponse
+A teacher of a class that is an LMS course asks for it (the button on the class's page
+in the admin). Every active member with the Learner role becomes an account tied to
+(platform, LTI subject), the one their launches will sign in, and a member of the class;
+an Inactive or Deleted one leaves the class (and stops getting grades sent), keeping all
+their records. Members the roster does not list are left as they are (a learner may have
+joined with the class's code).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from lti_tool.lti_core.constants import ContextRole
+from lti_tool.lti_core.utils import normalize_role
+from lti_tool.models import LtiContext, LtiMembership, LtiRegistration, LtiUser
+from pylti1p3.names_roles import NamesRolesProvisioningService
+
+from learning.http import AuthenticatedHttpRequest
+from learning.lti.connector import ServiceFailure, lms_errors_in_words, service_connector
+from learning.models import Classroom, LmsClass, Membership
+
+LEARNER_SUB_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
+# The details a roster may give, as LtiUser and User fields.
+LTI_USER_DETAILS = {
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "name": "name",
+    "email": "email",
+}
+USER_DETAILS = {"given_name": "first_name", "family_name": "last_name", "email": "email"}
 
 
-def sync_roster(request: HttpRequest, classroom_id: int) -> HttpResponse:
-    raise NotImplementedError
+class RosterError(Exception):
+    """The roster could not be fetched; the message says why."""
+
+
+@dataclass(frozen=True)
+class RosterCounts:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.removed} removed "
+            f"({self.unchanged} unchanged)"
+        )
+
+
+@require_POST
+@login_required
+def sync_roster(request: AuthenticatedHttpRequest, classroom_id: int) -> HttpResponse:
+    classroom = get_object_or_404(Classroom, pk=classroom_id)
+    if not (request.user.is_superuser or classroom.teachers.contains(request.user)):
+        raise PermissionDenied("Only a teacher of this class can fetch its member list.")
+    lms_class = (
+        LmsClass.objects.filter(classroom=classroom)
+        .select_related("context__deployment__registration", "classroom")
+        .first()
+    )
+    if lms_class is None:
+        raise Http404("This class is not an LMS course.")
+    try:
+        counts = fetch_roster(lms_class=lms_class)
+    except RosterError as error:
+        messages.error(request, f"The member list could not be fetched from the LMS. {error}")
+    else:
+        messages.success(request, f"Fetched the member list from the LMS: {counts}.")
+    return redirect("admin:learning_classroom_change", classroom.pk)
+
+
+def fetch_roster(*, lms_class: LmsClass) -> RosterCounts:
+    """Ask the LMS for the course's members (every page of them), then apply the list."""
+    context = lms_class.context
+    if not context.memberships_url:
+        raise RosterError(
+            "This LMS course has not offered its member list (Names and Role Provisioning "
+            "was not in its launches)."
+        )
+    registration = context.deployment.registration
+    try:
+        with lms_errors_in_words(registration):
+            service = NamesRolesProvisioningService(
+                service_connector(registration),
+                {"context_memberships_url": context.memberships_url},
+            )
+            members = service.get_members()
+    except ServiceFailure as failure:
+        raise RosterError(str(failure)) from failure
+    if not isinstance(members, list):
+        raise RosterError("The LMS's member list could not be read.")
+    return apply_roster(lms_class=lms_class, members=members)
+
+
+def account_for(lti_user: LtiUser) -> User:
+    """The account this LTI user's launches sign in, made now if they have none. The same
+    rule as the launch's (learning/lti/services.py, sign_in_from_launch): use the launch's
+    helper instead once it has one."""
+    if lti_user.auth_user is None:
+        lti_user.auth_user = User.objects.create_user(username=f"lti-{lti_user.pk}", password=None)
+        lti_user.save(update_fields=["auth_user"])
+    return lti_user.auth_user
+
+
+def _is_learner(member: dict[str, Any]) -> bool:
+    roles = member.get("roles", [])
+    if not isinstance(roles, list):
+        return False
+    return any(
+        isinstance(role, str)
+        and (normalize_role(role) == ContextRole.LEARNER or role.startswith(LEARNER_SUB_ROLE))
+        for role in roles
+    )
+
+
+def _copy_details(member: dict[str, Any], record: Any, fields: dict[str, str]) -> list[str]:
+    """Copy the details the roster gives onto the record; the names of the fields changed."""
+    changed = []
+    for claim, name in fields.items():
+        value = member.get(claim)
+        if not isinstance(value, str) or not value:
+            continue
+        value = value[: record._meta.get_field(name).max_length]
+        if getattr(record, name) != value:
+            setattr(record, name, value)
+            changed.append(name)
+    return changed
+
+
+@transaction.atomic
+def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
+    context = lms_class.context
+    registration = context.deployment.registration
+    classroom = lms_class.classroom
+    added = updated = removed = unchanged = 0
+    for member in members:
+        if not isinstance(member, dict) or not _is_learner(member):
+            continue
+        sub = member.get("user_id")
+        if not isinstance(sub, str) or not sub:
+            continue
+        if member.get("status", "Active") != "Active":
+            removed += _leave(
+                classroom=classroom, context=context, registration=registration, sub=sub
+            )
+            continue
+        # Locked as a launch locks it: the two never make two accounts for one learner.
+        lti_user, _ = LtiUser.objects.select_for_update().get_or_create(
+            registration=registration, sub=sub
+        )
+        lti_changed = _copy_details(member, lti_user, LTI_USER_DETAILS)
+        if lti_changed:
+            lti_user.save(update_fields=[*lti_changed, "datetime_modified"])
+        user = account_for(lti_user)
+        user_changed = _copy_details(member, user, USER_DETAILS)
+        if user_changed:
+            user.save(update_fields=user_changed)
+        LtiMembership.objects.update_or_create(
+            user=lti_user, context=context, defaults={"is_learner": True, "is_active": True}
+        )
+        _, joined = Membership.objects.get_or_create(classroom=classroom, learner=user)
+        if joined:
+            added += 1
+        elif user_changed or lti_changed:
+            updated += 1
+        else:
+            unchanged += 1
+    lms_class.roster_synced_at = timezone.now()
+    lms_class.save(update_fields=["roster_synced_at"])
+    return RosterCounts(added=added, updated=updated, removed=removed, unchanged=unchanged)
+
+
+def _leave(
+    *, classroom: Classroom, context: LtiContext, registration: LtiRegistration, sub: str
+) -> int:
+    """An Inactive or Deleted member leaves the class; 1 if they were in it."""
+    lti_user = LtiUser.objects.filter(registration=registration, sub=sub).first()
+    if lti_user is None:
+        return 0
+    LtiMembership.objects.filter(user=lti_user, context=context).update(is_active=False)
+    if lti_user.auth_user_id is None:
+        return 0
+    membership = Membership.objects.filter(
+        classroom=classroom, learner_id=lti_user.auth_user_id
+    ).first()
+    if membership is None:
+        return 0
+    membership.delete()  # the class membership only: their attempts and progress stay
+    return 1

@@ -1,0 +1,189 @@
+"""The roster (Names and Role Provisioning): a teacher of an LMS class fetches its member
+list from the test LMS; learners become accounts and class members, leavers leave."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
+from django.test import Client
+from django.urls import reverse
+from lti_tool.models import LtiContext, LtiMembership, LtiRegistration, LtiUser
+from pytest_django.asserts import assertContains
+
+from learning.models import Attempt, Classroom, LmsClass, Membership
+from tests.factories import AttemptFactory, QuizFactory, UserFactory
+from tests.lti.records import lms_course, lms_learner
+from tests.lti_platform import INSTRUCTOR, LEARNER, NRPS_SCOPE, FakePlatform
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def member(sub: str, name: str, *, roles=(LEARNER,), status: str = "Active") -> dict:
+    given, _, family = name.partition(" ")
+    return {
+        "user_id": sub,
+        "status": status,
+        "name": name,
+        "given_name": given,
+        "family_name": family,
+        "email": f"{given.lower()}@school.example",
+        "roles": list(roles),
+    }
+
+
+@pytest.fixture
+def registration(lti_platform: FakePlatform) -> LtiRegistration:
+    return lti_platform.register()
+
+
+@pytest.fixture
+def course(lti_platform, registration, teacher) -> LmsClass:
+    return lms_course(lti_platform, registration, teachers=(teacher,))
+
+
+def fetch(client: Client, classroom: Classroom):
+    return client.post(reverse("lti:roster", args=[classroom.pk]))
+
+
+def said(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+class TestFetchingTheMemberList:
+    def test_learners_become_accounts_and_class_members(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.members = [
+            member("s-1", "Ada Lovelace"),
+            member("s-2", "Alan Turing", roles=["Learner"]),  # the short form of the role
+            member("t-1", "Rosalind Franklin", roles=[INSTRUCTOR]),
+        ]
+        response = fetch(teacher_client, course.classroom)
+        assert response.status_code == 302
+        assert response["Location"] == reverse(
+            "admin:learning_classroom_change", args=[course.classroom.pk]
+        )
+        assert said(response) == [
+            "Fetched the member list from the LMS: 2 added, 0 updated, 0 removed (0 unchanged)."
+        ]
+        ada = User.objects.get(lti_users__sub="s-1")
+        assert (ada.first_name, ada.last_name, ada.email) == (
+            "Ada",
+            "Lovelace",
+            "ada@school.example",
+        )
+        assert not ada.has_usable_password()
+        assert set(course.classroom.learners.values_list("lti_users__sub", flat=True)) == {
+            "s-1",
+            "s-2",
+        }
+        assert not LtiUser.objects.filter(sub="t-1").exists()  # not a learner
+        assert LtiMembership.objects.filter(
+            context=course.context, user__sub="s-1", is_learner=True, is_active=True
+        ).exists()
+        course.refresh_from_db()
+        assert course.roster_synced_at is not None
+        # The LMS checked our token request against our JWKS, for the roster's scope.
+        assert [request["scope"] for request in lti_platform.token_requests] == [NRPS_SCOPE]
+
+    def test_a_later_launch_signs_in_the_account_the_roster_made(
+        self, lti_platform, teacher_client, course, registration
+    ):
+        lti_platform.members = [member("s-1", "Ada Lovelace")]
+        fetch(teacher_client, course.classroom)
+        made = User.objects.get(lti_users__sub="s-1")
+        learner_client = Client()
+        assert lti_platform.launch(learner_client, registration, sub="s-1").status_code == 302
+        assert learner_client.get("/").wsgi_request.user == made
+        assert User.objects.filter(lti_users__sub="s-1").count() == 1
+
+    def test_fetching_again_counts_changes_and_leavers_keep_their_records(
+        self, lti_platform, teacher_client, course, registration
+    ):
+        leaver = UserFactory(username="leaver")
+        lms_learner(registration, course, leaver, sub="s-3")
+        attempt = AttemptFactory(
+            learner=leaver, quiz=QuizFactory(), state="finished", percent=Decimal(80)
+        )
+        lti_platform.members = [member("s-1", "Ada Lovelace"), member("s-2", "Alan Turing")]
+        fetch(teacher_client, course.classroom)
+        lti_platform.members = [
+            member("s-1", "Ada King"),  # her name changed in the LMS
+            member("s-2", "Alan Turing"),
+            member("s-3", "Lee Ver", status="Inactive"),
+            member("s-4", "Never Here", status="Deleted"),  # unknown here: nothing to do
+        ]
+        response = fetch(teacher_client, course.classroom)
+        assert said(response)[-1] == (
+            "Fetched the member list from the LMS: 0 added, 1 updated, 1 removed (1 unchanged)."
+        )
+        assert User.objects.get(lti_users__sub="s-1").last_name == "King"
+        assert not Membership.objects.filter(learner=leaver).exists()
+        assert Attempt.objects.get(pk=attempt.pk).learner == leaver  # nothing deleted
+        assert LtiMembership.objects.get(user__sub="s-3").is_active is False
+        assert not LtiUser.objects.filter(sub="s-4").exists()
+
+    def test_the_lms_failing_is_a_message_not_an_error_page(
+        self, lti_platform, teacher_client, course
+    ):
+        LtiContext.objects.filter(pk=course.context_id).update(
+            memberships_url=lti_platform.url("no-such-endpoint/")
+        )
+        response = fetch(teacher_client, course.classroom)
+        assert response.status_code == 302
+        [message] = said(response)
+        assert message.startswith("The member list could not be fetched from the LMS.")
+        assert "404" in message
+        assert not course.classroom.learners.exists()
+
+    def test_a_course_without_the_service_says_so(self, lti_platform, teacher_client, course):
+        LtiContext.objects.filter(pk=course.context_id).update(memberships_url="")
+        [message] = said(fetch(teacher_client, course.classroom))
+        assert "has not offered its member list" in message
+        assert lti_platform.membership_requests == 0
+
+    def test_the_class_page_offers_it(self, lti_platform, teacher_client, course):
+        page = teacher_client.get(
+            reverse("admin:learning_classroom_change", args=[course.classroom.pk])
+        )
+        assertContains(page, reverse("lti:roster", args=[course.classroom.pk]))
+        assertContains(page, "Fetch the member list from the LMS")
+        other = Classroom.objects.create(name="Not from an LMS")
+        other.teachers.add(course.classroom.teachers.get())
+        page = teacher_client.get(reverse("admin:learning_classroom_change", args=[other.pk]))
+        assert "Fetch the member list" not in page.content.decode()
+
+
+class TestWhoMayFetchIt:
+    def test_another_teacher_is_refused(self, lti_platform, client, course):
+        someone = UserFactory(username="another-teacher", is_staff=True)
+        client.force_login(someone)
+        assert fetch(client, course.classroom).status_code == 403
+        assert lti_platform.membership_requests == 0
+
+    def test_a_learner_is_refused(self, lti_platform, client, course):
+        client.force_login(UserFactory())
+        assert fetch(client, course.classroom).status_code == 403
+
+    def test_a_superuser_may(self, lti_platform, client, course):
+        client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+        lti_platform.members = [member("s-1", "Ada Lovelace")]
+        assert fetch(client, course.classroom).status_code == 302
+        assert lti_platform.membership_requests == 1
+
+    def test_a_visitor_is_sent_to_log_in(self, lti_platform, client, course):
+        response = fetch(client, course.classroom)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+    def test_it_takes_only_a_post(self, lti_platform, teacher_client, course):
+        assert (
+            teacher_client.get(reverse("lti:roster", args=[course.classroom.pk])).status_code
+            == 405
+        )
+
+    def test_a_class_that_is_no_lms_course_is_not_found(self, lti_platform, teacher_client):
+        classroom = Classroom.objects.create(name="Joined by code")
+        classroom.teachers.add(User.objects.get(username="mrs-hill"))
+        assert fetch(teacher_client, classroom).status_code == 404
