@@ -214,9 +214,10 @@ class FakePlatform:
         *,
         login_hint: str = "hint-1",
         lti_message_hint: str = "message-hint-1",
+        secure: bool = False,
     ) -> tuple[str, str]:
         """The OIDC login initiation, as the LMS starts it; returns (state, nonce) from
-        the tool's redirect to this platform's auth URL."""
+        the tool's redirect to this platform's auth URL. `secure`: over HTTPS."""
         response = client.get(
             reverse("lti:login", args=[registration.uuid]),
             {
@@ -227,6 +228,7 @@ class FakePlatform:
                 "target_link_uri": f"{self.base_url}/lti/launch/",
                 "lti_deployment_id": self.deployment_id,
             },
+            secure=secure,
         )
         assert response.status_code == 302, response.content[:500]
         location = response["Location"]
@@ -240,13 +242,17 @@ class FakePlatform:
         registration: LtiRegistration,
         *,
         follow: bool = False,
+        secure: bool = False,
         **claims: Any,
     ) -> Any:
         """Login initiation, then the signed launch POST the LMS's auth endpoint makes."""
-        state, nonce = self.login(client, registration)
+        state, nonce = self.login(client, registration, secure=secure)
         id_token = self.sign(self.claims(nonce=nonce, **claims))
         return client.post(
-            reverse("lti:launch"), {"id_token": id_token, "state": state}, follow=follow
+            reverse("lti:launch"),
+            {"id_token": id_token, "state": state},
+            follow=follow,
+            secure=secure,
         )
 
     def post_launch(self, client: Client, id_token: str, state: str, **kwargs: Any) -> Any:
