@@ -265,6 +265,10 @@ class FakePlatform:
         self.prepared[login_hint] = claims
         return login_hint
 
+    def course_page_url(self, login_hint: str) -> str:
+        """The LMS's course page, framing the tool's launch for this login_hint."""
+        return self.url(f"course/?{urlencode({'login_hint': login_hint})}")
+
     def login_initiation_url(self, registration: LtiRegistration, login_hint: str) -> str:
         query = {
             "iss": self.issuer,
@@ -309,13 +313,33 @@ def auth_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Unknown login", status=400)
     id_token = platform.sign(platform.claims(nonce=params["nonce"], **claims))
     redirect_uri = escape(params["redirect_uri"])
-    return HttpResponse(
+    nonce = secrets.token_urlsafe(16)
+    response = HttpResponse(
         f"""<!doctype html><title>Test LMS</title>
 <form id="launch" method="post" action="{redirect_uri}">
 <input type="hidden" name="id_token" value="{escape(id_token)}">
 <input type="hidden" name="state" value="{escape(params["state"])}">
 <noscript><button>Continue</button></noscript></form>
-<script>document.getElementById("launch").submit()</script>"""
+<script nonce="{nonce}">document.getElementById("launch").submit()</script>"""
+    )
+    # The LMS's own page, shown inside its own course page's frame: its policy, not ours.
+    response["Content-Security-Policy"] = f"script-src 'nonce-{nonce}'; frame-ancestors 'self'"
+    response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    return response
+
+
+def course_view(request: HttpRequest) -> HttpResponse:
+    """The LMS's course page: the tool in a frame, launched for the login_hint that
+    `prepare_browser_launch` returned."""
+    platform = current()
+    registration = LtiRegistration.objects.get(
+        issuer=platform.issuer, client_id=platform.client_id
+    )
+    src = platform.login_initiation_url(registration, request.GET.get("login_hint", ""))
+    return HttpResponse(
+        f"""<!doctype html><html lang="en"><title>Physiology 101 · Test LMS</title>
+<h1>Physiology 101</h1>
+<iframe title="Muscle Spasms, Explained" src="{escape(src)}" width="1100" height="800"></iframe>"""
     )
 
 
