@@ -281,6 +281,8 @@ def read_launch(data: Mapping[str, Any]) -> Launch:
     """Everything we use from a launch PyLTI1p3 has checked; LaunchRefused for a launch
     this course does not take."""
     message_type = data.get(LTI + "message_type")
+    if not isinstance(message_type, str):
+        raise LaunchRefused("This course does not take this kind of launch.")
     if message_type in OTHER_MESSAGES:
         raise LaunchRefused(
             f"This course does not take part in {OTHER_MESSAGES[message_type]} from the LMS."

@@ -158,12 +158,12 @@ def _not_a_jwt(platform, registration, state, nonce):
 
 
 def _a_list_for_a_body(platform, registration, state, nonce):
-    return unsigned({"alg": "RS256", "kid": platform.key["kid"]}, ["a", "list"]) + ".c2ln", state  # type: ignore[arg-type]
+    return unsigned({"alg": "RS256", "kid": platform.key["kid"]}, ["a", "list"]) + ".c2ln", state
 
 
 def _a_list_for_a_header(platform, registration, state, nonce):
     body = platform.claims(nonce=nonce)
-    return unsigned(["a", "list"], body) + ".c2ln", state  # type: ignore[arg-type]
+    return unsigned(["a", "list"], body) + ".c2ln", state
 
 
 def _no_id_token(platform, registration, state, nonce):
