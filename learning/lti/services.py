@@ -78,6 +78,7 @@ ID_LENGTH = 255
 URL_LENGTH = 200
 LINEITEM_URL_LENGTH = 1000  # GradedLink.lineitem_url
 NAME_LENGTH = 150
+EMAIL_LENGTH = 254
 
 # An account a launch made is called this, then its LtiUser's number: sign-up refuses
 # names that start so (learning/forms.py), whatever their case.
@@ -264,6 +265,8 @@ def _claim(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def _email(value: Any) -> str:
     email = value.strip() if isinstance(value, str) else ""
+    if len(email) > EMAIL_LENGTH:
+        return ""
     try:
         validate_email(email)
     except ValidationError:
@@ -329,6 +332,10 @@ def read_launch(data: Mapping[str, Any]) -> Launch:
             )
         ),
     )
+    if can_score and ags.get("lineitem") and not launch.lineitem_url:
+        logger.warning(
+            "An LTI launch's line item URL is not one we can keep; its link is not graded"
+        )
     if launch.is_deep_linking and not launch.teaches:
         raise LaunchRefused(
             "Only a teacher (an instructor or administrator of the LMS course) can add "

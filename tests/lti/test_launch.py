@@ -262,6 +262,34 @@ class TestTheRecordsKept:
         assert LtiMembership.objects.count() == LtiResourceLink.objects.count() == 1
         assert Classroom.objects.count() == 1
 
+    def test_claims_too_long_for_their_columns_are_cut_or_left_out(
+        self, lti_platform, client, quiz
+    ):
+        registration = lti_platform.register()
+        long_url = "https://lms.example.edu/" + "x" * 1100
+        response = lti_platform.launch(
+            client,
+            registration,
+            name="Ada " + "L" * 700,
+            email="a" * 64 + "@" + "b" * 250 + ".example",
+            context_title="T" * 900,
+            custom={"target": "quiz:how-muscles-work"},
+            lineitem=long_url,
+            **{
+                "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+                    "context_memberships_url": long_url,
+                    "service_versions": ["2.0"],
+                },
+            },
+        )
+        assert response.status_code == 302
+        user = signed_in(client)
+        assert user is not None and len(user.first_name) == 150 and user.email == ""
+        context = LtiContext.objects.get()
+        assert len(context.title) == 500 and context.memberships_url == ""
+        assert len(Classroom.objects.get().name) == 200
+        assert not GradedLink.objects.exists()  # its line item URL does not fit
+
 
 class TestRoles:
     @pytest.mark.parametrize(
