@@ -46,6 +46,7 @@ setup: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput -v 0
 	$(DEV_ENV) $(PY) manage.py load_content
 	$(DEV_ENV) $(PY) manage.py create_demo_accounts
+	$(DEV_ENV) $(PY) manage.py ensure_lti_key
 
 run: setup
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (teachers: http://127.0.0.1:$(PORT)/admin/)"

@@ -1,9 +1,10 @@
 """Take the README's screenshots from the real site: `make screenshots`.
 
 Builds a throwaway database in a temporary folder (migrations, the course, the demo
-accounts), serves it with runserver on a free loopback port, lets the demo student read a
-lesson and take a quiz in Debian's Chromium (then completes the course for them, in that
-throwaway database, for the certificate), and saves PNGs to docs/screenshots/.
+accounts, the LTI key), serves it with runserver on a free loopback port, lets the demo
+student read a lesson and take a quiz in Debian's Chromium (then completes the course for
+them, in that throwaway database, for the certificate), shows two LMS platforms to a
+superuser in the admin, and saves PNGs to docs/screenshots/.
 """
 
 import os
@@ -14,8 +15,14 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 ROOT = Path(__file__).resolve().parent.parent
+# The superuser of the throwaway database, which is deleted afterwards.
+SCREENSHOT_ADMIN_PASSWORD = "screenshots-only-admin"
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -151,7 +158,63 @@ def take(base_url: str, env: dict[str, str]) -> None:
             )
             phone.screenshot(path=OUT / f"lesson-diagram-{scheme}.png")
             phone.close()
+        take_lti_platform_pages(browser, base_url)
         browser.close()
+
+
+def register_example_platforms() -> int:
+    """A Moodle and a Canvas registered as a superuser would, in the throwaway database;
+    the Moodle one has seen a launch. Returns the Moodle registration's id."""
+    from django.contrib.auth.models import User
+    from lti_tool.models import LtiDeployment, LtiRegistration, LtiUser
+
+    User.objects.create_superuser("admin", password=SCREENSHOT_ADMIN_PASSWORD)
+    moodle_url = "https://moodle.hill-school.example"
+    moodle = LtiRegistration.objects.create(
+        name="Moodle at Hill School",
+        issuer=moodle_url,
+        client_id="kq3ZtU0bQ1cW8sY",
+        auth_url=f"{moodle_url}/mod/lti/auth.php",
+        token_url=f"{moodle_url}/mod/lti/token.php",
+        keyset_url=f"{moodle_url}/mod/lti/certs.php",
+    )
+    LtiDeployment.objects.create(registration=moodle, deployment_id="3", is_active=True)
+    LtiUser.objects.create(registration=moodle, sub="27", name="Sam Student")
+    canvas = LtiRegistration.objects.create(
+        name="Canvas at Hill School",
+        issuer="https://canvas.instructure.com",
+        client_id="10000000000042",
+        auth_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        token_url="https://sso.canvaslms.com/login/oauth2/token",
+        keyset_url="https://sso.canvaslms.com/api/lti/security/jwks",
+    )
+    LtiDeployment.objects.create(
+        registration=canvas,
+        deployment_id="42:8865aa05b4b79b64a91a86042e43af5ea8ae79eb",
+        is_active=True,
+    )
+    return int(moodle.pk)
+
+
+def take_lti_platform_pages(browser: "Browser", base_url: str) -> None:
+    """The LMS platforms' list and a platform's "Set up in your LMS" page, at 1280 px."""
+    moodle_id = register_example_platforms()
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(f"{base_url}/admin/login/")
+    page.locator("#id_username").fill("admin")
+    page.locator("#id_password").fill(SCREENSHOT_ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{base_url}/admin/lti_tool/ltiregistration/")
+    page.screenshot(path=OUT / "lti-platforms.png")
+    page.goto(f"{base_url}/admin/lti_tool/ltiregistration/{moodle_id}/setup/")
+    page.get_by_role("button", name="Copy").first.wait_for()  # the copy script ran
+    # The top of the page (status and the values any LMS asks for), then Canvas's steps.
+    page.set_viewport_size({"width": 1280, "height": 1350})
+    page.screenshot(path=OUT / "lti-platform-page.png")
+    page.locator("section[aria-labelledby=canvas-heading]").screenshot(
+        path=OUT / "lti-platform-canvas.png"
+    )
+    page.close()
 
 
 def main() -> None:
@@ -167,6 +230,7 @@ def main() -> None:
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "load_content", "-v", "0")
         manage(env, "create_demo_accounts", "-v", "0")
+        manage(env, "ensure_lti_key", "-v", "0")
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
