@@ -117,6 +117,15 @@ class SignUpForm(UserCreationForm):
         # The name and e-mail after the username, before the passwords.
         self.order_fields(["username", "name", "email"])
 
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        # learning/lti/services.py names the accounts LMS launches make so.
+        if username.lower().startswith("lti-"):
+            raise ValidationError(
+                "Usernames starting with “lti-” are kept for accounts made by an LMS."
+            )
+        return username
+
     def clean_email(self) -> str:
         return User.objects.normalize_email(self.cleaned_data.get("email", "").strip())
 

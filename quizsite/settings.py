@@ -100,6 +100,10 @@ MIDDLEWARE = [
     "learning.middleware.UnreadableRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # In a session an LTI launch started, over HTTPS, the session, CSRF and messages
+    # cookies get SameSite=None; Secure, so they work inside the LMS's frame (it sees
+    # the cookies the two below set).
+    "learning.lti.framing.LtiSessionCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,6 +113,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A launch's pages and a launched session's pages may be framed by that platform
+    # only (frame-ancestors, no X-Frame-Options): decided before the two above write.
+    "learning.lti.framing.LtiFramingMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout page.
     "axes.middleware.AxesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

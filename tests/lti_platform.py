@@ -216,9 +216,10 @@ class FakePlatform:
         *,
         login_hint: str = "hint-1",
         lti_message_hint: str = "message-hint-1",
+        secure: bool = False,
     ) -> tuple[str, str]:
         """The OIDC login initiation, as the LMS starts it; returns (state, nonce) from
-        the tool's redirect to this platform's auth URL."""
+        the tool's redirect to this platform's auth URL. `secure`: over HTTPS."""
         response = client.get(
             reverse("lti:login", args=[registration.uuid]),
             {
@@ -229,6 +230,7 @@ class FakePlatform:
                 "target_link_uri": f"{self.base_url}/lti/launch/",
                 "lti_deployment_id": self.deployment_id,
             },
+            secure=secure,
         )
         assert response.status_code == 302, response.content[:500]
         location = response["Location"]
@@ -242,13 +244,17 @@ class FakePlatform:
         registration: LtiRegistration,
         *,
         follow: bool = False,
+        secure: bool = False,
         **claims: Any,
     ) -> Any:
         """Login initiation, then the signed launch POST the LMS's auth endpoint makes."""
-        state, nonce = self.login(client, registration)
+        state, nonce = self.login(client, registration, secure=secure)
         id_token = self.sign(self.claims(nonce=nonce, **claims))
         return client.post(
-            reverse("lti:launch"), {"id_token": id_token, "state": state}, follow=follow
+            reverse("lti:launch"),
+            {"id_token": id_token, "state": state},
+            follow=follow,
+            secure=secure,
         )
 
     def post_launch(self, client: Client, id_token: str, state: str, **kwargs: Any) -> Any:
@@ -260,6 +266,10 @@ class FakePlatform:
         login_hint = secrets.token_urlsafe(8)
         self.prepared[login_hint] = claims
         return login_hint
+
+    def course_page_url(self, login_hint: str) -> str:
+        """The LMS's course page, framing the tool's launch for this login_hint."""
+        return self.url(f"course/?{urlencode({'login_hint': login_hint})}")
 
     def login_initiation_url(self, registration: LtiRegistration, login_hint: str) -> str:
         query = {
@@ -305,13 +315,33 @@ def auth_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse("Unknown login", status=400)
     id_token = platform.sign(platform.claims(nonce=params["nonce"], **claims))
     redirect_uri = escape(params["redirect_uri"])
-    return HttpResponse(
+    nonce = secrets.token_urlsafe(16)
+    response = HttpResponse(
         f"""<!doctype html><title>Test LMS</title>
 <form id="launch" method="post" action="{redirect_uri}">
 <input type="hidden" name="id_token" value="{escape(id_token)}">
 <input type="hidden" name="state" value="{escape(params["state"])}">
 <noscript><button>Continue</button></noscript></form>
-<script>document.getElementById("launch").submit()</script>"""
+<script nonce="{nonce}">document.getElementById("launch").submit()</script>"""
+    )
+    # The LMS's own page, shown inside its own course page's frame: its policy, not ours.
+    response["Content-Security-Policy"] = f"script-src 'nonce-{nonce}'; frame-ancestors 'self'"
+    response.xframe_options_exempt = True
+    return response
+
+
+def course_view(request: HttpRequest) -> HttpResponse:
+    """The LMS's course page: the tool in a frame, launched for the login_hint that
+    `prepare_browser_launch` returned."""
+    platform = current()
+    registration = LtiRegistration.objects.get(
+        issuer=platform.issuer, client_id=platform.client_id
+    )
+    src = platform.login_initiation_url(registration, request.GET.get("login_hint", ""))
+    return HttpResponse(
+        f"""<!doctype html><html lang="en"><title>Physiology 101 · Test LMS</title>
+<h1>Physiology 101</h1>
+<iframe title="Muscle Spasms, Explained" src="{escape(src)}" width="1100" height="800"></iframe>"""
     )
 
 

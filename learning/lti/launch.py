@@ -3,28 +3,83 @@ signed launch itself (LTI 1.3 core, section 5 and the OIDC third-party login flo
 
 A launch is checked whole before anything is written: the OIDC state against the cookie
 set at the login, the id_token's signature against the platform's JWKS, its issuer,
-audience, expiry and deployment, and its nonce, which is used up here so the same token
-cannot launch twice. Only then does services.sign_in_from_launch write, in one
-transaction.
+audience, expiry, issue time and deployment, its nonce, its message type and the claims
+we use (services.read_launch). The nonce is then used up, so the same token cannot launch
+twice, and only then does services.sign_in_from_launch write, in one transaction.
 """
 
+import json
+from base64 import urlsafe_b64decode
 from typing import Any
+from urllib.parse import urlencode
 
+import jwt
+from django.contrib import messages
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
+from jwcrypto.common import JWException
+from lti_tool.models import LtiDeployment, LtiRegistration
 from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
-from pylti1p3.exception import LtiException
+from pylti1p3.exception import LtiException, OIDCException
 
 from learning.lti import services
+from learning.lti.framing import (
+    LAUNCH_ORIGINS_KEY,
+    REGISTRATION_KEY,
+    allow_framing_by,
+    registration_origins,
+)
 from learning.lti.tool import ToolConfig, launch_data_storage
 
+# Where the login's cookie check sends the browser on: the same login, checked.
+COOKIES_CHECKED = "cookies_checked"
+# What the login passes on from the LMS when the cookie check sends the browser back.
+LOGIN_PARAMS = (
+    "iss",
+    "login_hint",
+    "target_link_uri",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "client_id",
+)
 
-def refused(request: HttpRequest, reason: str, status: int = 403) -> HttpResponse:
-    """A launch or login we cannot accept: a page saying why, nothing written."""
-    return render(request, "lti/refused.html", {"reason": reason}, status=status)
+# What PyLTI1p3 raises on a launch it cannot use. Besides its own exceptions, a token
+# whose parts decode to something other than JSON objects (a list, a number) or a JWKS
+# of the wrong shape make it fail inside, with Python's own errors: refused all the same,
+# never a 500.
+UNUSABLE_LAUNCH = (
+    LtiException,
+    OIDCException,
+    jwt.PyJWTError,
+    JWException,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+)
+
+# The token must say when it was issued and when it expires (PyJWT checks them only when
+# they are there).
+JWT_CHECKS: dict[str, Any] = {"verify_aud": False, "require": ["exp", "iat"]}
+
+
+def refused(
+    request: HttpRequest,
+    reason: str,
+    status: int = 403,
+    *,
+    registration: LtiRegistration | None = None,
+) -> HttpResponse:
+    """A launch or login we cannot accept: a page saying why, nothing written. Inside
+    the frame of the platform it names, when that one is registered."""
+    response = render(request, "lti/refused.html", {"reason": reason}, status=status)
+    if registration is not None:
+        allow_framing_by(response, registration_origins(registration))
+    return response
 
 
 @csrf_exempt
@@ -33,38 +88,111 @@ def login_initiation(request: HttpRequest, registration_uuid: Any) -> HttpRespon
     """The LMS asks us to start an OIDC login: we set the state cookie, keep the nonce
     and send the browser to the platform's auth URL."""
     params = request.POST if request.method == "POST" else request.GET
+    registration = LtiRegistration.objects.active().filter(uuid=registration_uuid).first()
     if not params.get("iss") or not params.get("login_hint"):
-        return refused(request, "The LMS did not say who it is or who is launching.", 400)
-    if not params.get("target_link_uri"):
-        return refused(request, "The LMS did not say which page to open.", 400)
-    tool_config = ToolConfig(registration_uuid)
-    oidc_login = DjangoOIDCLogin(request, tool_config, launch_data_storage=launch_data_storage())
-    try:
-        return oidc_login.redirect(request.build_absolute_uri(_launch_path()))
-    except LtiException:
         return refused(
-            request, "This LMS is not registered here, or its registration is switched off."
+            request,
+            "The LMS did not say who it is or who is launching.",
+            400,
+            registration=registration,
         )
+    if not params.get("target_link_uri"):
+        return refused(
+            request, "The LMS did not say which page to open.", 400, registration=registration
+        )
+    if registration is None or registration.issuer != params["iss"]:
+        return refused(request, services.NOT_REGISTERED)
+    deployment_id = params.get("lti_deployment_id")
+    if deployment_id and not _is_active_deployment(registration, deployment_id):
+        return refused(request, services.NOT_DEPLOYED, registration=registration)
+    if request.headers.get("Sec-Fetch-Dest") == "iframe" and not params.get(COOKIES_CHECKED):
+        return _cookie_check(request, registration, params)
+    oidc_login = DjangoOIDCLogin(
+        request, ToolConfig(registration_uuid), launch_data_storage=launch_data_storage()
+    )
+    try:
+        return oidc_login.redirect(request.build_absolute_uri(reverse("lti:launch")))
+    except (LtiException, OIDCException):
+        return refused(request, services.NOT_REGISTERED, registration=registration)
 
 
-def _launch_path() -> str:
-    from django.urls import reverse
+def _is_active_deployment(registration: LtiRegistration, deployment_id: str) -> bool:
+    return LtiDeployment.objects.filter(
+        registration=registration, deployment_id=deployment_id, is_active=True
+    ).exists()
 
-    return reverse("lti:launch")
+
+def _cookie_check(
+    request: HttpRequest, registration: LtiRegistration, params: QueryDict
+) -> HttpResponse:
+    """Inside the LMS's frame, a browser that keeps our cookies out (Safari, or any with
+    third-party cookies blocked) could never keep the learner signed in there: this page
+    finds out, then carries on with the login in the frame, or offers a new window, where
+    our cookies are first-party."""
+    query = {name: params[name] for name in LOGIN_PARAMS if params.get(name)}
+    query[COOKIES_CHECKED] = "1"
+    login_url = reverse("lti:login", args=[registration.uuid])
+    response = render(
+        request, "lti/cookie_check.html", {"continue_url": f"{login_url}?{urlencode(query)}"}
+    )
+    return allow_framing_by(response, registration_origins(registration))  # type: ignore[return-value]
 
 
 @csrf_exempt
-@require_POST
 def launch(request: HttpRequest) -> HttpResponse:
-    try:
-        message_launch = DjangoMessageLaunch(
-            request, ToolConfig(), launch_data_storage=launch_data_storage()
+    if request.method != "POST":
+        response = refused(
+            request,
+            "A launch is sent by your LMS, not opened as a page: open the link in your LMS.",
+            405,
         )
+        response["Allow"] = "POST"
+        return response
+    message_launch = DjangoMessageLaunch(request, ToolConfig(), launch_data_storage=None)
+    try:
+        message_launch.set_launch_data_storage(launch_data_storage())
+        message_launch.set_jwt_verify_options(JWT_CHECKS)
         message_launch.validate()
-    except LtiException as error:
-        return refused(request, services.refusal_reason(str(error)))
+    except UNUSABLE_LAUNCH as error:
+        reason, status = services.refusal_reason(str(error))
+        return refused(request, reason, status, registration=_claimed_registration(request))
+    tool_config = message_launch.get_tool_conf()
+    registration, deployment = tool_config.registration, tool_config.deployment
+    try:
+        checked = services.read_launch(message_launch.get_launch_data())
+        services.refuse_switched_off_account(registration, checked)
+    except services.LaunchRefused as refusal:
+        return refused(request, refusal.reason, refusal.status, registration=registration)
     if not services.use_up_nonce(message_launch):
-        return refused(request, "This launch was already used. Open the link in your LMS again.")
-    outcome = services.sign_in_from_launch(message_launch)
+        return refused(request, services.ALREADY_USED, registration=registration)
+    outcome = services.sign_in_from_launch(
+        registration=registration, deployment=deployment, launch=checked
+    )
+    # A session of anyone else in this browser ends here (login flushes it); the session
+    # gets a new key whoever had it, as a launch is a sign-in of its own.
     login(request, outcome.user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session.cycle_key()
+    request.session[REGISTRATION_KEY] = registration.pk
+    request.session[LAUNCH_ORIGINS_KEY] = list(checked.frame_origins)
+    if checked.is_deep_linking:
+        request.session["lti_deep_link_launch_id"] = message_launch.get_launch_id()
+    if outcome.message:
+        messages.info(request, outcome.message)
     return redirect(outcome.next_url)
+
+
+def _claimed_registration(request: HttpRequest) -> LtiRegistration | None:
+    """The registered platform a refused token claims to come from (unchecked): only to
+    show the refusal inside its frame."""
+    try:
+        body = request.POST.get("id_token", "").split(".")[1]
+        claims = json.loads(urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        audience = claims["aud"]
+        client_id = audience[0] if isinstance(audience, list) else audience
+        return (
+            LtiRegistration.objects.active()
+            .filter(issuer=str(claims["iss"]), client_id=str(client_id))
+            .first()
+        )
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None

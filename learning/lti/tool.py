@@ -2,16 +2,30 @@
 
 from typing import Any
 
-from lti_tool.models import LtiDeployment
+from lti_tool.models import LtiDeployment, LtiRegistration
 from lti_tool.utils import DjangoToolConfig, _prepare_deployment
 from pylti1p3.contrib.django import DjangoCacheDataStorage
 from pylti1p3.deployment import Deployment
+from pylti1p3.registration import Registration
 
 
 class ToolConfig(DjangoToolConfig):
     """django-lti's configuration, except that a deployment id nobody registered in the
     admin is unknown: django-lti would create it (inactive) on first sight, which writes
-    from an unchecked message."""
+    from an unchecked message. And a login initiation without a client_id (the LTI spec
+    makes it optional) finds its platform by the registration's UUID in the login URL."""
+
+    def find_registration_by_params(
+        self, iss: str, client_id: str | None, *args: Any, **kwargs: Any
+    ) -> Registration | None:
+        if client_id or self.registration_uuid is None:
+            return super().find_registration_by_params(iss, client_id, *args, **kwargs)
+        self.registration = (
+            LtiRegistration.objects.active()
+            .filter(uuid=self.registration_uuid, issuer=iss)
+            .first()
+        )
+        return None if self.registration is None else self.registration.to_registration()
 
     def find_deployment(self, iss: str, deployment_id: str) -> Deployment | None:
         return self._registered_deployment(
