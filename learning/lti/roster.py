@@ -13,7 +13,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -27,6 +26,7 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 
 from learning.http import AuthenticatedHttpRequest
 from learning.lti.connector import ServiceFailure, lms_errors_in_words, service_connector
+from learning.lti.services import account_for, update_account
 from learning.models import Classroom, LmsClass, Membership
 
 LEARNER_SUB_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
@@ -37,7 +37,6 @@ LTI_USER_DETAILS = {
     "name": "name",
     "email": "email",
 }
-USER_DETAILS = {"given_name": "first_name", "family_name": "last_name", "email": "email"}
 
 
 class RosterError(Exception):
@@ -103,16 +102,6 @@ def fetch_roster(*, lms_class: LmsClass) -> RosterCounts:
     return apply_roster(lms_class=lms_class, members=members)
 
 
-def account_for(lti_user: LtiUser) -> User:
-    """The account this LTI user's launches sign in, made now if they have none. The same
-    rule as the launch's (learning/lti/services.py, sign_in_from_launch): use the launch's
-    helper instead once it has one."""
-    if lti_user.auth_user is None:
-        lti_user.auth_user = User.objects.create_user(username=f"lti-{lti_user.pk}", password=None)
-        lti_user.save(update_fields=["auth_user"])
-    return lti_user.auth_user
-
-
 def _is_learner(member: dict[str, Any]) -> bool:
     roles = member.get("roles", [])
     if not isinstance(roles, list):
@@ -163,9 +152,11 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
         if lti_changed:
             lti_user.save(update_fields=[*lti_changed, "datetime_modified"])
         user = account_for(lti_user)
-        user_changed = _copy_details(member, user, USER_DETAILS)
-        if user_changed:
-            user.save(update_fields=user_changed)
+        details = {key: value for key, value in member.items() if isinstance(value, str)}
+        whole_name = details.get("name") or " ".join(
+            part for part in (details.get("given_name"), details.get("family_name")) if part
+        )
+        user_changed = update_account(user, name=whole_name, email=details.get("email", ""))
         LtiMembership.objects.update_or_create(
             user=lti_user, context=context, defaults={"is_learner": True, "is_active": True}
         )

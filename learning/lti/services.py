@@ -474,26 +474,38 @@ def _sync_lti_user(registration: LtiRegistration, launch: Launch) -> LtiUser:
 
 
 def _sync_account(lti_user: LtiUser, launch: Launch) -> User:
-    """The account tied to (registration, sub), made on the first launch: no password
-    (it signs in only through the LMS). The name is kept whole in the first name, as
-    sign-up keeps it (the certificate prints it); a launch without a name or an email
-    leaves the ones we have."""
+    user = account_for(lti_user)
+    update_account(user, name=launch.whole_name, email=launch.email)
+    return user
+
+
+def account_for(lti_user: LtiUser) -> User:
+    """The account tied to (registration, sub), made the first time a launch or the roster
+    meets it: no password (it signs in only through the LMS)."""
     user = lti_user.auth_user
     if user is None:
         user = User.objects.create_user(username=_free_username(lti_user))
         lti_user.auth_user = user
         lti_user.save(update_fields=["auth_user", "datetime_modified"])
-    changed: dict[str, str] = {}
-    if launch.whole_name:
-        changed |= {"first_name": launch.whole_name[:NAME_LENGTH], "last_name": ""}
-    if launch.email:
-        changed["email"] = launch.email
-    changed = {field: value for field, value in changed.items() if getattr(user, field) != value}
-    if changed:
-        for field, value in changed.items():
-            setattr(user, field, value)
-        user.save(update_fields=list(changed))
     return user
+
+
+def update_account(user: User, *, name: str, email: str) -> bool:
+    """Copy what the LMS says onto the account; True if that changed it. The name is kept
+    whole in the first name, as sign-up keeps it (the certificate prints it); no name or no
+    valid email leaves the one we have."""
+    changed: dict[str, str] = {}
+    if name:
+        changed |= {"first_name": name[:NAME_LENGTH], "last_name": ""}
+    email = _email(email)
+    if email:
+        changed["email"] = email
+    changed = {field: value for field, value in changed.items() if getattr(user, field) != value}
+    for field, value in changed.items():
+        setattr(user, field, value)
+    if changed:
+        user.save(update_fields=list(changed))
+    return bool(changed)
 
 
 def _free_username(lti_user: LtiUser) -> str:

@@ -2,7 +2,6 @@
 and the LMS receives a signed link to it with its gradebook column."""
 
 import re
-import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +13,6 @@ from lti_tool.models import LtiRegistration
 from pytest_django.asserts import assertContains, assertNotContains
 
 from learning.lti.deep_linking import SESSION_KEY
-from learning.lti.tool import launch_data_storage
 from learning.models import LmsGrade
 from tests.factories import QuizFactory, TopicFactory, UserFactory
 from tests.lti_platform import DL, INSTRUCTOR, LEARNER, LTI, FakePlatform
@@ -38,18 +36,8 @@ def deep_link_launch(
     )
     response = platform.post_launch(client, platform.sign(body), state)
     assert response.status_code == 302, response.content[:300]
-    if response["Location"] == reverse("lti:deep_link"):
-        return client.session[SESSION_KEY]
-    # Until the launch hands deep-linking requests on (its part of the issue): what it does
-    # with one, the checked launch kept under an id in the instructor's session.
-    launch_id = f"lti1p3-launch-{uuid.uuid4()}"
-    storage = launch_data_storage()
-    storage.set_request(response.wsgi_request)
-    storage.set_value(launch_id, body)
-    session = client.session
-    session[SESSION_KEY] = launch_id
-    session.save()
-    return launch_id
+    assert response["Location"] == reverse("lti:deep_link")
+    return client.session[SESSION_KEY]
 
 
 @pytest.fixture
@@ -78,8 +66,9 @@ class TestThePicker:
         deep_link_launch(lti_platform, client, registration)
         # session, user, the launch from the LTI cache, the registration and our key (the
         # launch restored), whether the user is the instructor who launched, the topics
-        # with their quizzes, the challenge
-        with django_assert_max_num_queries(8):
+        # with their quizzes, the challenge, and the platform's origins that may frame the
+        # page (learning/lti/framing.py)
+        with django_assert_max_num_queries(9):
             page = client.get(reverse("lti:deep_link"))
         assert page.status_code == 200
         assertContains(page, "Cramps quiz")
@@ -116,8 +105,14 @@ class TestThePicker:
         assert lti_platform.deep_link_responses == []
 
     def test_a_learner_may_not_pick(self, lti_platform, client, registration):
-        deep_link_launch(lti_platform, client, registration, roles=[LEARNER], sub="learner-1")
-        assertContains(client.get(reverse("lti:deep_link")), "Only the teacher", status_code=403)
+        state, nonce = lti_platform.login(client, registration)
+        body = lti_platform.claims(
+            nonce=nonce, message_type="LtiDeepLinkingRequest", roles=[LEARNER], sub="learner-1"
+        )
+        refused = lti_platform.post_launch(client, lti_platform.sign(body), state)
+        assert refused.status_code == 403
+        assert SESSION_KEY not in client.session
+        assert client.get(reverse("lti:deep_link")).status_code == 400
 
 
 class TestThePick:

@@ -68,9 +68,10 @@ class TestFetchingTheMemberList:
             "Fetched the member list from the LMS: 2 added, 0 updated, 0 removed (0 unchanged)."
         ]
         ada = User.objects.get(lti_users__sub="s-1")
+        # The whole name in the first name, as a launch and sign-up keep it.
         assert (ada.first_name, ada.last_name, ada.email) == (
-            "Ada",
-            "Lovelace",
+            "Ada Lovelace",
+            "",
             "ada@school.example",
         )
         assert not ada.has_usable_password()
@@ -118,7 +119,7 @@ class TestFetchingTheMemberList:
         assert said(response)[-1] == (
             "Fetched the member list from the LMS: 0 added, 1 updated, 1 removed (1 unchanged)."
         )
-        assert User.objects.get(lti_users__sub="s-1").last_name == "King"
+        assert User.objects.get(lti_users__sub="s-1").first_name == "Ada King"
         assert not Membership.objects.filter(learner=leaver).exists()
         assert Attempt.objects.get(pk=attempt.pk).learner == leaver  # nothing deleted
         assert LtiMembership.objects.get(user__sub="s-3").is_active is False
