@@ -74,6 +74,9 @@ class FakePlatform:
     failing_score_posts: int = 0  # the next N score posts are answered 503
     # Set: each score post waits until the test sets this event (a slow LMS).
     score_gate: threading.Event | None = None
+    # A slow or bloated JWKS: seconds its answer takes, characters of padding it carries.
+    jwks_delay: float = 0
+    jwks_padding: int = 0
     # Launches prepared for the browser (OIDC auth endpoint), by login_hint.
     prepared: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_tokens: set[str] = field(default_factory=set)
@@ -302,7 +305,13 @@ def _bearer(request: HttpRequest) -> str | None:
 
 
 def jwks_view(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(current().jwks())
+    platform = current()
+    if platform.jwks_delay:
+        time.sleep(platform.jwks_delay)
+    keys = platform.jwks()
+    if platform.jwks_padding:
+        keys["padding"] = "x" * platform.jwks_padding
+    return JsonResponse(keys)
 
 
 def auth_view(request: HttpRequest) -> HttpResponse:
