@@ -26,7 +26,13 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 
 from learning.http import AuthenticatedHttpRequest
 from learning.lti.connector import ServiceFailure, lms_errors_in_words, service_connector
-from learning.lti.services import account_for, update_account
+from learning.lti.services import (
+    account_for,
+    checked_email,
+    clean_text,
+    is_identifier,
+    update_account,
+)
 from learning.models import Classroom, LmsClass, Membership
 
 LEARNER_SUB_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
@@ -114,13 +120,15 @@ def _is_learner(member: dict[str, Any]) -> bool:
 
 
 def _copy_details(member: dict[str, Any], record: Any, fields: dict[str, str]) -> list[str]:
-    """Copy the details the roster gives onto the record; the names of the fields changed."""
+    """Copy the details the roster gives onto the record, checked as a launch checks them;
+    the names of the fields changed."""
     changed = []
     for claim, name in fields.items():
+        limit = record._meta.get_field(name).max_length
         value = member.get(claim)
-        if not isinstance(value, str) or not value:
+        value = checked_email(value) if name == "email" else clean_text(value, limit)
+        if not value:
             continue
-        value = value[: record._meta.get_field(name).max_length]
         if getattr(record, name) != value:
             setattr(record, name, value)
             changed.append(name)
@@ -132,12 +140,13 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
     context = lms_class.context
     registration = context.deployment.registration
     classroom = lms_class.classroom
+    teacher_ids = set(classroom.teachers.values_list("pk", flat=True))
     added = updated = removed = unchanged = 0
     for member in members:
         if not isinstance(member, dict) or not _is_learner(member):
             continue
         sub = member.get("user_id")
-        if not isinstance(sub, str) or not sub:
+        if not is_identifier(sub):  # none, or one no column takes as it is
             continue
         if member.get("status", "Active") != "Active":
             removed += _leave(
@@ -160,7 +169,10 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
         LtiMembership.objects.update_or_create(
             user=lti_user, context=context, defaults={"is_learner": True, "is_active": True}
         )
-        _, joined = Membership.objects.get_or_create(classroom=classroom, learner=user)
+        # As a launch does: whoever teaches the class is not made one of its learners.
+        joined = False
+        if user.pk not in teacher_ids:
+            _, joined = Membership.objects.get_or_create(classroom=classroom, learner=user)
         if joined:
             added += 1
         elif user_changed or lti_changed:

@@ -300,7 +300,7 @@ def _claim(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _email(value: Any) -> str:
+def checked_email(value: Any) -> str:
     email = value.strip() if isinstance(value, str) else ""
     if len(email) > EMAIL_LENGTH or any(_is_unstorable(c) for c in email):
         return ""
@@ -354,7 +354,7 @@ def read_launch(data: Mapping[str, Any]) -> Launch:
         given_name=clean_text(data.get("given_name"), 500),
         family_name=clean_text(data.get("family_name"), 500),
         name=clean_text(data.get("name"), 500),
-        email=_email(data.get("email")),
+        email=checked_email(data.get("email")),
         roles=roles,
         course=course,
         link=link,
@@ -536,7 +536,7 @@ def update_account(user: User, *, name: str, email: str) -> bool:
     name = clean_text(name, NAME_LENGTH)
     if name:
         changed |= {"first_name": name, "last_name": ""}
-    email = _email(email)
+    email = checked_email(email)
     if email:
         changed["email"] = email
     changed = {field: value for field, value in changed.items() if getattr(user, field) != value}
