@@ -18,7 +18,7 @@ import logging
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
@@ -268,7 +268,7 @@ def _url(value: Any, limit: int = URL_LENGTH) -> str:
     return url if fits and readable else ""
 
 
-def is_identifier(value: Any) -> bool:
+def is_identifier(value: Any) -> TypeGuard[str]:
     """An LMS's id for a user, course or link that its column holds as sent."""
     return (
         isinstance(value, str)
