@@ -71,6 +71,10 @@ class FakePlatform:
     membership_requests: int = 0
     # Set by tests:
     members: list[dict[str, Any]] = field(default_factory=list)
+    # Set instead of `members`: the roster in pages, each linking to the next (`?Page=<n>`,
+    # capitalised as an LMS may write it); `roster_loops`: every page links to itself.
+    member_pages: list[list[dict[str, Any]]] = field(default_factory=list)
+    roster_loops: bool = False
     failing_score_posts: int = 0  # the next N score posts are answered 503
     # Set: each score post waits until the test sets this event (a slow LMS).
     score_gate: threading.Event | None = None
@@ -418,19 +422,37 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+# Where the test LMS stops answering a roster that never ends (a tool that kept following
+# its links would otherwise hang the test).
+ROSTER_REQUESTS_AT_MOST = 300
+
+
 def memberships_view(request: HttpRequest) -> JsonResponse:
     platform = current()
     if _bearer(request) not in platform.issued_tokens:
         return JsonResponse({"error": "unauthorized"}, status=401)
     platform.membership_requests += 1
-    return JsonResponse(
+    if platform.membership_requests > ROSTER_REQUESTS_AT_MOST:
+        return JsonResponse({"error": "too many requests"}, status=429)
+    members, next_url = platform.members, None
+    if platform.member_pages:
+        number = int(request.GET.get("Page", "1"))
+        members = platform.member_pages[number - 1]
+        if number < len(platform.member_pages):
+            next_url = f"{platform.memberships_url}?Page={number + 1}"
+    if platform.roster_loops:
+        next_url = platform.memberships_url
+    response = JsonResponse(
         {
             "id": platform.memberships_url,
             "context": {"id": "course-101", "title": "Physiology 101"},
-            "members": platform.members,
+            "members": members,
         },
         content_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
     )
+    if next_url is not None:
+        response["Link"] = f'<{next_url}>; rel="next"'
+    return response
 
 
 @csrf_exempt

@@ -8,6 +8,8 @@ their records. Members the roster does not list are left as they are (a learner 
 joined with the class's code).
 """
 
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +45,12 @@ LTI_USER_DETAILS = {
     "name": "name",
     "email": "email",
 }
+
+
+# A roster of a few thousand in pages of 10 to 100; a fetch is a teacher's request, so it
+# ends well before gunicorn's 60-second timeout.
+ROSTER_PAGES = 500
+ROSTER_SECONDS = 40
 
 
 class RosterError(Exception):
@@ -100,12 +108,47 @@ def fetch_roster(*, lms_class: LmsClass) -> RosterCounts:
                 service_connector(registration),
                 {"context_memberships_url": context.memberships_url},
             )
-            members = service.get_members()
+            members = _every_page(service, context.memberships_url)
     except ServiceFailure as failure:
         raise RosterError(str(failure)) from failure
-    if not isinstance(members, list):
-        raise RosterError("The LMS's member list could not be read.")
     return apply_roster(lms_class=lms_class, members=members)
+
+
+def _every_page(service: NamesRolesProvisioningService, url: str) -> list[Any]:
+    """The members on every page, following each page's `Link: <...>; rel="next"` as the
+    LMS wrote it (PyLTI1p3's own loop lowercases it, and never stops if a page links back
+    to one it has read), within ROSTER_PAGES pages and about ROSTER_SECONDS."""
+    members: list[Any] = []
+    read: set[str] = set()
+    deadline = time.monotonic() + ROSTER_SECONDS
+    next_url: str | None = url
+    while next_url is not None:
+        if next_url in read:
+            raise RosterError(
+                "The LMS's member list does not end: it links to a page it gave already."
+            )
+        if len(read) == ROSTER_PAGES or time.monotonic() > deadline:
+            raise RosterError(
+                f"The LMS's member list did not end within {len(read)} pages: ask again later."
+            )
+        read.add(next_url)
+        answer = service.get_nrps_data(members_url=next_url)
+        body = answer.get("body")
+        page = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(page, list):
+            raise RosterError("The LMS's member list could not be read.")
+        members.extend(page)
+        next_url = _next_page(answer.get("headers", {}))
+    return members
+
+
+_NEXT_PAGE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
+
+
+def _next_page(headers: dict[str, str]) -> str | None:
+    link = next((value for name, value in headers.items() if name.lower() == "link"), "")
+    found = _NEXT_PAGE.search(link.replace("\n", " "))
+    return found.group(1).strip() if found and found.group(1).strip() else None
 
 
 def _is_learner(member: dict[str, Any]) -> bool:

@@ -258,3 +258,28 @@ def test_a_big_roster_costs_a_few_queries_a_member(
     with django_assert_max_num_queries(20 + 8 * 60):
         said_again = said(fetch(teacher_client, course.classroom))
     assert said_again[-1].endswith("(60 unchanged).")
+
+
+class TestPages:
+    def test_every_page_is_read_its_link_as_the_lms_wrote_it(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.member_pages = [
+            [member("s-1", "Ada Lovelace")],
+            [member("s-2", "Alan Turing")],
+            [member("s-3", "Grace Hopper")],
+        ]
+        response = fetch(teacher_client, course.classroom)
+        assert said(response)[-1].startswith("Fetched the member list from the LMS: 3 added")
+        assert lti_platform.membership_requests == 3
+
+    def test_a_roster_whose_pages_never_end_is_refused_in_words(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.members = [member("s-1", "Ada Lovelace")]
+        lti_platform.roster_loops = True
+        [message] = said(fetch(teacher_client, course.classroom))
+        assert message.startswith("The member list could not be fetched from the LMS.")
+        assert "page it gave already" in message
+        assert lti_platform.membership_requests == 1
+        assert not course.classroom.learners.exists()
