@@ -53,6 +53,7 @@ class ReceivedScore:
     lineitem_url: str
     score: dict[str, Any]
     access_token: str
+    content_type: str = ""
 
 
 @dataclass
@@ -417,7 +418,12 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
             platform.failing_score_posts -= 1
             return HttpResponse("LMS down for maintenance", status=503)
         platform.scores.append(
-            ReceivedScore(platform.lineitem_url(number), json.loads(request.body), token)
+            ReceivedScore(
+                platform.lineitem_url(number),
+                json.loads(request.body),
+                token,
+                request.headers.get("Content-Type", ""),
+            )
         )
     return HttpResponse(status=204)
 
