@@ -18,6 +18,7 @@ import jwt
 import requests
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -156,6 +157,8 @@ def login_initiation(request: HttpRequest, registration_uuid: Any) -> HttpRespon
         return refused(
             request, "The LMS did not say which page to open.", 400, registration=registration
         )
+    if not all(services.is_storable(params.get(name, "")) for name in LOGIN_PARAMS):
+        return refused(request, services.UNREADABLE_LOGIN, 400, registration=registration)
     if registration is None or registration.issuer != params["iss"]:
         return refused(request, services.NOT_REGISTERED)
     deployment_id = params.get("lti_deployment_id")
@@ -170,6 +173,8 @@ def login_initiation(request: HttpRequest, registration_uuid: Any) -> HttpRespon
         return oidc_login.redirect(request.build_absolute_uri(reverse("lti:launch")))
     except (LtiException, OIDCException):
         return refused(request, services.NOT_REGISTERED, registration=registration)
+    except ValueError:  # tool.LaunchCache: PyLTI1p3's session cookie holds a NUL, say
+        return refused(request, services.UNREADABLE_LOGIN, 400, registration=registration)
 
 
 def _is_active_deployment(registration: LtiRegistration, deployment_id: str) -> bool:
@@ -214,6 +219,11 @@ def launch(request: HttpRequest) -> HttpResponse:
     except UNUSABLE_LAUNCH as error:
         reason, status = services.refusal_reason(str(error))
         return refused(request, reason, status, registration=_claimed_registration(request))
+    except DataError:
+        # Before the signature is checked PyLTI1p3 looks up the platform the token names
+        # (the state and nonce are checked as cache keys: tool.LaunchCache): anyone can
+        # put a NUL there, which PostgreSQL refuses.
+        return refused(request, services.UNREADABLE, 400)
     tool_config = message_launch.get_tool_conf()
     registration, deployment = tool_config.registration, tool_config.deployment
     try:
@@ -253,5 +263,5 @@ def _claimed_registration(request: HttpRequest) -> LtiRegistration | None:
             .filter(issuer=str(claims["iss"]), client_id=str(client_id))
             .first()
         )
-    except (IndexError, KeyError, TypeError, ValueError):
+    except (IndexError, KeyError, TypeError, ValueError, DataError):
         return None

@@ -118,6 +118,7 @@ NOT_FOR_THIS_TOOL = (
     "here. Tell the LMS administrator."
 )
 UNREADABLE = "The LMS sent a launch this course cannot read."
+UNREADABLE_LOGIN = "The LMS started a login this course cannot read."
 
 # (the start of PyLTI1p3's message, our words, the status)
 REFUSALS: list[tuple[str, str, int]] = [
@@ -249,6 +250,11 @@ def _is_unstorable(character: str) -> bool:
     return unicodedata.category(character) in ("Cc", "Cs")
 
 
+def is_storable(text: str) -> bool:
+    """Whether every character of the text can be stored (and looked up) as it is."""
+    return not any(_is_unstorable(c) for c in text)
+
+
 def clean_text(value: Any, limit: int) -> str:
     """A claim's text, without what no column stores and cut to what its column holds; ""
     for anything but text."""
@@ -274,7 +280,7 @@ def is_identifier(value: Any) -> TypeGuard[str]:
         isinstance(value, str)
         and bool(value.strip())
         and len(value) <= ID_LENGTH
-        and not any(_is_unstorable(c) for c in value)
+        and is_storable(value)
     )
 
 
@@ -302,7 +308,7 @@ def _claim(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 def checked_email(value: Any) -> str:
     email = value.strip() if isinstance(value, str) else ""
-    if len(email) > EMAIL_LENGTH or any(_is_unstorable(c) for c in email):
+    if len(email) > EMAIL_LENGTH or not is_storable(email):
         return ""
     try:
         validate_email(email)

@@ -17,6 +17,7 @@ from learning.lti import launch as lti_launch
 from learning.lti.models import GradedLink
 from tests.factories import QuizFactory, TopicFactory
 from tests.lti.test_deep_linking import JWT_FIELD, pick
+from tests.lti.test_refusals import unsigned
 from tests.lti_platform import DL, INSTRUCTOR, LEARNER, LTI, FakePlatform
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -238,3 +239,62 @@ def test_a_return_url_that_is_no_origin_never_reaches_the_csp_header(
     assertContains(response, "did not say where to send the activity back", status_code=400)
     assert "unsafe-inline" not in response["Content-Security-Policy"]
     assert lti_platform.deep_link_responses == []
+
+
+class TestANulFromAnyone:
+    """Anyone can send these, unsigned: a NUL where the tool looks a platform, a state or
+    a nonce up in the database. PostgreSQL refuses a NUL in text (a 500 if unhandled);
+    each is a clear refusal on either database."""
+
+    @pytest.mark.parametrize("param", ["lti_deployment_id", "client_id"])
+    def test_in_a_login_parameter(self, lti_platform, client, param):
+        registration = lti_platform.register()
+        params = {
+            "iss": lti_platform.issuer,
+            "client_id": registration.client_id,
+            "login_hint": "hint-1",
+            "target_link_uri": f"{lti_platform.base_url}/lti/launch/",
+            "lti_deployment_id": lti_platform.deployment_id,
+        }
+        params[param] += NUL
+        response = client.get(reverse("lti:login", args=[registration.uuid]), params)
+        assert 400 <= response.status_code < 500
+        assertContains(response, "refused", status_code=response.status_code)
+
+    def test_in_the_state(self, lti_platform, client):
+        registration = lti_platform.register()
+        state, nonce = lti_platform.login(client, registration)
+        id_token = lti_platform.sign(lti_platform.claims(nonce=nonce))
+        response = lti_platform.post_launch(client, id_token, state + NUL)
+        assertContains(response, "refused", status_code=403)
+
+    @pytest.mark.parametrize("claim", ["iss", "aud", "nonce"])
+    def test_in_an_unsigned_tokens_claim(self, lti_platform, client, claim):
+        registration = lti_platform.register()
+        state, nonce = lti_platform.login(client, registration)
+        body = lti_platform.claims(nonce=nonce)
+        body[claim] = f"{body[claim]}{NUL}"
+        token = unsigned({"alg": "RS256", "kid": lti_platform.key["kid"]}, body) + ".c2ln"
+        response = lti_platform.post_launch(client, token, state)
+        assert 400 <= response.status_code < 500
+        assertContains(response, "refused", status_code=response.status_code)
+        assert signed_in(client) is None
+
+    def test_in_the_launch_session_cookie_over_https(self, lti_platform, client):
+        registration = lti_platform.register()
+        state, nonce = lti_platform.login(client, registration, secure=True)
+        [name] = [name for name in client.cookies if name.endswith("session-id")]
+        client.cookies[name] = f"{client.cookies[name].value}{NUL}"
+        id_token = lti_platform.sign(lti_platform.claims(nonce=nonce))
+        response = lti_platform.post_launch(client, id_token, state, secure=True)
+        assert 400 <= response.status_code < 500
+        assertContains(response, "refused", status_code=response.status_code)
+
+    def test_in_the_platform_a_refusal_names(self, lti_platform, client):
+        """Refused for want of a state, the page still looks the claimed platform up (to
+        show itself in its frame): a NUL there is no 500 either."""
+        lti_platform.register()
+        body = lti_platform.claims(nonce="n", iss=f"https://lms.example.edu{NUL}")
+        token = unsigned({"alg": "RS256", "kid": lti_platform.key["kid"]}, body) + ".c2ln"
+        response = client.post(reverse("lti:launch"), {"id_token": token})
+        assertContains(response, "did not start in this browser session", status_code=400)
