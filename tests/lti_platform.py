@@ -82,6 +82,8 @@ class FakePlatform:
     # A slow or bloated JWKS: seconds its answer takes, characters of padding it carries.
     jwks_delay: float = 0
     jwks_padding: int = 0
+    # Other key pairs, each served at `jwks_url?key=<name>` (another platform's keys).
+    other_keys: dict[str, JWK] = field(default_factory=dict)
     # Launches prepared for the browser (OIDC auth endpoint), by login_hint.
     prepared: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_tokens: set[str] = field(default_factory=set)
@@ -314,6 +316,8 @@ def jwks_view(request: HttpRequest) -> JsonResponse:
     if platform.jwks_delay:
         time.sleep(platform.jwks_delay)
     keys = platform.jwks()
+    if request.GET.get("key"):
+        keys = {"keys": [json.loads(platform.other_keys[request.GET["key"]].export_public())]}
     if platform.jwks_padding:
         keys["padding"] = "x" * platform.jwks_padding
     return JsonResponse(keys)

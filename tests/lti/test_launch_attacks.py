@@ -18,7 +18,7 @@ from learning.lti.models import GradedLink
 from tests.factories import QuizFactory, TopicFactory
 from tests.lti.test_deep_linking import JWT_FIELD, pick
 from tests.lti.test_refusals import unsigned
-from tests.lti_platform import DL, INSTRUCTOR, LEARNER, LTI, FakePlatform
+from tests.lti_platform import DL, INSTRUCTOR, LEARNER, LTI, FakePlatform, new_key_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -298,3 +298,90 @@ class TestANulFromAnyone:
         token = unsigned({"alg": "RS256", "kid": lti_platform.key["kid"]}, body) + ".c2ln"
         response = client.post(reverse("lti:launch"), {"id_token": token})
         assertContains(response, "did not start in this browser session", status_code=400)
+
+
+class TestTwoRegistrationsOfOneIssuer:
+    """A superuser may register a second platform under an issuer already registered (a
+    Canvas's several developer keys; or a mistake, or a malicious LMS): whatever it signs
+    reaches only its own accounts, courses and deployments."""
+
+    @pytest.fixture
+    def impostor(self, lti_platform: FakePlatform):
+        key = new_key_pair()
+        lti_platform.other_keys["impostor"] = key
+        registration = lti_platform.register(
+            name="Impostor",
+            client_id="impostor-tool",
+            keyset_url=f"{lti_platform.jwks_url}?key=impostor",
+        )
+        registration.deployments.update(deployment_id="impostor-deployment")
+        return key
+
+    def test_it_cannot_sign_for_the_other_registration(self, lti_platform, client, impostor):
+        genuine = lti_platform.register()
+        lti_platform.launch(Client(), genuine, sub="victim", roles=[INSTRUCTOR])
+        state, nonce = lti_platform.login(client, genuine)
+        forged = lti_platform.sign(
+            lti_platform.claims(nonce=nonce, sub="victim", roles=[INSTRUCTOR]), key=impostor
+        )
+        response = lti_platform.post_launch(client, forged, state)
+        assertContains(response, "signature could not be checked", status_code=403)
+        assert signed_in(client) is None
+
+    def test_its_own_launch_is_another_account_in_another_class(
+        self, lti_platform, client, impostor
+    ):
+        genuine = lti_platform.register()
+        lti_platform.launch(Client(), genuine, sub="victim", roles=[INSTRUCTOR])
+        victim = User.objects.get(lti_users__sub="victim")
+        state, nonce = lti_platform.login(client, genuine)
+        body = lti_platform.claims(
+            nonce=nonce,
+            sub="victim",
+            roles=[INSTRUCTOR],
+            aud="impostor-tool",
+            **{LTI + "deployment_id": "impostor-deployment"},
+        )
+        response = lti_platform.post_launch(client, lti_platform.sign(body, key=impostor), state)
+        assert response.status_code == 302
+        impostor_account = signed_in(client)
+        assert impostor_account is not None and impostor_account != victim
+        assert LtiContext.objects.count() == 2  # the same course id: two courses
+        assert not victim.classes_taught.filter(teachers=impostor_account).exists()
+
+    def test_the_other_registrations_deployment_is_refused(self, lti_platform, client, impostor):
+        genuine = lti_platform.register()
+        state, nonce = lti_platform.login(client, genuine)
+        body = lti_platform.claims(nonce=nonce, aud="impostor-tool")  # genuine's deployment
+        response = lti_platform.post_launch(client, lti_platform.sign(body, key=impostor), state)
+        assertContains(response, "deployment is not registered here", status_code=403)
+
+
+def test_a_launch_in_a_superusers_browser_ends_the_superusers_session(lti_platform, client):
+    root = User.objects.create_superuser("root", "root@example.org", "pw")
+    client.force_login(root)
+    old_key = client.session.session_key
+    response = lti_platform.launch(client, lti_platform.register())
+    assert response.status_code == 302
+    assert signed_in(client) == User.objects.get(lti_users__sub="learner-1")
+    assert client.session.session_key != old_key
+    admin = client.get(reverse("admin:index"))
+    assert admin.status_code == 302  # a learner: sent to log in
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "topic://evil.example", "quiz:../../admin/"],
+)
+def test_a_target_never_leads_off_the_course(lti_platform, client, target):
+    """The custom `target` and the launch's target_link_uri name a page of the course or
+    nothing: never an address elsewhere (an open redirect behind a signed-in launch)."""
+    registration = lti_platform.register()
+    response = lti_platform.launch(
+        client,
+        registration,
+        custom={"target": target},
+        target_link_uri="https://evil.example/lti/launch/",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
