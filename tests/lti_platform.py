@@ -76,12 +76,15 @@ class FakePlatform:
     # capitalised as an LMS may write it); `roster_loops`: every page links to itself.
     member_pages: list[list[dict[str, Any]]] = field(default_factory=list)
     roster_loops: bool = False
+    roster_text: str = ""  # set: the roster's answer is this text instead
     failing_score_posts: int = 0  # the next N score posts are answered 503
     # Set: each score post waits until the test sets this event (a slow LMS).
     score_gate: threading.Event | None = None
     # A slow or bloated JWKS: seconds its answer takes, characters of padding it carries.
     jwks_delay: float = 0
     jwks_padding: int = 0
+    # Set: the JWKS URL answers this text instead of the key set.
+    jwks_text: str = ""
     # Other key pairs, each served at `jwks_url?key=<name>` (another platform's keys).
     other_keys: dict[str, JWK] = field(default_factory=dict)
     # Launches prepared for the browser (OIDC auth endpoint), by login_hint.
@@ -311,10 +314,12 @@ def _bearer(request: HttpRequest) -> str | None:
     return token if header.startswith("Bearer ") else None
 
 
-def jwks_view(request: HttpRequest) -> JsonResponse:
+def jwks_view(request: HttpRequest) -> HttpResponse:
     platform = current()
     if platform.jwks_delay:
         time.sleep(platform.jwks_delay)
+    if platform.jwks_text:
+        return HttpResponse(platform.jwks_text, content_type="application/json")
     keys = platform.jwks()
     if request.GET.get("key"):
         keys = {"keys": [json.loads(platform.other_keys[request.GET["key"]].export_public())]}
@@ -437,11 +442,13 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
 ROSTER_REQUESTS_AT_MOST = 300
 
 
-def memberships_view(request: HttpRequest) -> JsonResponse:
+def memberships_view(request: HttpRequest) -> HttpResponse:
     platform = current()
     if _bearer(request) not in platform.issued_tokens:
         return JsonResponse({"error": "unauthorized"}, status=401)
     platform.membership_requests += 1
+    if platform.roster_text:
+        return HttpResponse(platform.roster_text, content_type="application/json")
     if platform.membership_requests > ROSTER_REQUESTS_AT_MOST:
         return JsonResponse({"error": "too many requests"}, status=429)
     members, next_url = platform.members, None

@@ -52,8 +52,8 @@ LOGIN_PARAMS = (
 
 # What PyLTI1p3 raises on a launch it cannot use. Besides its own exceptions, a token
 # whose parts decode to something other than JSON objects (a list, a number) or a JWKS
-# of the wrong shape make it fail inside, with Python's own errors: refused all the same,
-# never a 500.
+# of the wrong shape make it fail inside, with Python's own errors (JSON nested too deep
+# to read is a RecursionError): refused all the same, never a 500.
 UNUSABLE_LAUNCH = (
     LtiException,
     OIDCException,
@@ -63,6 +63,7 @@ UNUSABLE_LAUNCH = (
     TypeError,
     ValueError,
     AttributeError,
+    RecursionError,
 )
 
 # The token must say when it was issued and when it expires (PyJWT checks them only when
@@ -263,5 +264,5 @@ def _claimed_registration(request: HttpRequest) -> LtiRegistration | None:
             .filter(issuer=str(claims["iss"]), client_id=str(client_id))
             .first()
         )
-    except (IndexError, KeyError, TypeError, ValueError, DataError):
+    except (IndexError, KeyError, TypeError, ValueError, RecursionError, DataError):
         return None

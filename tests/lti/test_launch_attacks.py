@@ -17,7 +17,7 @@ from learning.lti import launch as lti_launch
 from learning.lti.models import GradedLink
 from tests.factories import QuizFactory, TopicFactory
 from tests.lti.test_deep_linking import JWT_FIELD, pick
-from tests.lti.test_refusals import unsigned
+from tests.lti.test_refusals import b64, unsigned
 from tests.lti_platform import DL, INSTRUCTOR, LEARNER, LTI, FakePlatform, new_key_pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,6 +125,13 @@ class TestThePlatformsKeys:
         response = lti_platform.launch(client, registration)
         assert time.monotonic() - started < 3
         assertContains(response, "signing keys could not be fetched", status_code=403)
+        assert not LtiUser.objects.exists()
+
+    def test_a_keyset_nested_too_deep_to_read_is_refused(self, lti_platform, client):
+        lti_platform.jwks_text = "[" * 100_000 + "]" * 100_000
+        registration = lti_platform.register()
+        response = lti_platform.launch(client, registration)
+        assertContains(response, "could not be checked", status_code=403)
         assert not LtiUser.objects.exists()
 
     def test_a_huge_keyset_is_not_read(self, lti_platform, client):
@@ -385,3 +392,14 @@ def test_a_target_never_leads_off_the_course(lti_platform, client, target):
     )
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+def test_a_token_nested_too_deep_to_read_is_refused(lti_platform, client):
+    """Anyone may post a token whose body is JSON nested a hundred thousand deep: Python's
+    JSON reader gives up with a RecursionError, which must be a refusal too."""
+    lti_platform.register()
+    nested = b64(b"[" * 100_000 + b"]" * 100_000)
+    token = f"{b64(b'{}')}.{nested}.c2ln"
+    response = client.post(reverse("lti:launch"), {"id_token": token})
+    assert 400 <= response.status_code < 500
+    assertContains(response, "refused", status_code=response.status_code)

@@ -283,3 +283,11 @@ class TestPages:
         assert "page it gave already" in message
         assert lti_platform.membership_requests == 1
         assert not course.classroom.learners.exists()
+
+    def test_a_roster_nested_too_deep_to_read_is_said_in_words(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.roster_text = "[" * 100_000 + "]" * 100_000
+        [message] = said(fetch(teacher_client, course.classroom))
+        assert message.startswith("The member list could not be fetched from the LMS.")
+        assert "could not be read" in message
