@@ -402,7 +402,7 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
     with platform.lock:
         if platform.failing_score_posts > 0:
             platform.failing_score_posts -= 1
-            return HttpResponse("LMS down for maintenance", status=503)
+            return HttpResponse("LMS down for maintenance", status=503, content_type="text/plain")
         platform.scores.append(
             ReceivedScore(platform.lineitem_url(number), json.loads(request.body), token)
         )

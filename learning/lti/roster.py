@@ -31,6 +31,7 @@ from learning.models import Classroom, LmsClass, Membership
 
 LEARNER_SUB_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
 # The details a roster may give, as LtiUser and User fields.
+SUB_LENGTH = LtiUser._meta.get_field("sub").max_length or 255
 LTI_USER_DETAILS = {
     "given_name": "given_name",
     "family_name": "family_name",
@@ -49,12 +50,20 @@ class RosterCounts:
     updated: int
     removed: int
     unchanged: int
+    unreadable: int = 0
 
     def __str__(self) -> str:
-        return (
+        said = (
             f"{self.added} added, {self.updated} updated, {self.removed} removed "
-            f"({self.unchanged} unchanged)"
+            f"({self.unchanged} unchanged)."
         )
+        if self.unreadable:
+            members = "member" if self.unreadable == 1 else "members"
+            said += (
+                f" {self.unreadable} {members} the LMS listed could not be read and "
+                f"{'was' if self.unreadable == 1 else 'were'} left out."
+            )
+        return said
 
 
 @require_POST
@@ -75,7 +84,7 @@ def sync_roster(request: AuthenticatedHttpRequest, classroom_id: int) -> HttpRes
     except RosterError as error:
         messages.error(request, f"The member list could not be fetched from the LMS. {error}")
     else:
-        messages.success(request, f"Fetched the member list from the LMS: {counts}.")
+        messages.success(request, f"Fetched the member list from the LMS: {counts}")
     return redirect("admin:learning_classroom_change", classroom.pk)
 
 
@@ -132,12 +141,14 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
     context = lms_class.context
     registration = context.deployment.registration
     classroom = lms_class.classroom
-    added = updated = removed = unchanged = 0
+    added = updated = removed = unchanged = unreadable = 0
     for member in members:
         if not isinstance(member, dict) or not _is_learner(member):
             continue
         sub = member.get("user_id")
-        if not isinstance(sub, str) or not sub:
+        # LTI caps a user id at 255 characters (LtiUser.sub): a longer one no launch can bring.
+        if not isinstance(sub, str) or not sub or len(sub) > SUB_LENGTH:
+            unreadable += 1
             continue
         if member.get("status", "Active") != "Active":
             removed += _leave(
@@ -169,7 +180,9 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
             unchanged += 1
     lms_class.roster_synced_at = timezone.now()
     lms_class.save(update_fields=["roster_synced_at"])
-    return RosterCounts(added=added, updated=updated, removed=removed, unchanged=unchanged)
+    return RosterCounts(
+        added=added, updated=updated, removed=removed, unchanged=unchanged, unreadable=unreadable
+    )
 
 
 def _leave(
