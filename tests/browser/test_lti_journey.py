@@ -199,6 +199,11 @@ def test_a_teacher_places_a_quiz_and_a_learner_s_score_reaches_the_lms_all_insid
     expect(grade_note).to_contain_text("Physiology 101's gradebook")
     shown = re.search(r"([\d.]+) out of 100", grade_note.inner_text())
     assert shown and Decimal(shown[1]) == attempt.percent, grade_note.inner_text()
+    summary_box = tool.locator(".result-summary").bounding_box()
+    lms_section = tool.locator(".lms-grades").bounding_box()
+    assert summary_box and lms_section
+    # the LMS's part stands apart from the result's box, as the next step's does
+    assert lms_section["y"] - (summary_box["y"] + summary_box["height"]) >= 16
     screenshots(page, tmp_path, "result")
     grades.wait_for_background_sends()
     frame.goto(frame.url)
