@@ -12,8 +12,9 @@ from django.urls import reverse
 from lti_tool.models import LtiRegistration
 from pytest_django.asserts import assertContains, assertNotContains
 
+from learning import services
 from learning.lti.deep_linking import SESSION_KEY
-from learning.models import LmsGrade
+from learning.models import LmsGrade, QuizKind
 from tests.factories import QuizFactory, TopicFactory, UserFactory
 from tests.lti_platform import DL, INSTRUCTOR, LEARNER, LTI, FakePlatform
 
@@ -52,6 +53,9 @@ def course_quizzes():
     draft = TopicFactory(slug="draft", title="Half-written topic", is_published=False)
     QuizFactory(topic=draft)
     TopicFactory(slug="no-quiz", title="Topic without a quiz")
+    # The challenge's settings row, as migrations make it (an earlier transactional test's
+    # flush may have emptied it; the picker would make it again, costing writes).
+    services.course_quiz(QuizKind.CHALLENGE)
     return cramps
 
 
