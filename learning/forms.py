@@ -120,7 +120,7 @@ class SignUpForm(UserCreationForm):
     def clean_username(self) -> str:
         username = super().clean_username()
         # learning/lti/services.py names the accounts LMS launches make so.
-        if username.lower().startswith("lti-"):
+        if username and username.lower().startswith("lti-"):
             raise ValidationError(
                 "Usernames starting with “lti-” are kept for accounts made by an LMS."
             )

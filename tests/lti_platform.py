@@ -7,6 +7,8 @@ Moodle or Canvas. What the tool sends it is recorded for the tests to look at.
 
 Use the `lti_platform` fixture (tests/conftest.py): it starts the live server, routes
 /test-platform/ to this module's views and registers the platform in the admin's tables.
+`serve_pages` serves the pages a browser opens (course page, OIDC auth, deep-linking
+return) on a port of their own, as another origin than the tool's.
 """
 
 import json
@@ -14,13 +16,18 @@ import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.test import Client
+from django.test.testcases import QuietWSGIRequestHandler
 from django.urls import reverse
 from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
@@ -91,14 +98,21 @@ class FakePlatform:
     prepared: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_tokens: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Where the pages a browser opens (auth, course page, deep-linking return) are served
+    # when not by the live server: the base URL `serve_pages` gave. Set before register().
+    pages_base_url: str | None = None
 
     # -- URLs the platform has -------------------------------------------------------
     def url(self, path: str) -> str:
         return f"{self.base_url}/test-platform/{path}"
 
+    def page_url(self, path: str) -> str:
+        """A page the browser opens: on the LMS's own origin when it has one."""
+        return f"{self.pages_base_url or self.base_url}/test-platform/{path}"
+
     @property
     def auth_url(self) -> str:
-        return self.url("auth/")
+        return self.page_url("auth/")
 
     @property
     def token_url(self) -> str:
@@ -121,7 +135,7 @@ class FakePlatform:
 
     @property
     def deep_link_return_url(self) -> str:
-        return self.url("deep-link-return/")
+        return self.page_url("deep-link-return/")
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": [json.loads(self.key.export_public())]}
@@ -282,7 +296,13 @@ class FakePlatform:
 
     def course_page_url(self, login_hint: str) -> str:
         """The LMS's course page, framing the tool's launch for this login_hint."""
-        return self.url(f"course/?{urlencode({'login_hint': login_hint})}")
+        return self.page_url(f"course/?{urlencode({'login_hint': login_hint})}")
+
+    def framing_page_url(self, src: str, *, on: str | None = None) -> str:
+        """An LMS page framing any URL (`frame_view`); `on`: the same page served from
+        that base URL instead (another site's)."""
+        page = f"frame/?{urlencode({'src': src})}"
+        return f"{on}/test-platform/{page}" if on else self.page_url(page)
 
     def login_initiation_url(self, registration: LtiRegistration, login_hint: str) -> str:
         query = {
@@ -361,10 +381,32 @@ def course_view(request: HttpRequest) -> HttpResponse:
         issuer=platform.issuer, client_id=platform.client_id
     )
     src = platform.login_initiation_url(registration, request.GET.get("login_hint", ""))
+    return _framing_page(src)
+
+
+def frame_view(request: HttpRequest) -> HttpResponse:
+    """A page of the LMS (or of anyone: the same page served elsewhere) framing `src`."""
+    src = request.GET.get("src", "")
+    if not src.startswith(("http://", "https://")):
+        return HttpResponse("No page to frame", status=400)
+    return _framing_page(src)
+
+
+def _framing_page(src: str) -> HttpResponse:
+    """As an LMS shows a tool: the course's name, then the tool across the whole width
+    and the rest of the window's height."""
     return HttpResponse(
-        f"""<!doctype html><html lang="en"><title>Physiology 101 · Test LMS</title>
+        f"""<!doctype html><html lang="en">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Physiology 101 · Test LMS</title>
+<style>
+body {{ margin: 0; font-family: sans-serif; }}
+h1 {{ margin: 0; height: 3rem; line-height: 3rem; padding: 0 1rem; font-size: 1.25rem;
+     background: #2b3a4a; color: #fff; }}
+iframe {{ display: block; width: 100%; height: calc(100vh - 3rem); border: 0; }}
+</style>
 <h1>Physiology 101</h1>
-<iframe title="Muscle Spasms, Explained" src="{escape(src)}" width="1100" height="800"></iframe>"""
+<iframe title="Muscle Spasms, Explained" src="{escape(src)}"></iframe>"""
     )
 
 
@@ -425,7 +467,7 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
     with platform.lock:
         if platform.failing_score_posts > 0:
             platform.failing_score_posts -= 1
-            return HttpResponse("LMS down for maintenance", status=503)
+            return HttpResponse("LMS down for maintenance", status=503, content_type="text/plain")
         platform.scores.append(
             ReceivedScore(
                 platform.lineitem_url(number),
@@ -485,3 +527,41 @@ def deep_link_return_view(request: HttpRequest) -> HttpResponse:
         return HttpResponse(f"Refused: {error}", status=400)
     platform.deep_link_responses.append(claims)
     return HttpResponse("<!doctype html><title>Test LMS</title><p>Link saved in the course.")
+
+
+# -- the LMS's browser pages as a site of their own ------------------------------------------
+
+BROWSER_PAGES: dict[str, Callable[[HttpRequest], HttpResponse]] = {
+    "/test-platform/auth/": auth_view,
+    "/test-platform/course/": course_view,
+    "/test-platform/frame/": frame_view,
+    "/test-platform/deep-link-return/": deep_link_return_view,
+}
+
+
+def _browser_pages_app(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """The pages above, with none of the tool's middleware: no CSP of ours, no session,
+    no cookies."""
+    request = WSGIRequest(environ)
+    view = BROWSER_PAGES.get(request.path)
+    response = view(request) if view else HttpResponseNotFound("Not a page of the test LMS")
+    start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+    return [response.content]
+
+
+@contextmanager
+def serve_pages(host: str = "localhost") -> Iterator[str]:
+    """Serve the LMS's browser pages from a server of their own on a free port, another
+    origin than the live server's; yields its base URL (`FakePlatform.pages_base_url`)."""
+    server = ThreadedWSGIServer((host, 0), QuietWSGIRequestHandler, allow_reuse_address=False)
+    server.set_app(_browser_pages_app)
+    thread = threading.Thread(target=server.serve_forever, name="test-lms-pages", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("test-platform/jwks/", lti_platform.jwks_view),
     path("test-platform/auth/", lti_platform.auth_view),
     path("test-platform/course/", lti_platform.course_view),
+    path("test-platform/frame/", lti_platform.frame_view),
     path("test-platform/token/", lti_platform.token_view),
     path("test-platform/lineitems/", lti_platform.lineitems_view),
     path("test-platform/lineitems/<int:number>/scores", lti_platform.scores_view),

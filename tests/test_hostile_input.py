@@ -356,7 +356,15 @@ CHARSETS = st.one_of(
     st.sampled_from(
         ["utf-8", "UTF-8", "utf-16", "utf-32", "latin-1", "ascii", "nope", "", "\xe9"]
     ),
-    st.text(alphabet=st.characters(max_codepoint=255, blacklist_categories=["Cs"]), max_size=12),
+    # Not NUL: Django's WSGIRequest cannot even be made with one in the charset (its
+    # codec lookup raises ValueError before any middleware), and gunicorn refuses a header
+    # with a NUL in it first, so no request of that kind reaches the site.
+    st.text(
+        alphabet=st.characters(
+            max_codepoint=255, blacklist_categories=["Cs"], blacklist_characters="\x00"
+        ),
+        max_size=12,
+    ),
 )
 BOUNDARIES = st.one_of(
     st.sampled_from(["x", "", "-", "a" * 200, "\xe9", '"x"', "x; charset=utf-16"]),

@@ -21,6 +21,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from lti_tool.models import (
     Key,
@@ -259,6 +261,11 @@ class RegistrationAdmin(SuperusersOnlyMixin, admin.ModelAdmin):
 
     form = RegistrationForm
     inlines = (DeploymentInline,)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # Off until the LMS has given its client ID (README, "Registering an LMS").
+        return {**super().get_changeform_initial_data(request), "is_active": False}
+
     list_display = (
         "name",
         "issuer",
@@ -473,7 +480,7 @@ class LmsCourseAdmin(ReadOnlyAdminMixin, SuperusersOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="Last launch", ordering="datetime_modified")
     def last_launch(self, context: LtiContext) -> Any:
-        return context.datetime_modified
+        return date_format(timezone.localtime(context.datetime_modified), "DATETIME_FORMAT")
 
 
 class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -64,7 +64,9 @@ def lms_errors_in_words(registration: LtiRegistration) -> Iterator[None]:
 def _answered(response: requests.Response, registration: LtiRegistration) -> str:
     status = f"{response.status_code} {response.reason}".strip()
     body = " ".join(response.text.split())[:200]
-    said = f": {body}" if body else ""
+    # An error page in HTML says nothing a teacher can read; a short text or JSON may.
+    looks_like_html = "html" in response.headers.get("Content-Type", "") or body.startswith("<")
+    said = f": {body}" if body and not looks_like_html else ""
     if response.url == registration.token_url:
         return f"The LMS refused the tool an access token ({status}){said}"
     return f"The LMS answered {status}{said}"

@@ -109,7 +109,16 @@ class LtiFramingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        session = getattr(request, "session", None)
+        registration_id = session.get(REGISTRATION_KEY) if session is not None else None
+        launch_origins = session.get(LAUNCH_ORIGINS_KEY) if session is not None else None
         response = self.get_response(request)
+        if registration_id is not None and REGISTRATION_KEY not in request.session:
+            # Logging out inside the LMS's frame empties the session; the page that
+            # follows (and the log-in page) must still show in that frame, not as the
+            # browser's "refused to connect".
+            request.session[REGISTRATION_KEY] = registration_id
+            request.session[LAUNCH_ORIGINS_KEY] = launch_origins
         origins = getattr(response, "lti_frame_origins", None)
         if origins is None:
             origins = session_frame_origins(request)

@@ -251,11 +251,14 @@ class SendTally:
             self.states[state] = self.states.get(state, 0) + 1
 
     def __str__(self) -> str:
-        parts = [
-            f"{self.states.get(state, 0)} {label.lower()}"
-            for state, label in GradeSendState.choices
-            if state != GradeSendState.WAITING
-        ]
+        # The labels have semicolons of their own; the tally says each state in a word.
+        words = {
+            GradeSendState.SENT: "sent",
+            GradeSendState.RETRYING: "not reached (to be tried again)",
+            GradeSendState.GAVE_UP: "given up",
+            GradeSendState.SUPERSEDED: "replaced by a later score",
+        }
+        parts = [f"{self.states.get(state, 0)} {word}" for state, word in words.items()]
         if self.skipped:
             parts.append(f"{self.skipped} not due (already sent, or being sent by another)")
         if self.in_background:

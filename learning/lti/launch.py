@@ -134,7 +134,10 @@ def refused(
 ) -> HttpResponse:
     """A launch or login we cannot accept: a page saying why, nothing written. Inside
     the frame of the platform it names, when that one is registered."""
-    response = render(request, "lti/refused.html", {"reason": reason}, status=status)
+    in_frame = request.headers.get("Sec-Fetch-Dest") == "iframe"
+    response = render(
+        request, "lti/refused.html", {"reason": reason, "in_frame": in_frame}, status=status
+    )
     if registration is not None:
         allow_framing_by(response, registration_origins(registration))
     return response

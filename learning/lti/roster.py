@@ -63,12 +63,20 @@ class RosterCounts:
     updated: int
     removed: int
     unchanged: int
+    unreadable: int = 0
 
     def __str__(self) -> str:
-        return (
+        said = (
             f"{self.added} added, {self.updated} updated, {self.removed} removed "
-            f"({self.unchanged} unchanged)"
+            f"({self.unchanged} unchanged)."
         )
+        if self.unreadable:
+            members = "member" if self.unreadable == 1 else "members"
+            said += (
+                f" {self.unreadable} {members} the LMS listed could not be read and "
+                f"{'was' if self.unreadable == 1 else 'were'} left out."
+            )
+        return said
 
 
 @require_POST
@@ -89,7 +97,7 @@ def sync_roster(request: AuthenticatedHttpRequest, classroom_id: int) -> HttpRes
     except RosterError as error:
         messages.error(request, f"The member list could not be fetched from the LMS. {error}")
     else:
-        messages.success(request, f"Fetched the member list from the LMS: {counts}.")
+        messages.success(request, f"Fetched the member list from the LMS: {counts}")
     return redirect("admin:learning_classroom_change", classroom.pk)
 
 
@@ -184,12 +192,15 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
     registration = context.deployment.registration
     classroom = lms_class.classroom
     teacher_ids = set(classroom.teachers.values_list("pk", flat=True))
-    added = updated = removed = unchanged = 0
+    added = updated = removed = unchanged = unreadable = 0
     for member in members:
         if not isinstance(member, dict) or not _is_learner(member):
             continue
         sub = member.get("user_id")
-        if not is_identifier(sub):  # none, or one no column takes as it is
+        # None, longer than LTI's 255 characters (LtiUser.sub), or holding a NUL or a
+        # broken character: no launch can bring it, no column takes it as it is.
+        if not is_identifier(sub):
+            unreadable += 1
             continue
         if member.get("status", "Active") != "Active":
             removed += _leave(
@@ -224,7 +235,9 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
             unchanged += 1
     lms_class.roster_synced_at = timezone.now()
     lms_class.save(update_fields=["roster_synced_at"])
-    return RosterCounts(added=added, updated=updated, removed=removed, unchanged=unchanged)
+    return RosterCounts(
+        added=added, updated=updated, removed=removed, unchanged=unchanged, unreadable=unreadable
+    )
 
 
 def _leave(

@@ -4,14 +4,14 @@ Shared by the browser tests and `scripts/screenshots.py`."""
 
 import re
 
-from playwright.sync_api import Page
+from playwright.sync_api import Frame, Page
 
 from learning import question_types, selectors
 from learning.models import Attempt, Question
 from learning.versions import current_key
 
 
-def fill_answer(page: Page, question: Question, right: bool) -> None:
+def fill_answer(page: Page | Frame, question: Question, right: bool) -> None:
     """Fill in the answer form on screen (an attempt's question page) with the right answer
     (or one earning nothing)."""
     question_type = question_types.get(question.type)

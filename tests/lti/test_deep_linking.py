@@ -12,7 +12,7 @@ from django.urls import reverse
 from lti_tool.models import LtiRegistration
 from pytest_django.asserts import assertContains, assertNotContains
 
-from learning import services as course_services
+from learning import services
 from learning.lti.deep_linking import SESSION_KEY
 from learning.models import LmsGrade, QuizKind
 from tests.factories import QuizFactory, TopicFactory, UserFactory
@@ -53,9 +53,9 @@ def course_quizzes():
     draft = TopicFactory(slug="draft", title="Half-written topic", is_published=False)
     QuizFactory(topic=draft)
     TopicFactory(slug="no-quiz", title="Topic without a quiz")
-    # Made by a migration, but gone once an earlier transactional test emptied the tables:
-    # made here, so the picker's query count does not hang on the order tests run in.
-    course_services.course_quiz(QuizKind.CHALLENGE)
+    # The challenge's settings row, as migrations make it (an earlier transactional test's
+    # flush may have emptied it; the picker would make it again, costing writes).
+    services.course_quiz(QuizKind.CHALLENGE)
     return cramps
 
 

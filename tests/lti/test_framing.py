@@ -151,11 +151,39 @@ def test_switching_the_registration_off_ends_the_framing(lti_platform):
     assert_not_framable(client.get(COURSE))
 
 
-def test_logging_out_ends_the_framing(lti_platform):
+def test_logging_out_inside_the_lms_ends_the_sign_in_but_not_the_frame(lti_platform):
+    # Found by the tryout: the page after "Log out" refused the LMS's frame, and the
+    # learner saw the browser's "refused to connect" inside their LMS course.
     registration = lti_platform.register()
     client = launched(lti_platform, registration)
-    client.post(reverse("logout"))
+    logged_out = client.post(reverse("logout"))
+    assert logged_out.status_code == 302
+    assert_framed_by(logged_out, *platform_origins(lti_platform))
+    page = client.get(COURSE)
+    assert not page.wsgi_request.user.is_authenticated
+    assert_framed_by(page, *platform_origins(lti_platform))
+    assert_framed_by(client.get(reverse("login")), *platform_origins(lti_platform))
+    # Switching the platform off still ends it.
+    registration.is_active = False
+    registration.save()
     assert_not_framable(client.get(COURSE))
+
+
+def test_links_on_a_refusal_inside_a_frame_open_a_tab_of_their_own(lti_platform, client):
+    # Outside a launched session our pages refuse the frame, so the refusal's links (the
+    # course, log in) would show "refused to connect" there.
+    registration = lti_platform.register()
+    state, nonce = lti_platform.login(client, registration)
+    expired = lti_platform.sign(lti_platform.claims(nonce=nonce, lifetime=-10))
+    framed = client.post(
+        reverse("lti:launch"),
+        {"id_token": expired, "state": state},
+        headers={"Sec-Fetch-Dest": "iframe"},
+    )
+    assert framed.status_code == 403
+    assert b'<base target="_blank">' in framed.content
+    in_a_window = lti_platform.post_launch(client, expired, state)
+    assert b"<base" not in in_a_window.content
 
 
 class TestTheLaunchsOwnPages:

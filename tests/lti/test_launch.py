@@ -210,6 +210,19 @@ class TestLaunchSignsIn:
             assertContains(response, "kept for accounts made by an LMS", status_code=400)
         assert not User.objects.exists()
 
+    def test_sign_up_with_a_taken_username_is_a_form_error_not_a_500(self, client):
+        # Django's clean_username gives None for a name already taken (its error is added
+        # aside), and the check for LMS names then raised AttributeError: a 500 found by
+        # tests/test_hostile_input.py.
+        UserFactory.create(username="ada")
+        for fields in ({"username": "ada"}, {"username": "ADA"}, {"username": ""}, {}):
+            response = client.post(
+                reverse("learning:signup"),
+                {**fields, "password1": "a-long-pass-1234", "password2": "a-long-pass-1234"},
+            )
+            assert response.status_code == 400
+        assert User.objects.count() == 1
+
     def test_a_name_taken_in_the_admin_is_stepped_around(self, lti_platform, client):
         registration = lti_platform.register()
         taken = [UserFactory.create(username=f"LTI-{number}") for number in range(1, 4)]

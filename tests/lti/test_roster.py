@@ -136,7 +136,23 @@ class TestFetchingTheMemberList:
         [message] = said(response)
         assert message.startswith("The member list could not be fetched from the LMS.")
         assert "404" in message
+        # The LMS's error page is HTML: it is left out, not shown as escaped markup.
+        assert "<" not in message and "doctype" not in message.lower()
         assert not course.classroom.learners.exists()
+
+    def test_a_member_id_longer_than_an_lms_may_send_is_skipped_not_a_500(
+        self, lti_platform, teacher_client, course
+    ):
+        # LTI caps a user id at 255 characters; PostgreSQL refused the whole roster on one
+        # longer id with a database error (a 500), SQLite kept an account no launch reaches.
+        lti_platform.members = [member("s" * 256, "Too Long"), member("s-1", "Ada Lovelace")]
+        response = fetch(teacher_client, course.classroom)
+        assert response.status_code == 302
+        assert said(response) == [
+            "Fetched the member list from the LMS: 1 added, 0 updated, 0 removed (0 unchanged)."
+            " 1 member the LMS listed could not be read and was left out."
+        ]
+        assert list(course.classroom.learners.values_list("lti_users__sub", flat=True)) == ["s-1"]
 
     def test_a_course_without_the_service_says_so(self, lti_platform, teacher_client, course):
         LtiContext.objects.filter(pk=course.context_id).update(memberships_url="")
@@ -209,7 +225,8 @@ class TestAHostileRoster:
         ]
         response = fetch(teacher_client, course.classroom)
         assert said(response) == [
-            "Fetched the member list from the LMS: 2 added, 0 updated, 0 removed (0 unchanged)."
+            "Fetched the member list from the LMS: 2 added, 0 updated, 0 removed (0 unchanged). "
+            "3 members the LMS listed could not be read and were left out."
         ]
         assert set(LtiUser.objects.values_list("sub", flat=True)) == {"s-4", "s-5"}
         assert User.objects.get(lti_users__sub="s-4").first_name == "Ada Lovelace"
