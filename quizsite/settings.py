@@ -268,7 +268,7 @@ CACHES, SESSION_ENGINE = caches_and_session_engine(REDIS_URL)
 # the login and the launch that follows may reach different workers, with or without Redis,
 # and a nonce must outlive neither its five minutes nor a restart in between.
 CACHES["lti"] = {
-    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "BACKEND": "learning.lti.tool.LaunchCache",  # Django's DatabaseCache, keys checked
     "LOCATION": "lti_launch_cache",
     "TIMEOUT": 3600,
     "OPTIONS": {"MAX_ENTRIES": 100_000},

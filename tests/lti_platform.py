@@ -60,6 +60,7 @@ class ReceivedScore:
     lineitem_url: str
     score: dict[str, Any]
     access_token: str
+    content_type: str = ""
 
 
 @dataclass
@@ -78,9 +79,21 @@ class FakePlatform:
     membership_requests: int = 0
     # Set by tests:
     members: list[dict[str, Any]] = field(default_factory=list)
+    # Set instead of `members`: the roster in pages, each linking to the next (`?Page=<n>`,
+    # capitalised as an LMS may write it); `roster_loops`: every page links to itself.
+    member_pages: list[list[dict[str, Any]]] = field(default_factory=list)
+    roster_loops: bool = False
+    roster_text: str = ""  # set: the roster's answer is this text instead
     failing_score_posts: int = 0  # the next N score posts are answered 503
     # Set: each score post waits until the test sets this event (a slow LMS).
     score_gate: threading.Event | None = None
+    # A slow or bloated JWKS: seconds its answer takes, characters of padding it carries.
+    jwks_delay: float = 0
+    jwks_padding: int = 0
+    # Set: the JWKS URL answers this text instead of the key set.
+    jwks_text: str = ""
+    # Other key pairs, each served at `jwks_url?key=<name>` (another platform's keys).
+    other_keys: dict[str, JWK] = field(default_factory=dict)
     # Launches prepared for the browser (OIDC auth endpoint), by login_hint.
     prepared: dict[str, dict[str, Any]] = field(default_factory=dict)
     issued_tokens: set[str] = field(default_factory=set)
@@ -321,8 +334,18 @@ def _bearer(request: HttpRequest) -> str | None:
     return token if header.startswith("Bearer ") else None
 
 
-def jwks_view(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(current().jwks())
+def jwks_view(request: HttpRequest) -> HttpResponse:
+    platform = current()
+    if platform.jwks_delay:
+        time.sleep(platform.jwks_delay)
+    if platform.jwks_text:
+        return HttpResponse(platform.jwks_text, content_type="application/json")
+    keys = platform.jwks()
+    if request.GET.get("key"):
+        keys = {"keys": [json.loads(platform.other_keys[request.GET["key"]].export_public())]}
+    if platform.jwks_padding:
+        keys["padding"] = "x" * platform.jwks_padding
+    return JsonResponse(keys)
 
 
 def auth_view(request: HttpRequest) -> HttpResponse:
@@ -446,24 +469,49 @@ def scores_view(request: HttpRequest, number: int) -> HttpResponse:
             platform.failing_score_posts -= 1
             return HttpResponse("LMS down for maintenance", status=503, content_type="text/plain")
         platform.scores.append(
-            ReceivedScore(platform.lineitem_url(number), json.loads(request.body), token)
+            ReceivedScore(
+                platform.lineitem_url(number),
+                json.loads(request.body),
+                token,
+                request.headers.get("Content-Type", ""),
+            )
         )
     return HttpResponse(status=204)
 
 
-def memberships_view(request: HttpRequest) -> JsonResponse:
+# Where the test LMS stops answering a roster that never ends (a tool that kept following
+# its links would otherwise hang the test).
+ROSTER_REQUESTS_AT_MOST = 300
+
+
+def memberships_view(request: HttpRequest) -> HttpResponse:
     platform = current()
     if _bearer(request) not in platform.issued_tokens:
         return JsonResponse({"error": "unauthorized"}, status=401)
     platform.membership_requests += 1
-    return JsonResponse(
+    if platform.roster_text:
+        return HttpResponse(platform.roster_text, content_type="application/json")
+    if platform.membership_requests > ROSTER_REQUESTS_AT_MOST:
+        return JsonResponse({"error": "too many requests"}, status=429)
+    members, next_url = platform.members, None
+    if platform.member_pages:
+        number = int(request.GET.get("Page", "1"))
+        members = platform.member_pages[number - 1]
+        if number < len(platform.member_pages):
+            next_url = f"{platform.memberships_url}?Page={number + 1}"
+    if platform.roster_loops:
+        next_url = platform.memberships_url
+    response = JsonResponse(
         {
             "id": platform.memberships_url,
             "context": {"id": "course-101", "title": "Physiology 101"},
-            "members": platform.members,
+            "members": members,
         },
         content_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
     )
+    if next_url is not None:
+        response["Link"] = f'<{next_url}>; rel="next"'
+    return response
 
 
 @csrf_exempt

@@ -53,8 +53,9 @@ def lms_errors_in_words(registration: LtiRegistration) -> Iterator[None]:
         ) from error
     except requests.ConnectionError as error:
         raise ServiceFailure("The LMS could not be reached (no connection).") from error
-    except (requests.RequestException, ValueError) as error:
-        # ValueError: an answer that is not the JSON the service promises.
+    except (requests.RequestException, ValueError, RecursionError) as error:
+        # ValueError: an answer that is not the JSON the service promises (RecursionError:
+        # JSON nested too deep to read).
         raise ServiceFailure(f"The LMS's answer could not be read: {error}") from error
     except LtiException as error:
         raise ServiceFailure(f"The request to the LMS could not be made: {error}") from error

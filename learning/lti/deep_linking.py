@@ -11,7 +11,6 @@ back to the LMS. A launch id serves one pick.
 
 from dataclasses import dataclass
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -26,6 +25,7 @@ from pylti1p3.exception import LtiException
 from pylti1p3.lineitem import LineItem
 
 from learning import services
+from learning.lti.framing import origin_of
 from learning.lti.tool import ToolConfig, launch_data_storage
 from learning.models import Quiz, QuizKind, Topic
 
@@ -34,6 +34,7 @@ SESSION_KEY = "lti_deep_link_launch_id"
 SCORE_MAXIMUM = 100
 LINE_ITEM_TAG = "muscle-spasms-course"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DEEP_LINKING_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 INSTITUTION_ADMINISTRATOR = (
     "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 )
@@ -137,7 +138,7 @@ def _restore(request: HttpRequest) -> DjangoMessageLaunch | HttpResponse:
         return _refused(
             request, "Your LMS asked for a kind of link this course does not make.", 400
         )
-    if urlsplit(settings_claim.get("deep_link_return_url", "")).scheme not in ("http", "https"):
+    if origin_of(settings_claim.get("deep_link_return_url")) is None:
         return _refused(request, "Your LMS did not say where to send the activity back.", 400)
     return message_launch
 
@@ -176,7 +177,11 @@ def pick(request: HttpRequest) -> HttpResponse:
     if not _use_up(request, message_launch):
         return _refused(request, EXPIRED, 410)
     deep_link = message_launch.get_deep_link()
-    jwt = deep_link.get_response_jwt([_resource(request, chosen)])
+    message = deep_link.get_message_jwt([_resource(request, chosen)])
+    if message.get(DEEP_LINKING_DATA) is None:
+        # Deep Linking 2.0 echoes the request's `data`; PyLTI1p3 would send null for none.
+        message.pop(DEEP_LINKING_DATA, None)
+    jwt = deep_link.encode_jwt(message)
     return_url = _deep_linking_settings(message_launch)["deep_link_return_url"]
     response = render(
         request,
@@ -215,8 +220,8 @@ def _allow_form_action(response: HttpResponse, return_url: str) -> HttpResponse:
     """This one response may post its form to the LMS: the CSP middleware takes a
     response's `_csp_config` (what Django's `csp_override` decorator sets, here with a
     value known only now) instead of settings.SECURE_CSP."""
-    parts = urlsplit(return_url)
     base = getattr(response, "_csp_config", settings.SECURE_CSP)
-    form_action = [*base.get("form-action", [CSP.SELF]), f"{parts.scheme}://{parts.netloc}"]
+    # An origin (checked by _restore), never the URL's raw text: the header takes it as is.
+    form_action = [*base.get("form-action", [CSP.SELF]), origin_of(return_url)]
     response._csp_config = {**base, "form-action": form_action}  # type: ignore[attr-defined]
     return response

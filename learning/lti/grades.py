@@ -18,6 +18,7 @@ an LMS uses to keep the newest.
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -59,6 +60,10 @@ MAX_TRIES = len(RETRY_WAITS) + 1
 # How long a claimed send is left to its sender (longer than a token request and a score
 # post, each limited by connector.SERVICE_TIMEOUT).
 CLAIM_LEASE = timedelta(minutes=2)
+# How long a teacher's "send again now" sends while they wait (each send may take two
+# connector.SERVICE_TIMEOUTs when the LMS hangs; gunicorn stops a request at 60 s); the
+# rest are sent in the background.
+SEND_AGAIN_SECONDS = 20
 PENDING = (GradeSendState.WAITING, GradeSendState.RETRYING)
 
 # The learner's active membership in the link's LMS course.
@@ -237,6 +242,7 @@ class SendTally:
 
     states: dict[str, int] = field(default_factory=dict)
     skipped: int = 0  # not due (any more): sent or claimed by another sender
+    in_background: int = 0  # left to a background thread (send_again_now)
 
     def count(self, state: str | None) -> None:
         if state is None:
@@ -255,6 +261,8 @@ class SendTally:
         parts = [f"{self.states.get(state, 0)} {word}" for state, word in words.items()]
         if self.skipped:
             parts.append(f"{self.skipped} not due (already sent, or being sent by another)")
+        if self.in_background:
+            parts.append(f"{self.in_background} being sent in the background")
         return "; ".join(parts)
 
 
@@ -277,7 +285,12 @@ def send_again_now(send_ids: Iterable[int]) -> tuple[SendTally, int]:
     chosen = list(again.order_by("pk").values_list("pk", flat=True))
     again.update(state=GradeSendState.WAITING, tries=0, next_try_at=None)
     tally = SendTally()
-    for send_id in chosen:
+    deadline = time.monotonic() + SEND_AGAIN_SECONDS
+    for index, send_id in enumerate(chosen):
+        if time.monotonic() > deadline:
+            tally.in_background = len(chosen) - index
+            transaction.on_commit(partial(send_in_background, chosen[index:]))
+            break
         tally.count(send_grade(send_id))
     return tally, len(send_ids) - len(chosen)
 

@@ -9,13 +9,16 @@ twice, and only then does services.sign_in_from_launch write, in one transaction
 """
 
 import json
+import time
 from base64 import urlsafe_b64decode
 from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+import requests
 from django.contrib import messages
 from django.contrib.auth import login
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -49,8 +52,8 @@ LOGIN_PARAMS = (
 
 # What PyLTI1p3 raises on a launch it cannot use. Besides its own exceptions, a token
 # whose parts decode to something other than JSON objects (a list, a number) or a JWKS
-# of the wrong shape make it fail inside, with Python's own errors: refused all the same,
-# never a 500.
+# of the wrong shape make it fail inside, with Python's own errors (JSON nested too deep
+# to read is a RecursionError): refused all the same, never a 500.
 UNUSABLE_LAUNCH = (
     LtiException,
     OIDCException,
@@ -60,11 +63,66 @@ UNUSABLE_LAUNCH = (
     TypeError,
     ValueError,
     AttributeError,
+    RecursionError,
 )
 
 # The token must say when it was issued and when it expires (PyJWT checks them only when
 # they are there).
 JWT_CHECKS: dict[str, Any] = {"verify_aud": False, "require": ["exp", "iat"]}
+
+# The platform's JWKS is fetched during the launch, by the worker answering it: a platform
+# that answers slowly, drip-feeds or sends megabytes must not hold that worker. A key set
+# is a few kilobytes; each read waits at most KEYSET_SECONDS, and reading the whole answer
+# stops soon after that long.
+KEYSET_SECONDS = 5
+KEYSET_BYTES = 256 * 1024
+KEYSET_REDIRECTS = 3
+# How long a deep-linking launch waits in the cache for the teacher's pick.
+DEEP_LINK_SECONDS = 3600
+
+
+class _KeysetSession(requests.Session):
+    """What PyLTI1p3 fetches the platform's JWKS with: bounded in time and size."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.max_redirects = KEYSET_REDIRECTS
+        self.headers["User-Agent"] = "muscle-spasms-course (PyLTI1p3)"
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
+        deadline = time.monotonic() + KEYSET_SECONDS
+        kwargs.update(timeout=KEYSET_SECONDS, stream=True)
+        response = super().request(*args, **kwargs)
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(16 * 1024):
+                body += chunk
+                if len(body) > KEYSET_BYTES:
+                    # Not a key set: an empty answer, which PyLTI1p3 refuses as unreadable.
+                    body.clear()
+                    break
+                if time.monotonic() > deadline:
+                    raise requests.Timeout(f"no whole answer within {KEYSET_SECONDS} seconds")
+        finally:
+            response.close()
+        response._content = bytes(body)
+        return response
+
+
+class _CheckedLaunch(DjangoMessageLaunch):
+    """PyLTI1p3's launch, except that validating it keeps nothing: PyLTI1p3 would store
+    the claims and mark the state as good, so that a launch refused after its signature
+    was checked (our own checks, services.read_launch) could be posted again, state and
+    all, from a browser without the state cookie. `keep_for_deep_linking` stores an
+    accepted deep-linking launch for the picker."""
+
+    def save_launch_data(self) -> "_CheckedLaunch":
+        return self
+
+    def keep_for_deep_linking(self) -> None:
+        session_service = self.get_session_service()
+        session_service.set_launch_data_lifetime(DEEP_LINK_SECONDS)
+        session_service.save_launch_data(self.get_launch_id(), self.get_launch_data())
 
 
 def refused(
@@ -103,6 +161,8 @@ def login_initiation(request: HttpRequest, registration_uuid: Any) -> HttpRespon
         return refused(
             request, "The LMS did not say which page to open.", 400, registration=registration
         )
+    if not all(services.is_storable(params.get(name, "")) for name in LOGIN_PARAMS):
+        return refused(request, services.UNREADABLE_LOGIN, 400, registration=registration)
     if registration is None or registration.issuer != params["iss"]:
         return refused(request, services.NOT_REGISTERED)
     deployment_id = params.get("lti_deployment_id")
@@ -117,6 +177,8 @@ def login_initiation(request: HttpRequest, registration_uuid: Any) -> HttpRespon
         return oidc_login.redirect(request.build_absolute_uri(reverse("lti:launch")))
     except (LtiException, OIDCException):
         return refused(request, services.NOT_REGISTERED, registration=registration)
+    except ValueError:  # tool.LaunchCache: PyLTI1p3's session cookie holds a NUL, say
+        return refused(request, services.UNREADABLE_LOGIN, 400, registration=registration)
 
 
 def _is_active_deployment(registration: LtiRegistration, deployment_id: str) -> bool:
@@ -151,7 +213,9 @@ def launch(request: HttpRequest) -> HttpResponse:
         )
         response["Allow"] = "POST"
         return response
-    message_launch = DjangoMessageLaunch(request, ToolConfig(), launch_data_storage=None)
+    message_launch = _CheckedLaunch(
+        request, ToolConfig(), launch_data_storage=None, requests_session=_KeysetSession()
+    )
     try:
         message_launch.set_launch_data_storage(launch_data_storage())
         message_launch.set_jwt_verify_options(JWT_CHECKS)
@@ -159,6 +223,11 @@ def launch(request: HttpRequest) -> HttpResponse:
     except UNUSABLE_LAUNCH as error:
         reason, status = services.refusal_reason(str(error))
         return refused(request, reason, status, registration=_claimed_registration(request))
+    except DataError:
+        # Before the signature is checked PyLTI1p3 looks up the platform the token names
+        # (the state and nonce are checked as cache keys: tool.LaunchCache): anyone can
+        # put a NUL there, which PostgreSQL refuses.
+        return refused(request, services.UNREADABLE, 400)
     tool_config = message_launch.get_tool_conf()
     registration, deployment = tool_config.registration, tool_config.deployment
     try:
@@ -178,6 +247,7 @@ def launch(request: HttpRequest) -> HttpResponse:
     request.session[REGISTRATION_KEY] = registration.pk
     request.session[LAUNCH_ORIGINS_KEY] = list(checked.frame_origins)
     if checked.is_deep_linking:
+        message_launch.keep_for_deep_linking()
         request.session["lti_deep_link_launch_id"] = message_launch.get_launch_id()
     if outcome.message:
         messages.info(request, outcome.message)
@@ -197,5 +267,5 @@ def _claimed_registration(request: HttpRequest) -> LtiRegistration | None:
             .filter(issuer=str(claims["iss"]), client_id=str(client_id))
             .first()
         )
-    except (IndexError, KeyError, TypeError, ValueError):
+    except (IndexError, KeyError, TypeError, ValueError, RecursionError, DataError):
         return None

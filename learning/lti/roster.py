@@ -8,6 +8,8 @@ their records. Members the roster does not list are left as they are (a learner 
 joined with the class's code).
 """
 
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,18 +28,29 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 
 from learning.http import AuthenticatedHttpRequest
 from learning.lti.connector import ServiceFailure, lms_errors_in_words, service_connector
-from learning.lti.services import account_for, update_account
+from learning.lti.services import (
+    account_for,
+    checked_email,
+    clean_text,
+    is_identifier,
+    update_account,
+)
 from learning.models import Classroom, LmsClass, Membership
 
 LEARNER_SUB_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
 # The details a roster may give, as LtiUser and User fields.
-SUB_LENGTH = LtiUser._meta.get_field("sub").max_length or 255
 LTI_USER_DETAILS = {
     "given_name": "given_name",
     "family_name": "family_name",
     "name": "name",
     "email": "email",
 }
+
+
+# A roster of a few thousand in pages of 10 to 100; a fetch is a teacher's request, so it
+# ends well before gunicorn's 60-second timeout.
+ROSTER_PAGES = 500
+ROSTER_SECONDS = 40
 
 
 class RosterError(Exception):
@@ -103,12 +116,47 @@ def fetch_roster(*, lms_class: LmsClass) -> RosterCounts:
                 service_connector(registration),
                 {"context_memberships_url": context.memberships_url},
             )
-            members = service.get_members()
+            members = _every_page(service, context.memberships_url)
     except ServiceFailure as failure:
         raise RosterError(str(failure)) from failure
-    if not isinstance(members, list):
-        raise RosterError("The LMS's member list could not be read.")
     return apply_roster(lms_class=lms_class, members=members)
+
+
+def _every_page(service: NamesRolesProvisioningService, url: str) -> list[Any]:
+    """The members on every page, following each page's `Link: <...>; rel="next"` as the
+    LMS wrote it (PyLTI1p3's own loop lowercases it, and never stops if a page links back
+    to one it has read), within ROSTER_PAGES pages and about ROSTER_SECONDS."""
+    members: list[Any] = []
+    read: set[str] = set()
+    deadline = time.monotonic() + ROSTER_SECONDS
+    next_url: str | None = url
+    while next_url is not None:
+        if next_url in read:
+            raise RosterError(
+                "The LMS's member list does not end: it links to a page it gave already."
+            )
+        if len(read) == ROSTER_PAGES or time.monotonic() > deadline:
+            raise RosterError(
+                f"The LMS's member list did not end within {len(read)} pages: ask again later."
+            )
+        read.add(next_url)
+        answer = service.get_nrps_data(members_url=next_url)
+        body = answer.get("body")
+        page = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(page, list):
+            raise RosterError("The LMS's member list could not be read.")
+        members.extend(page)
+        next_url = _next_page(answer.get("headers", {}))
+    return members
+
+
+_NEXT_PAGE = re.compile(r'<([^>]*)>\s*;\s*rel="?next"?', re.IGNORECASE)
+
+
+def _next_page(headers: dict[str, str]) -> str | None:
+    link = next((value for name, value in headers.items() if name.lower() == "link"), "")
+    found = _NEXT_PAGE.search(link.replace("\n", " "))
+    return found.group(1).strip() if found and found.group(1).strip() else None
 
 
 def _is_learner(member: dict[str, Any]) -> bool:
@@ -123,13 +171,15 @@ def _is_learner(member: dict[str, Any]) -> bool:
 
 
 def _copy_details(member: dict[str, Any], record: Any, fields: dict[str, str]) -> list[str]:
-    """Copy the details the roster gives onto the record; the names of the fields changed."""
+    """Copy the details the roster gives onto the record, checked as a launch checks them;
+    the names of the fields changed."""
     changed = []
     for claim, name in fields.items():
+        limit = record._meta.get_field(name).max_length
         value = member.get(claim)
-        if not isinstance(value, str) or not value:
+        value = checked_email(value) if name == "email" else clean_text(value, limit)
+        if not value:
             continue
-        value = value[: record._meta.get_field(name).max_length]
         if getattr(record, name) != value:
             setattr(record, name, value)
             changed.append(name)
@@ -141,13 +191,15 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
     context = lms_class.context
     registration = context.deployment.registration
     classroom = lms_class.classroom
+    teacher_ids = set(classroom.teachers.values_list("pk", flat=True))
     added = updated = removed = unchanged = unreadable = 0
     for member in members:
         if not isinstance(member, dict) or not _is_learner(member):
             continue
         sub = member.get("user_id")
-        # LTI caps a user id at 255 characters (LtiUser.sub): a longer one no launch can bring.
-        if not isinstance(sub, str) or not sub or len(sub) > SUB_LENGTH:
+        # None, longer than LTI's 255 characters (LtiUser.sub), or holding a NUL or a
+        # broken character: no launch can bring it, no column takes it as it is.
+        if not is_identifier(sub):
             unreadable += 1
             continue
         if member.get("status", "Active") != "Active":
@@ -171,7 +223,10 @@ def apply_roster(*, lms_class: LmsClass, members: list[Any]) -> RosterCounts:
         LtiMembership.objects.update_or_create(
             user=lti_user, context=context, defaults={"is_learner": True, "is_active": True}
         )
-        _, joined = Membership.objects.get_or_create(classroom=classroom, learner=user)
+        # As a launch does: whoever teaches the class is not made one of its learners.
+        joined = False
+        if user.pk not in teacher_ids:
+            _, joined = Membership.objects.get_or_create(classroom=classroom, learner=user)
         if joined:
             added += 1
         elif user_changed or lti_changed:

@@ -15,9 +15,10 @@ who teaches a course's class is not made one of its learners.
 """
 
 import logging
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
@@ -112,7 +113,12 @@ ALREADY_USED = (
     "This launch was already used, or it took too long. Open the link in your LMS again."
 )
 BAD_SIGNATURE = "This launch's signature could not be checked against the LMS's keys."
+NOT_FOR_THIS_TOOL = (
+    "This launch was meant for another tool as well as this course, so it is not accepted "
+    "here. Tell the LMS administrator."
+)
 UNREADABLE = "The LMS sent a launch this course cannot read."
+UNREADABLE_LOGIN = "The LMS started a login this course cannot read."
 
 # (the start of PyLTI1p3's message, our words, the status)
 REFUSALS: list[tuple[str, str, int]] = [
@@ -238,9 +244,24 @@ class Launch:
         return self.name or " ".join(part for part in (self.given_name, self.family_name) if part)
 
 
-def _text(value: Any, limit: int) -> str:
-    """A claim's text, cut to what its column holds; "" for anything but text."""
-    return " ".join(value.split())[:limit] if isinstance(value, str) else ""
+def _is_unstorable(character: str) -> bool:
+    """A control character (NUL, which PostgreSQL's text refuses, among them) or half of
+    a surrogate pair (which no database can encode): both can stand in a JSON string."""
+    return unicodedata.category(character) in ("Cc", "Cs")
+
+
+def is_storable(text: str) -> bool:
+    """Whether every character of the text can be stored (and looked up) as it is."""
+    return not any(_is_unstorable(c) for c in text)
+
+
+def clean_text(value: Any, limit: int) -> str:
+    """A claim's text, without what no column stores and cut to what its column holds; ""
+    for anything but text."""
+    if not isinstance(value, str):
+        return ""
+    storable = "".join(c for c in value if c.isspace() or not _is_unstorable(c))
+    return " ".join(storable.split())[:limit]
 
 
 def _url(value: Any, limit: int = URL_LENGTH) -> str:
@@ -249,13 +270,35 @@ def _url(value: Any, limit: int = URL_LENGTH) -> str:
         return ""
     url = value.strip()
     fits = len(url) <= limit and url.startswith(("https://", "http://"))
-    return url if fits else ""
+    readable = not any(_is_unstorable(c) or c.isspace() for c in url)
+    return url if fits and readable else ""
+
+
+def is_identifier(value: Any) -> TypeGuard[str]:
+    """An LMS's id for a user, course or link that its column holds as sent."""
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= ID_LENGTH
+        and is_storable(value)
+    )
 
 
 def _identifier(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > ID_LENGTH:
+    if not is_identifier(value):
         raise LaunchRefused(f"The LMS sent {what} this course cannot read.")
     return value
+
+
+def _check_audience(data: Mapping[str, Any]) -> None:
+    """LTI 1.3 core 5.1.3: the token is for this tool alone (PyLTI1p3 has matched its
+    first audience to the registration's client id; it checks neither the others nor
+    the authorized party)."""
+    audience = data.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    client_id = audiences[0] if audiences else None
+    if any(each != client_id for each in audiences) or data.get("azp", client_id) != client_id:
+        raise LaunchRefused(NOT_FOR_THIS_TOOL)
 
 
 def _claim(data: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -263,9 +306,9 @@ def _claim(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _email(value: Any) -> str:
+def checked_email(value: Any) -> str:
     email = value.strip() if isinstance(value, str) else ""
-    if len(email) > EMAIL_LENGTH:
+    if len(email) > EMAIL_LENGTH or not is_storable(email):
         return ""
     try:
         validate_email(email)
@@ -292,6 +335,7 @@ def read_launch(data: Mapping[str, Any]) -> Launch:
         )
     if message_type not in (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST):
         raise LaunchRefused("This course does not take this kind of launch.")
+    _check_audience(data)
     sub = data.get("sub")
     if not isinstance(sub, str) or not sub.strip():
         raise LaunchRefused("The LMS did not say who is launching.")
@@ -303,8 +347,8 @@ def read_launch(data: Mapping[str, Any]) -> Launch:
         resource_link = _claim(data, LTI + "resource_link")
         link = LinkClaim(
             id=_identifier(resource_link.get("id"), "a link id"),
-            title=_text(resource_link.get("title"), 500),
-            description=_text(resource_link.get("description"), 2000),
+            title=clean_text(resource_link.get("title"), 500),
+            description=clean_text(resource_link.get("description"), 2000),
         )
     custom = _claim(data, LTI + "custom")
     ags = _claim(data, AGS_ENDPOINT)
@@ -313,14 +357,14 @@ def read_launch(data: Mapping[str, Any]) -> Launch:
     launch = Launch(
         message_type=message_type,
         sub=sub,
-        given_name=_text(data.get("given_name"), 500),
-        family_name=_text(data.get("family_name"), 500),
-        name=_text(data.get("name"), 500),
-        email=_email(data.get("email")),
+        given_name=clean_text(data.get("given_name"), 500),
+        family_name=clean_text(data.get("family_name"), 500),
+        name=clean_text(data.get("name"), 500),
+        email=checked_email(data.get("email")),
         roles=roles,
         course=course,
         link=link,
-        target=_text(custom.get("target"), 200),
+        target=clean_text(custom.get("target"), 200),
         lineitem_url=_url(ags.get("lineitem"), LINEITEM_URL_LENGTH) if can_score else "",
         frame_origins=tuple(
             unique_origins(
@@ -353,8 +397,8 @@ def _course_claim(data: Mapping[str, Any]) -> CourseClaim | None:
     scopes = ags.get("scope") if isinstance(ags, dict) else None
     return CourseClaim(
         id=_identifier(context.get("id"), "a course id"),
-        title=_text(context.get("title"), 500),
-        label=_text(context.get("label"), 255),
+        title=clean_text(context.get("title"), 500),
+        label=clean_text(context.get("label"), 255),
         types=frozenset(t for t in types if isinstance(t, str))
         if isinstance(types, list)
         else frozenset(),
@@ -495,9 +539,10 @@ def update_account(user: User, *, name: str, email: str) -> bool:
     whole in the first name, as sign-up keeps it (the certificate prints it); no name or no
     valid email leaves the one we have."""
     changed: dict[str, str] = {}
+    name = clean_text(name, NAME_LENGTH)
     if name:
-        changed |= {"first_name": name[:NAME_LENGTH], "last_name": ""}
-    email = _email(email)
+        changed |= {"first_name": name, "last_name": ""}
+    email = checked_email(email)
     if email:
         changed["email"] = email
     changed = {field: value for field, value in changed.items() if getattr(user, field) != value}

@@ -1,7 +1,10 @@
 """PyLTI1p3's view of our platforms and where it keeps a launch's state."""
 
 from typing import Any
+from unicodedata import category
 
+from django.core.cache.backends.base import InvalidCacheKey
+from django.core.cache.backends.db import DatabaseCache
 from lti_tool.models import LtiDeployment, LtiRegistration
 from lti_tool.utils import DjangoToolConfig, _prepare_deployment
 from pylti1p3.contrib.django import DjangoCacheDataStorage
@@ -62,3 +65,18 @@ def launch_data_storage() -> DjangoCacheDataStorage:
     """The OIDC state, nonces and validated launches, in the database cache
     (settings.CACHES["lti"]), shared by every worker."""
     return DjangoCacheDataStorage(cache_name="lti")
+
+
+class LaunchCache(DatabaseCache):
+    """settings.CACHES["lti"]: Django's database cache, whose keys hold what a request sent
+    (PyLTI1p3's state, the token's nonce, its session cookie over HTTPS). A key its table
+    cannot hold or look up (too long, a NUL PostgreSQL refuses, a character no database
+    encodes) is an InvalidCacheKey, a ValueError, which the launch answers as a refusal;
+    memcached's rules for keys (Django's warnings) do not apply to a database table."""
+
+    def validate_key(self, key: str) -> None:
+        if len(key) > KEY_LENGTH or any(category(c) in ("Cc", "Cs") for c in key):
+            raise InvalidCacheKey("An LTI cache key its table cannot hold.")
+
+
+KEY_LENGTH = 255  # the cache table's cache_key column

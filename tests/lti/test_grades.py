@@ -3,8 +3,10 @@ finish a linked quiz, is tried again while the LMS cannot take it, and is shown 
 
 import io
 import itertools
+import re
 import threading
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 import pytest
 import time_machine
@@ -19,7 +21,7 @@ from lti_tool.models import LtiRegistration
 from pytest_django.asserts import assertContains, assertNotContains
 
 from learning import services
-from learning.lti import grades
+from learning.lti import connector, grades
 from learning.models import (
     Attempt,
     AttemptState,
@@ -460,3 +462,71 @@ class TestTheAdminList:
         # counts (two), the page of scores with their learners, quizzes and courses, the
         # date hierarchy (two)
         assert costs == [11, 11, 11]
+
+
+def test_the_score_is_what_ags_2_asks_for(
+    lti_platform, learner_client, learner, quiz, link, lms_user
+):
+    """Assignment and Grade Services 2.0, the score publish service: its media type, the
+    LMS's user id, a given score within the maximum, an ISO 8601 timestamp with its time
+    zone and sub-second precision, and the two progress values of a finished attempt."""
+    attempt = take_quiz(learner_client, learner, quiz, right=1)
+    grades.wait_for_background_sends()
+    [received] = lti_platform.scores
+    assert received.content_type == "application/vnd.ims.lis.v1.score+json"
+    assert received.lineitem_url == link.lineitem_url
+    score = received.score
+    assert set(score) == {
+        "userId",
+        "scoreGiven",
+        "scoreMaximum",
+        "activityProgress",
+        "gradingProgress",
+        "timestamp",
+    }
+    assert score["userId"] == lms_user.sub
+    assert 0 <= score["scoreGiven"] <= score["scoreMaximum"] == 100
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", score["timestamp"])
+    assert datetime.fromisoformat(score["timestamp"]) == attempt.finished_at.replace(
+        microsecond=attempt.finished_at.microsecond // 1000 * 1000
+    )
+    assert (score["activityProgress"], score["gradingProgress"]) == ("Completed", "FullyGraded")
+
+
+def test_sending_again_while_the_lms_hangs_does_not_hold_the_admin_page(
+    lti_platform, teacher_client, learner, registration, quiz, monkeypatch
+):
+    """A teacher picks many scores during an LMS outage and sends them again: the page
+    answers after about SEND_AGAIN_SECONDS (gunicorn stops a request at 60), the rest go
+    on in the background."""
+    taught = lms_course(
+        lti_platform, registration, teachers=(User.objects.get(username="mrs-hill"),)
+    )
+    lms_user = lms_learner(registration, taught, learner)
+    attempt = services.start_attempt(learner=learner, quiz=quiz)
+    services.finish_attempt(attempt=attempt)
+    grades.wait_for_background_sends()
+    sends = [
+        GradeSend.objects.create(
+            attempt=attempt,
+            link=graded_link(lti_platform, taught, quiz, number=number),
+            lti_user=lms_user,
+            score_given=50,
+            state=GradeSendState.GAVE_UP,
+        )
+        for number in range(1, 7)
+    ]
+    monkeypatch.setattr(connector, "SERVICE_TIMEOUT", 1)
+    monkeypatch.setattr(grades, "SEND_AGAIN_SECONDS", 1.5)
+    lti_platform.score_gate = threading.Event()  # the LMS takes a score but never answers
+    started = time.monotonic()
+    response = teacher_client.post(
+        reverse("admin:learning_gradesend_changelist"),
+        {"action": "send_again_now", "_selected_action": [send.pk for send in sends]},
+        follow=True,
+    )
+    assert time.monotonic() - started < 4
+    assertContains(response, "sent in the background")
+    lti_platform.score_gate.set()
+    grades.wait_for_background_sends()
+    assert not GradeSend.objects.filter(state=GradeSendState.GAVE_UP).exists()

@@ -204,3 +204,107 @@ class TestWhoMayFetchIt:
         classroom = Classroom.objects.create(name="Joined by code")
         classroom.teachers.add(User.objects.get(username="mrs-hill"))
         assert fetch(teacher_client, classroom).status_code == 404
+
+
+# Valid in a JSON string, refused by the database: a NUL (PostgreSQL) and a lone
+# surrogate (any database).
+NUL = "\x00"
+SURROGATE = "\ud800"
+
+
+class TestAHostileRoster:
+    def test_ids_no_column_takes_are_skipped_and_names_cleaned(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.members = [
+            member("s" * 256, "Too Long"),
+            member(f"s{NUL}2", "Nul Id"),
+            member(f"s{SURROGATE}3", "Broken Id"),
+            {**member("s-4", "Ada Lovelace"), "name": f"Ada{NUL} Love{SURROGATE}lace"},
+            {**member("s-5", "Alan Turing"), "given_name": f"Al{SURROGATE}an"},
+        ]
+        response = fetch(teacher_client, course.classroom)
+        assert said(response) == [
+            "Fetched the member list from the LMS: 2 added, 0 updated, 0 removed (0 unchanged). "
+            "3 members the LMS listed could not be read and were left out."
+        ]
+        assert set(LtiUser.objects.values_list("sub", flat=True)) == {"s-4", "s-5"}
+        assert User.objects.get(lti_users__sub="s-4").first_name == "Ada Lovelace"
+        assert LtiUser.objects.get(sub="s-4").name == "Ada Lovelace"
+        assert LtiUser.objects.get(sub="s-5").given_name == "Alan"
+
+    def test_the_same_subject_on_another_platform_is_another_person(
+        self, lti_platform, teacher_client, course
+    ):
+        elsewhere = FakePlatform(base_url=lti_platform.base_url, issuer="https://other.example")
+        someone = UserFactory(username="someone-elsewhere", first_name="Someone Else")
+        lms_learner(elsewhere.register(), None, someone, sub="s-1")
+        lti_platform.members = [member("s-1", "Ada Lovelace")]
+        fetch(teacher_client, course.classroom)
+        assert list(course.classroom.learners.all()) == [
+            User.objects.get(
+                lti_users__sub="s-1", lti_users__registration__issuer=lti_platform.issuer
+            )
+        ]
+        someone.refresh_from_db()
+        assert someone.first_name == "Someone Else"
+        assert not course.classroom.learners.filter(pk=someone.pk).exists()
+
+    def test_a_teacher_of_the_class_is_not_made_one_of_its_learners(
+        self, lti_platform, teacher_client, course, registration, teacher
+    ):
+        """As a launch does it: the LMS may list a course's teacher as a learner too."""
+        lms_learner(registration, None, teacher, sub="t-1")
+        lti_platform.members = [member("t-1", "Mrs Hill", roles=(INSTRUCTOR, LEARNER))]
+        fetch(teacher_client, course.classroom)
+        assert not course.classroom.learners.filter(pk=teacher.pk).exists()
+        assert course.classroom.teachers.filter(pk=teacher.pk).exists()
+
+
+def test_a_big_roster_costs_a_few_queries_a_member(
+    lti_platform, teacher_client, course, django_assert_max_num_queries
+):
+    """Linear in the roster, each member in a fixed number of queries (SQLite's savepoints
+    counted): a new one about 22 (their LMS account locked or made, their account made and
+    named, their LMS membership, their class membership, page versions bumped), one
+    already there 8 (read, locked, memberships confirmed)."""
+    lti_platform.members = [member(f"s-{n}", f"Learner Number{n}") for n in range(60)]
+    with django_assert_max_num_queries(20 + 23 * 60):
+        fetch(teacher_client, course.classroom)
+    assert course.classroom.learners.count() == 60
+    with django_assert_max_num_queries(20 + 8 * 60):
+        said_again = said(fetch(teacher_client, course.classroom))
+    assert said_again[-1].endswith("(60 unchanged).")
+
+
+class TestPages:
+    def test_every_page_is_read_its_link_as_the_lms_wrote_it(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.member_pages = [
+            [member("s-1", "Ada Lovelace")],
+            [member("s-2", "Alan Turing")],
+            [member("s-3", "Grace Hopper")],
+        ]
+        response = fetch(teacher_client, course.classroom)
+        assert said(response)[-1].startswith("Fetched the member list from the LMS: 3 added")
+        assert lti_platform.membership_requests == 3
+
+    def test_a_roster_whose_pages_never_end_is_refused_in_words(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.members = [member("s-1", "Ada Lovelace")]
+        lti_platform.roster_loops = True
+        [message] = said(fetch(teacher_client, course.classroom))
+        assert message.startswith("The member list could not be fetched from the LMS.")
+        assert "page it gave already" in message
+        assert lti_platform.membership_requests == 1
+        assert not course.classroom.learners.exists()
+
+    def test_a_roster_nested_too_deep_to_read_is_said_in_words(
+        self, lti_platform, teacher_client, course
+    ):
+        lti_platform.roster_text = "[" * 100_000 + "]" * 100_000
+        [message] = said(fetch(teacher_client, course.classroom))
+        assert message.startswith("The member list could not be fetched from the LMS.")
+        assert "could not be read" in message
