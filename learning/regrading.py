@@ -44,6 +44,7 @@ from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 
 from learning import insight, page_cache, question_types, scoring
+from learning.lti import grades
 from learning.mastery import COMPLETION_LEVEL, MasteryState, mastery_after_attempt
 from learning.models import (
     Attempt,
@@ -484,6 +485,9 @@ def apply_regrade(*, question: Question, teacher: User, token: str) -> Regrade:
         ["points", "percent", "passed"],
     )
     page_cache.bump_learners({change.before.learner_id for change in plan.attempts})
+    grades.resend_after_regrade(
+        change.before.id for change in plan.attempts if change.percent_changed
+    )
     first_attempts = [c.before.id for c in plan.attempts if c.before.counts_in_item_statistics]
     if first_attempts:
         insight.rebuild_question_statistics(attempt_ids=first_attempts)

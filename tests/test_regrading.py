@@ -478,8 +478,9 @@ class TestCost:
         # their progress and its update (3); the attempts (1); the statistics: GROUP BY,
         # delete, insert (3); the regrade (1); the learners it brings to proficient in
         # every topic: their rows locked, their certificates, the topics, their progress,
-        # the users, the certificates made (6); the learners' page versions bumped (1).
-        with django_assert_max_num_queries(29):
+        # the users, the certificates made (6); the learners' page versions bumped (1); the
+        # LMS grades: the changed attempts' learners and quizzes, and their LMS links (2).
+        with django_assert_max_num_queries(31):
             regrading.apply_regrade(question=question, teacher=teacher, token=token)
 
 

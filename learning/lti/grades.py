@@ -135,6 +135,86 @@ def record_sends(sends: list[GradeSend]) -> None:
     transaction.on_commit(partial(send_in_background, [send.pk for send in sends]))
 
 
+def resend_after_regrade(attempt_ids: Iterable[int]) -> None:
+    """Inside a regrade's transaction, after the attempts' new percents are stored: each
+    learner whose score on an LMS-linked quiz moved gets the score the quiz's setting now
+    gives (best or latest) sent again, once for each line item. A fixed number of
+    queries, however many attempts."""
+    changed = list(
+        Attempt.objects.filter(pk__in=list(attempt_ids), state__in=AttemptState.closed())
+        .values_list("learner_id", "quiz_id")
+        .distinct()
+    )
+    if not changed:
+        return
+    pairs = reduce(or_, (Q(learner_id=learner, quiz_id=quiz) for learner, quiz in changed))
+    links = list(
+        GradedLink.objects.filter(
+            reduce(
+                or_,
+                (
+                    Q(quiz_id=quiz, **{f"{_MEMBER}user__auth_user_id": learner})
+                    for learner, quiz in changed
+                ),
+            ),
+            **{f"{_MEMBER}is_active": True},
+        ).values_list("pk", "quiz_id", f"{_MEMBER}user_id", f"{_MEMBER}user__auth_user_id")
+    )
+    if not links:
+        return
+    closed = Attempt.objects.filter(pairs, state__in=AttemptState.closed()).select_related("quiz")
+    latest: dict[tuple[int, int], Attempt] = {}
+    best: dict[tuple[int, int], Decimal] = {}
+    for closed_attempt in closed.order_by("finished_at", "pk"):
+        key = (closed_attempt.learner_id, closed_attempt.quiz_id)
+        latest[key] = closed_attempt
+        if closed_attempt.percent is not None:
+            best[key] = max(best.get(key, closed_attempt.percent), closed_attempt.percent)
+    wanted: dict[tuple[int, int], GradeSend] = {}
+    for link_id, quiz_id, lti_user_id, learner_id in links:
+        last = latest.get((learner_id, quiz_id))
+        if last is None or last.percent is None:
+            continue
+        by_best = last.quiz.lms_grade == LmsGrade.BEST
+        score = best[(learner_id, quiz_id)] if by_best else last.percent
+        wanted[(last.pk, link_id)] = GradeSend(
+            attempt_id=last.pk, link_id=link_id, lti_user_id=lti_user_id, score_given=score
+        )
+    existing = {
+        (send.attempt_id, send.link_id): send
+        for send in GradeSend.objects.filter(
+            reduce(or_, (Q(attempt_id=a, link_id=link) for a, link in wanted))
+        )
+    }
+    to_update, to_create = [], []
+    for key, send in wanted.items():
+        current = existing.get(key)
+        if current is None:
+            to_create.append(send)
+        elif current.score_given != send.score_given or current.state != GradeSendState.SENT:
+            current.score_given = send.score_given
+            current.state = GradeSendState.WAITING
+            current.tries = 0
+            current.next_try_at = None
+            current.last_error = ""
+            current.sent_at = None
+            to_update.append(current)
+    if not to_create and not to_update:
+        return
+    GradeSend.objects.bulk_create(to_create)
+    GradeSend.objects.bulk_update(
+        to_update, ["score_given", "state", "tries", "next_try_at", "last_error", "sent_at"]
+    )
+    resent = [*to_create, *to_update]
+    same_line_items = reduce(
+        or_, (Q(link_id=send.link_id, lti_user_id=send.lti_user_id) for send in resent)
+    )
+    GradeSend.objects.filter(same_line_items, state__in=PENDING).exclude(
+        pk__in=[send.pk for send in resent]
+    ).update(state=GradeSendState.SUPERSEDED, next_try_at=None)
+    transaction.on_commit(partial(send_in_background, [send.pk for send in resent]))
+
+
 # -- sending -------------------------------------------------------------------------------
 
 _threads: list[threading.Thread] = []

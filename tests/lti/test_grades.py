@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -20,7 +21,7 @@ from django.utils import timezone
 from lti_tool.models import LtiRegistration
 from pytest_django.asserts import assertContains, assertNotContains
 
-from learning import services
+from learning import regrading, services
 from learning.lti import connector, grades
 from learning.models import (
     Attempt,
@@ -204,6 +205,64 @@ class TestWhichScore:
         take_quiz(learner_client, learner, quiz, right=1)
         grades.wait_for_background_sends()
         assert [score.score["scoreGiven"] for score in lti_platform.scores] == [100, 33.33]
+
+
+class TestARegrade:
+    """A teacher's regrade moves scores: the gradebook gets the new one (review finding:
+    it kept the score of before)."""
+
+    def regrade_numeric_key(self, quiz: Quiz, teacher: User) -> None:
+        question = Question.objects.get(topic=quiz.topic, key="numeric")
+        question.numeric_answer += 1000  # the answers given are now wrong
+        question.numeric_tolerance = 0
+        question.save()
+        question = Question.objects.get(pk=question.pk)  # as the confirm button reads it
+        plan = regrading.plan_regrade(question=question)
+        regrading.apply_regrade(question=question, teacher=teacher, token=plan.token)
+
+    def test_the_new_score_is_sent(
+        self, lti_platform, learner_client, learner, quiz, link, lms_user, teacher
+    ):
+        take_quiz(learner_client, learner, quiz)
+        grades.wait_for_background_sends()
+        self.regrade_numeric_key(quiz, teacher)
+        grades.wait_for_background_sends()
+        assert [score.score["scoreGiven"] for score in lti_platform.scores] == [100, 66.67]
+        send = GradeSend.objects.get()  # the attempt's own send, sent again
+        assert (send.state, send.score_given) == (GradeSendState.SENT, Decimal("66.67"))
+
+    def test_best_sends_the_best_after_the_regrade(
+        self, lti_platform, learner_client, learner, quiz, link, lms_user, teacher
+    ):
+        take_quiz(learner_client, learner, quiz)  # 100
+        take_quiz(learner_client, learner, quiz, right=0)  # 0: the best is still 100
+        grades.wait_for_background_sends()
+        self.regrade_numeric_key(quiz, teacher)  # the first falls to 66.67
+        grades.wait_for_background_sends()
+        given = [score.score["scoreGiven"] for score in lti_platform.scores]
+        assert given == [100, 100, 66.67]
+
+    def test_a_regrade_that_leaves_the_score_sends_nothing(
+        self, lti_platform, learner_client, learner, quiz, link, lms_user, teacher
+    ):
+        take_quiz(learner_client, learner, quiz)
+        grades.wait_for_background_sends()
+        question = Question.objects.get(topic=quiz.topic, key="numeric")
+        question.numeric_tolerance += 1  # a wider tolerance: the answer stays right
+        question.save()
+        question = Question.objects.get(pk=question.pk)
+        plan = regrading.plan_regrade(question=question)
+        regrading.apply_regrade(question=question, teacher=teacher, token=plan.token)
+        grades.wait_for_background_sends()
+        assert len(lti_platform.scores) == 1
+
+    def test_learners_without_an_lms_link_cost_no_send(
+        self, lti_platform, learner_client, learner, quiz, teacher
+    ):
+        take_quiz(learner_client, learner, quiz)
+        self.regrade_numeric_key(quiz, teacher)
+        grades.wait_for_background_sends()
+        assert lti_platform.scores == [] and not GradeSend.objects.exists()
 
 
 class TestWhenTheLmsCannotBeReached:
