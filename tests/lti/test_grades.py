@@ -213,6 +213,7 @@ class TestARegrade:
 
     def regrade_numeric_key(self, quiz: Quiz, teacher: User) -> None:
         question = Question.objects.get(topic=quiz.topic, key="numeric")
+        assert question.numeric_answer is not None
         question.numeric_answer += 1000  # the answers given are now wrong
         question.numeric_tolerance = 0
         question.save()
