@@ -66,6 +66,11 @@ CLAIM_LEASE = timedelta(minutes=2)
 SEND_AGAIN_SECONDS = 20
 PENDING = (GradeSendState.WAITING, GradeSendState.RETRYING)
 
+# A platform (or its deployment) a superuser switched off in the admin gets no scores.
+SWITCHED_ON = {
+    "resource_link__context__deployment__is_active": True,
+    "resource_link__context__deployment__registration__is_active": True,
+}
 # The learner's active membership in the link's LMS course.
 _MEMBER = "resource_link__context__memberships__"
 
@@ -74,6 +79,7 @@ def _links_for(*, learner_id: Any, quiz_id: Any) -> QuerySet[GradedLink]:
     return GradedLink.objects.filter(
         quiz_id=quiz_id,
         **{f"{_MEMBER}user__auth_user_id": learner_id, f"{_MEMBER}is_active": True},
+        **SWITCHED_ON,
     )
 
 
@@ -158,6 +164,7 @@ def resend_after_regrade(attempt_ids: Iterable[int]) -> None:
                 ),
             ),
             **{f"{_MEMBER}is_active": True},
+            **SWITCHED_ON,
         ).values_list("pk", "quiz_id", f"{_MEMBER}user_id", f"{_MEMBER}user__auth_user_id")
     )
     if not links:

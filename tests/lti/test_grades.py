@@ -408,6 +408,28 @@ class TestWhoseScoresGo:
         take_quiz(client, former, quiz)
         assert not GradeSend.objects.exists()
 
+    @pytest.mark.parametrize("switched_off", ["registration", "deployment"])
+    def test_no_score_to_a_platform_switched_off_in_the_admin(
+        self,
+        lti_platform,
+        learner_client,
+        learner,
+        registration,
+        quiz,
+        link,
+        lms_user,
+        switched_off,
+    ):
+        # Review finding: scores still went to a platform a superuser had switched off.
+        if switched_off == "registration":
+            LtiRegistration.objects.filter(pk=registration.pk).update(is_active=False)
+        else:
+            registration.deployments.update(is_active=False)
+        take_quiz(learner_client, learner, quiz)
+        grades.wait_for_background_sends()
+        assert not GradeSend.objects.exists()
+        assert lti_platform.scores == []
+
     def test_a_learner_without_lms_links_costs_no_query_more(
         self, lti_platform, learner_client, learner, quiz, link, lms_user, other_learner
     ):
