@@ -540,10 +540,11 @@ class TestTheAdminList:
             with CaptureQueriesContext(connection) as captured:
                 assertContains(teacher_client.get(changelist), f"learner-{number}")
             costs.append(len(captured.captured_queries))
-        # session, user, its permissions (two), the quiz filter's quizzes and topics, the
-        # counts (two), the page of scores with their learners, quizzes and courses, the
-        # date hierarchy (two)
-        assert costs == [11, 11, 11]
+        # session (from Redis, when there is one: no query), user, its permissions (two),
+        # the quiz filter's quizzes and topics, the counts (two), the page of scores with
+        # their learners, quizzes and courses, the date hierarchy (two): the same for 1, 2
+        # and 3 scores
+        assert len(set(costs)) == 1 and costs[0] <= 11, costs
 
 
 def test_the_score_is_what_ags_2_asks_for(
