@@ -132,6 +132,12 @@ def record_sends(sends: list[GradeSend]) -> None:
     if not sends:
         return
     GradeSend.objects.bulk_create(sends)
+    _supersede_older_then_send(sends)
+
+
+def _supersede_older_then_send(sends: list[GradeSend]) -> None:
+    """The same learners' older sends still waiting for these line items are replaced;
+    these go once the transaction commits."""
     same_line_items = reduce(
         or_, (Q(link_id=send.link_id, lti_user_id=send.lti_user_id) for send in sends)
     )
@@ -212,14 +218,7 @@ def resend_after_regrade(attempt_ids: Iterable[int]) -> None:
     GradeSend.objects.bulk_update(
         to_update, ["score_given", "state", "tries", "next_try_at", "last_error", "sent_at"]
     )
-    resent = [*to_create, *to_update]
-    same_line_items = reduce(
-        or_, (Q(link_id=send.link_id, lti_user_id=send.lti_user_id) for send in resent)
-    )
-    GradeSend.objects.filter(same_line_items, state__in=PENDING).exclude(
-        pk__in=[send.pk for send in resent]
-    ).update(state=GradeSendState.SUPERSEDED, next_try_at=None)
-    transaction.on_commit(partial(send_in_background, [send.pk for send in resent]))
+    _supersede_older_then_send([*to_create, *to_update])
 
 
 # -- sending -------------------------------------------------------------------------------
