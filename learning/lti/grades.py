@@ -281,6 +281,15 @@ def send_grade(send_id: int) -> str | None:
     ).exists():
         as_claimed.update(state=GradeSendState.SUPERSEDED, next_try_at=None)
         return GradeSendState.SUPERSEDED
+    if send.tries > MAX_TRIES:
+        # Claimed every try so far, yet never ended in words: a sender that crashed (see
+        # the log) each time. Given up like any other, not claimed again for ever.
+        as_claimed.update(
+            state=GradeSendState.GAVE_UP,
+            next_try_at=None,
+            last_error=f"Given up after {MAX_TRIES} tries that failed unexpectedly.",
+        )
+        return GradeSendState.GAVE_UP
     try:
         _post_score(send)
     except ServiceFailure as failure:

@@ -385,6 +385,27 @@ class TestWhenTheLmsCannotBeReached:
         assert sum(tally.states.get("sent", 0) for tally in tallies) == 2
 
 
+def test_a_send_whose_sender_kept_crashing_is_given_up_not_claimed_for_ever(
+    lti_platform, learner_client, learner, quiz, link, lms_user
+):
+    # Review finding: only an LMS failure in words counted towards giving up; a send whose
+    # sender died each time was claimed again every lease, without end.
+    take_quiz(learner_client, learner, quiz)
+    grades.wait_for_background_sends()
+    send = GradeSend.objects.get()
+    GradeSend.objects.filter(pk=send.pk).update(
+        state=GradeSendState.RETRYING,
+        tries=grades.MAX_TRIES,
+        next_try_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert grades.send_grade(send.pk) == GradeSendState.GAVE_UP
+    send.refresh_from_db()
+    assert (send.state, send.next_try_at) == (GradeSendState.GAVE_UP, None)
+    assert "failed unexpectedly" in send.last_error
+    assert len(lti_platform.scores) == 1  # the first send only
+    assert grades.send_grade(send.pk) is None
+
+
 class TestWhoseScoresGo:
     def test_no_score_for_a_learner_outside_the_links_course(
         self, lti_platform, client, registration, quiz, link
