@@ -25,6 +25,7 @@ from django.core.exceptions import BadRequest, DisallowedHost, SuspiciousOperati
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
 from django.utils.log import log_response
 
 # What reading a spoiled part raises: Django's own 400s (BadRequest, SuspiciousOperation:
@@ -98,7 +99,20 @@ class UnreadableRequestMiddleware:
         problem = unreadable_part(request)
         if problem is not None:
             return bad_request(request, problem)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not response.streaming
+            and not response.content
+            and request.method != "HEAD"
+        ):
+            # Django's require_POST and the like answer with an empty body, which a
+            # browser shows as its own error page.
+            allowed = response.get("Allow", "")
+            page = render_to_string("405.html", {"allowed": allowed or "another method"})
+            response.content = page.encode()
+            response["Content-Type"] = "text/html; charset=utf-8"
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SuspiciousOperation):

@@ -6,6 +6,7 @@ import logging
 import pytest
 from django.test import Client
 from django.urls import reverse
+from pytest_django.asserts import assertContains
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +178,14 @@ def test_a_number_too_large_for_the_database_in_an_admin_filter_is_a_400(
     response = admin_client.get(path)
     assert response.status_code in (200, 400), path  # PostgreSQL may compare it fine
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_a_post_only_address_opened_as_a_page_says_so_in_words(learner_client):
+    """Django's require_POST answers 405 with an empty body, which a browser shows as its
+    own error page (found trying the LMS roster button's address): the site says why."""
+    response = learner_client.get(reverse("learning:join_class"))
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assertContains(response, "This address is not opened that way", status_code=405)
+    assertContains(response, "(POST)", status_code=405)
+    assert learner_client.head(reverse("learning:join_class")).content == b""
