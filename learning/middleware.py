@@ -108,10 +108,11 @@ class UnreadableRequestMiddleware:
         ):
             # Django's require_POST and the like answer with an empty body, which a
             # browser shows as its own error page.
-            allowed = response.get("Allow", "")
-            page = render_to_string("405.html", {"allowed": allowed or "another method"})
+            page = render_to_string("405.html")
             response.content = page.encode()
             response["Content-Type"] = "text/html; charset=utf-8"
+            # CommonMiddleware has already said 0: a browser would read nothing.
+            response["Content-Length"] = str(len(response.content))
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
