@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 # The question file and the form fields around it (the CSRF token, the format, the topic).
@@ -40,8 +41,15 @@ class UploadSizeLimit:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         size = declared_size(request.META)
         if size > MAX_REQUEST_BYTES:
+            if request.path == reverse("admin:learning_question_import"):
+                said = f"{too_large_message(size)} Nothing was read or imported."
+            else:  # any other form, or an LMS's launch: no file was asked for
+                said = (
+                    f"What was sent is {size // 1024} KB, more than this site takes "
+                    f"({MAX_REQUEST_BYTES // 1024} KB). Nothing was read or saved."
+                )
             response = HttpResponse(
-                f"{too_large_message(size)} Nothing was read or imported.\n",
+                f"{said}\n",
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )

@@ -91,7 +91,7 @@ class TestEveryOtherPage:
     def test_a_large_body_is_refused_unread(self, client, content_type):
         response = post_declaring(client, reverse("login"), FIVE_MB, content_type)
         assert response.status_code == 413
-        assert "the limit is 2048 KB" in response.content.decode()
+        assert "more than this site takes (2112 KB)" in response.content.decode()
 
     def test_a_form_body_over_1_mb_is_refused_unread(self, client):
         form = "application/x-www-form-urlencoded"
@@ -135,3 +135,15 @@ class TestTheImportCommand:
         big.write_bytes(QUESTION + b"/" * MAX_IMPORT_BYTES)
         call_command("import_gift", str(big), no_size_limit=True, stdout=StringIO())
         assert Question.objects.filter(key="heat-q").exists()
+
+
+def test_a_large_body_elsewhere_is_not_called_a_file(client):
+    """An LMS launch (or any other form) declared larger than the site takes is refused
+    unread, in words that fit it: no file was asked for (tryout finding)."""
+    response = post_declaring(
+        client, reverse("lti:launch"), FIVE_MB, "application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 413
+    assert response.content.decode() == (
+        "What was sent is 5120 KB, more than this site takes (2112 KB). Nothing was read or saved.\n"
+    )
