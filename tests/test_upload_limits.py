@@ -145,5 +145,6 @@ def test_a_large_body_elsewhere_is_not_called_a_file(client):
     )
     assert response.status_code == 413
     assert response.content.decode() == (
-        "What was sent is 5120 KB, more than this site takes (2112 KB). Nothing was read or saved.\n"
+        "What was sent is 5120 KB, more than this site takes (2112 KB). "
+        "Nothing was read or saved.\n"
     )
