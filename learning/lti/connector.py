@@ -56,7 +56,9 @@ def lms_errors_in_words(registration: LtiRegistration) -> Iterator[None]:
     except (requests.RequestException, ValueError, RecursionError) as error:
         # ValueError: an answer that is not the JSON the service promises (RecursionError:
         # JSON nested too deep to read).
-        raise ServiceFailure(f"The LMS's answer could not be read: {error}") from error
+        raise ServiceFailure(
+            "The LMS's answer could not be read: it was not the data the service promises."
+        ) from error
     except LtiException as error:
         raise ServiceFailure(f"The request to the LMS could not be made: {error}") from error
 

@@ -32,7 +32,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.csp import CSP
 from lti_tool.models import LtiRegistration
 
-REGISTRATION_KEY = "lti_registration_id"
+REGISTRATION_KEY = "lti_registration_id"  # also learning.auth_messages.LTI_SESSION_KEY
 LAUNCH_ORIGINS_KEY = "lti_frame_origins"
 
 # An origin as it may stand in a CSP header: nothing that could end the directive.

@@ -162,6 +162,8 @@ def test_logging_out_inside_the_lms_ends_the_sign_in_but_not_the_frame(lti_platf
     page = client.get(COURSE)
     assert not page.wsgi_request.user.is_authenticated
     assert_framed_by(page, *platform_origins(lti_platform))
+    # The account has no password: the way back is the LMS, not "log in" or "sign up".
+    assert "open the course&#x27;s link in your LMS again" in page.content.decode()
     assert_framed_by(client.get(reverse("login")), *platform_origins(lti_platform))
     # Switching the platform off still ends it.
     registration.is_active = False
@@ -182,6 +184,8 @@ def test_links_on_a_refusal_inside_a_frame_open_a_tab_of_their_own(lti_platform,
     )
     assert framed.status_code == 403
     assert b'<base target="_blank">' in framed.content
+    # ...but "Skip to content" stays on the page (second tryout: it opened a tab).
+    assert b'<a class="skip-link" href="#main" target="_self">' in framed.content
     in_a_window = lti_platform.post_launch(client, expired, state)
     assert b"<base" not in in_a_window.content
 

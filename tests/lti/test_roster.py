@@ -308,3 +308,14 @@ class TestPages:
         [message] = said(fetch(teacher_client, course.classroom))
         assert message.startswith("The member list could not be fetched from the LMS.")
         assert "could not be read" in message
+
+    def test_a_roster_that_is_no_json_is_said_in_words_not_a_parser_s(
+        self, lti_platform, teacher_client, course
+    ):
+        # Second tryout: an HTML page answered 200 gave "Expecting value: line 1 column 1".
+        lti_platform.roster_text = "<!doctype html><title>Log in to Moodle</title>"
+        [message] = said(fetch(teacher_client, course.classroom))
+        assert message == (
+            "The member list could not be fetched from the LMS. The LMS's answer could not "
+            "be read: it was not the data the service promises."
+        )
